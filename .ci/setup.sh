@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One-shot, idempotent set-up on a fresh Debian machine: system packages, .venv/, the project.
+# Re-running is cheap: the pip step is skipped while pyproject.toml and this script are unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(ffmpeg espeak-ng fonts-dejavu-core chromium)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> apt-get install ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || { echo "==> creating .venv"; "$PY" -m venv .venv; }
+stamp=.venv/.animstudio-setup
+want=$(cat pyproject.toml .ci/setup.sh | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/python -m pip install -q -U pip wheel setuptools
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    echo "==> NVIDIA GPU found: CUDA torch + GPU extras"
+    .venv/bin/python -m pip install -q "torch==2.13.0"
+    EXTRAS="dev,gpu"
+  else
+    # The CPU wheel (pip finds it locally); an unpinned torch would pull GBs of CUDA packages.
+    echo "==> no NVIDIA GPU: CPU torch"
+    .venv/bin/python -m pip install -q "torch==2.13.0"
+    EXTRAS="dev"
+  fi
+  # llama-cpp-python builds from source where no wheel exists (~10 min once; pip caches the wheel).
+  echo "==> pip install -e .[$EXTRAS] (first run builds llama-cpp-python: ~10 minutes)"
+  .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
+  n_cv=$(.venv/bin/python -m pip list 2>/dev/null | grep -ciE '^opencv-(contrib-)?python(-headless)? ' || true)
+  if [ "$n_cv" != "1" ]; then
+    echo "expected exactly one OpenCV distribution, found $n_cv" >&2; exit 1
+  fi
+  .venv/bin/python -c "import cv2, torch; assert cv2.__version__.startswith('4'), cv2.__version__; print('cv2', cv2.__version__, '| torch', torch.__version__)"
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""LLM backends: local (embedded GGUF), openai (any compatible endpoint), fake (scripted)."""

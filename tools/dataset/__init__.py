@@ -1,0 +1,1 @@
+"""The movie→LoRA dataset pipeline stages."""

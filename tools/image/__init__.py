@@ -1,0 +1,1 @@
+"""Image generation: SDXL with LoRAs and ControlNet."""

@@ -1,0 +1,83 @@
+"""One structured-output helper for every caller (DESIGN Contract 4).
+
+pydantic schema → the backend's constrained/JSON mode when it has one → validate → on error,
+retry with the validation message (bounded). Lives in tools/ so tools (script writer, LLM judge,
+captioner) and the agent share it without tools importing agent/.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from tools.trace import NULL_TRACE, Trace
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class StructuredOutputError(RuntimeError):
+    """The model could not produce valid output within the retry budget."""
+
+
+def extract_json(text: str) -> Any:
+    """Parse the first JSON value in `text`, tolerating ``` fences and chatter around it."""
+    text = text.strip()
+    fence = re.search(r"```(?:json)?\s*(.*?)```", text, flags=re.S)
+    if fence:
+        text = fence.group(1).strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    decoder = json.JSONDecoder()
+    for i, ch in enumerate(text):
+        if ch in "{[":
+            try:
+                value, _ = decoder.raw_decode(text[i:])
+                return value
+            except json.JSONDecodeError:
+                continue
+    raise ValueError("no JSON object found in the model output")
+
+
+def _content(message: Any) -> str:
+    content = getattr(message, "content", message)
+    if isinstance(content, list):
+        return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+    return str(content)
+
+
+def invoke_structured(llm: Any, messages: list[Any], schema: type[T], *, retries: int = 2,
+                      trace: Trace = NULL_TRACE, purpose: str = "") -> T:
+    """Ask `llm` for an instance of `schema`. Backends exposing `invoke_json_schema` get constrained decoding."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    json_schema = schema.model_json_schema()
+    instruction = (
+        "Answer with a single JSON object only, no prose, matching this JSON schema:\n"
+        + json.dumps(json_schema, separators=(",", ":"))
+    )
+    convo = list(messages) + [SystemMessage(content=instruction)]
+    last_error = ""
+    for attempt in range(retries + 1):
+        start = time.perf_counter()
+        if hasattr(llm, "invoke_json_schema"):
+            raw = llm.invoke_json_schema(convo, json_schema)
+        else:
+            raw = _content(llm.invoke(convo))
+        try:
+            value = schema.model_validate(extract_json(raw))
+            trace.event("llm.structured", purpose=purpose, schema=schema.__name__, attempt=attempt, ok=True,
+                        seconds=round(time.perf_counter() - start, 3))
+            return value
+        except (ValueError, ValidationError) as exc:
+            last_error = str(exc)[:800]
+            trace.event("llm.structured", purpose=purpose, schema=schema.__name__, attempt=attempt, ok=False,
+                        error=last_error, seconds=round(time.perf_counter() - start, 3))
+            convo = convo + [HumanMessage(content=(
+                f"Your previous answer was not valid: {last_error}\nReply again with only the corrected JSON object."
+            ))]
+    raise StructuredOutputError(f"{schema.__name__}: no valid output after {retries + 1} attempts: {last_error}")

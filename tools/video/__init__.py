@@ -1,0 +1,1 @@
+"""Video analysis (scene detection, scene index) and editing (EDL → one ffmpeg graph)."""

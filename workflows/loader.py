@@ -1,0 +1,156 @@
+"""Workflows: YAML plan templates validated against the tool registry at load time."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from tools.registry import get_tool
+from tools.types import ToolError
+from workflows.plan import REF, Plan, Step, resolve_refs
+
+WORKFLOW_DIR = Path(__file__).resolve().parent
+
+_TYPES: dict[str, Any] = {"str": str, "int": int, "float": float, "bool": bool, "list[str]": list[str],
+                          "path": str}
+
+
+class WorkflowError(ValueError):
+    """A workflow file is invalid; the message names the file and the problem."""
+
+
+class Parameter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["str", "int", "float", "bool", "list[str]", "path"] = "str"
+    description: str = ""
+    default: Any = None
+    required: bool = False
+    choices: list[Any] | None = None
+    # Where a value can come from without asking the model: "film" (the film of this run), "request".
+    source: Literal["film", "request", "llm"] = "llm"
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["steps_succeeded", "artifact_exists", "scorer"] = "steps_succeeded"
+    step: str | None = None
+    artifact_kind: str | None = None
+    scorer: str | None = None
+
+
+class Workflow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    version: int = 1
+    description: str
+    examples: list[str] = Field(default_factory=list)
+    needs_film: bool = False
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    steps: list[Step]
+    checks: list[Check] = Field(default_factory=lambda: [Check()])
+    answer: str = ""  # a template for the final answer, with ${...} references
+
+    def params_model(self) -> type[BaseModel]:
+        """A pydantic model of the parameters the LLM must fill (typed slots)."""
+        fields: dict[str, Any] = {}
+        for name, p in self.parameters.items():
+            if p.source != "llm":
+                continue
+            typ = _TYPES[p.type]
+            if p.choices:
+                typ = Literal[tuple(p.choices)]  # type: ignore[valid-type]
+            default = ... if p.required and p.default is None else p.default
+            fields[name] = (typ if default is not None or p.required else typ | None,
+                            Field(default, description=p.description))
+        return create_model(f"{self.name}_params", __config__=ConfigDict(extra="ignore"), **fields)
+
+    def instantiate(self, params: dict[str, Any], goal: str = "", strategy: str = "") -> Plan:
+        """Fill the template with parameter values (defaults for missing ones)."""
+        values = {n: p.default for n, p in self.parameters.items()}
+        values.update({k: v for k, v in params.items() if v is not None})
+        missing = [n for n, p in self.parameters.items() if p.required and values.get(n) in (None, "")]
+        if missing:
+            raise WorkflowError(f"workflow {self.name}: missing required parameters {missing}")
+        steps = []
+        for step in self.steps:
+            # Parameters are substituted now; step outputs stay as references for the executor.
+            args = _fill_params(step.args, values)
+            steps.append(step.model_copy(update={"args": args}))
+        return Plan(goal=goal, workflow=self.name, strategy=strategy, params=values, steps=steps)
+
+
+def _fill_params(value: Any, params: dict[str, Any]) -> Any:
+    if isinstance(value, str) and "${params." in value:
+        only_params = all(r.strip().startswith("params.") for r in REF.findall(value))
+        if only_params:
+            return resolve_refs(value, {"params": params})
+    if isinstance(value, dict):
+        return {k: _fill_params(v, params) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill_params(v, params) for v in value]
+    return value
+
+
+def validate_against_registry(wf: Workflow, source: str) -> None:
+    ids = {s.id for s in wf.steps}
+    for step in wf.steps:
+        try:
+            spec = get_tool(step.tool)
+        except ToolError as exc:
+            raise WorkflowError(f"{source}: step {step.id!r}: {exc}") from None
+        fields = spec.args_model.model_fields
+        unknown = [a for a in step.args if a not in fields]
+        if unknown:
+            raise WorkflowError(f"{source}: step {step.id!r}: tool {step.tool} has no arguments {unknown} "
+                                f"(it takes {sorted(fields)})")
+        missing = [n for n, f in fields.items() if f.is_required() and n not in step.args]
+        if missing:
+            raise WorkflowError(f"{source}: step {step.id!r}: required arguments {missing} of {step.tool} are not set")
+        for ref in REF.findall(str(step.args)):
+            head = ref.strip().split(".")
+            if head[0] == "params" and head[1] not in wf.parameters:
+                raise WorkflowError(f"{source}: step {step.id!r} uses unknown parameter {head[1]!r}")
+            if head[0] == "steps" and head[1] not in ids:
+                raise WorkflowError(f"{source}: step {step.id!r} references unknown step {head[1]!r}")
+    try:
+        Plan(steps=wf.steps)  # dependency checks: unknown ids, cycles
+    except ValidationError as exc:
+        raise WorkflowError(f"{source}: {exc.errors()[0]['msg']}") from None
+
+
+def load_workflow(path: Path) -> Workflow:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise WorkflowError(f"cannot read workflow {path}: {exc}") from None
+    try:
+        wf = Workflow.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise WorkflowError(f"{path}: '{loc}': {err['msg']}") from None
+    validate_against_registry(wf, str(path))
+    return wf
+
+
+@lru_cache(maxsize=4)
+def _load_all(folder: str) -> dict[str, Workflow]:
+    out: dict[str, Workflow] = {}
+    for path in sorted(Path(folder).glob("*.yaml")):
+        wf = load_workflow(path)
+        out[wf.name] = wf
+    return out
+
+
+def all_workflows(folder: Path | None = None) -> dict[str, Workflow]:
+    return _load_all(str(folder or WORKFLOW_DIR))
+
+
+def get_workflow(name: str, folder: Path | None = None) -> Workflow:
+    flows = all_workflows(folder)
+    if name not in flows:
+        raise WorkflowError(f"unknown workflow {name!r}; known: {sorted(flows)}")
+    return flows[name]
