@@ -74,10 +74,15 @@ class SchedulerSettings(Section):
     profile: str = "auto"
     hardware_dir: Path = Path("configs/hardware")
     lock_dir: Path = Path(".cache/animstudio/scheduler")
-    free_poll_interval_s: float = 0.25
-    free_timeout_s: float = 30.0
-    # Server-side model handles: resource name -> handle config (see docs/hardware.md).
-    handles: dict[str, dict] = Field(default_factory=dict)
+    # Which GPU the profile describes (NVML index; CUDA_VISIBLE_DEVICES does not renumber NVML).
+    gpu_index: int = Field(0, ge=0)
+    # Share one GPU between runs through a lock file + ledger; auto = on when the profile has VRAM.
+    cross_process: Literal["auto", "on", "off"] = "auto"
+    lock_timeout_s: float = Field(30.0, gt=0)
+    free_poll_interval_s: float = Field(0.25, gt=0)
+    free_timeout_s: float = Field(30.0, gt=0)
+    # Server-side model handles: resource name -> handle config, or a list of them (docs/hardware.md).
+    handles: dict[str, dict | list[dict]] = Field(default_factory=dict)
 
 
 class ImageSettings(Section):
