@@ -97,6 +97,16 @@ class ImageSettings(Section):
     height: int = 1024
     scheduler: str = "euler_a"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    # A diffusers VAE folder to use instead of the model's own (e.g. the fp16-fix SDXL VAE).
+    vae_path: Path | None = None
+    # Local diffusers SDXL folder whose configs `from_single_file` uses offline (no hub lookup).
+    single_file_config: Path | None = None
+    # Always use VAE tiling/slicing (+ model CPU offload on CUDA); otherwise only after an OOM.
+    low_memory: bool = False
+    max_loaded_loras: int = Field(4, ge=1, le=32)
+    max_batch_size: int = Field(8, ge=1, le=64)
+    # Local copy of lllyasviel/Annotators for the controlnet-aux preprocessors (depth, openpose, ...).
+    annotators_path: Path | None = None
 
 
 class TTSSettings(Section):
@@ -107,6 +117,15 @@ class TTSSettings(Section):
     timeout_s: float = 60.0
     loudness_lufs: float = -16.0
     sample_rate: int = 24000
+    piper_binary: str = "piper"
+    default_voice: str = "en-us"  # espeak voice when neither the call nor a preset names one
+    normalize_loudness: bool = True
+    sentence_pause_s: float = Field(0.25, ge=0.0, le=3.0)
+    max_chars: int = Field(5000, ge=1)
+    gptsovits_text_lang: str = "en"
+    # Default reference clip + transcript for GPT-SoVITS when a preset gives none.
+    gptsovits_ref_audio: Path | None = None
+    gptsovits_prompt_text: str = ""
 
 
 class VideoSettings(Section):
