@@ -35,6 +35,12 @@ OutputPath = Annotated[Path, _PathRole("output")]
 # Modules whose import registers the shipped tools; families add themselves here.
 TOOL_MODULES: list[str] = [
     "tools.media.probe",
+    "tools.dataset.extract",
+    "tools.dataset.filter",
+    "tools.dataset.characters",
+    "tools.dataset.caption",
+    "tools.dataset.export",
+    "tools.dataset.train_lora",
 ]
 
 

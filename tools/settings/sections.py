@@ -146,17 +146,53 @@ class VideoSettings(Section):
 
 
 class DatasetSettings(Section):
+    # extract
     extract_mode: Literal["scenes", "interval", "both"] = "both"
     interval_s: float = 2.0
+    # filter (every decision is stored with its score; see docs/dataset.md)
     blur_min: float = 60.0
     dark_max: float = 0.08
     bright_min: float = 0.95
+    title_flat_min: float = 0.8
+    title_glyphs_min: int = 6
     phash_distance: int = 6
+    batch_size: int = 1  # consecutive kept frames of a scene compared together; 1 disables
     frames_per_batch: int = 1
+    # characters
     identity_backend: Literal["auto", "insightface", "opencv"] = "auto"
     insightface_root: Path | None = None
+    insightface_model: str = "buffalo_l"
     identity_threshold: float = 0.5
+    identity_margin: float = 0.03
+    min_region_fraction: float = 0.01
+    # caption
     caption_max_tokens: int = 77
+    caption_mode: Literal["fill", "overwrite"] = "fill"
+    clip_tokenizer_path: Path | None = None
+    vlm_base_url: str = ""
+    vlm_model: str = ""
+    vlm_api_key_env: str = "OPENAI_API_KEY"
+    vlm_timeout_s: float = 60.0
+    class_word: str = "character"
+    # export
+    repeats: int = 10
+    # train_lora
+    base_model_path: Path | None = None  # None → image.sdxl_model_path
+    resolution: int = 1024
+    rank: int = 16
+    alpha: float = 16.0
+    learning_rate: float = 1e-4
+    max_steps: int = 1000
+    train_batch_size: int = 1
+    checkpoint_every: int = 200
+    gradient_checkpointing: bool = True
+    mixed_precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
+    seed: int = 42
+    # infer
+    samples: int = 4
+    sample_steps: int = 25
+    # executor for per-item work
+    executor: Literal["process", "thread", "serial"] = "process"
     workers: int = 2
 
 

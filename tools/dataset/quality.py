@@ -1,0 +1,81 @@
+"""Per-frame quality measurements (pure functions; run in worker processes).
+
+Measuring is the slow part and depends only on the frame, so its results are cached per frame;
+the keep/drop decisions (filter.py) are cheap and re-made whenever a threshold changes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import imagehash
+import numpy as np
+from PIL import Image
+
+MEASURE_VERSION = 2  # bump when a measurement changes meaning, so cached scores are recomputed
+_MAX_SIDE = 640  # measure at a fixed scale so thresholds do not depend on the film's resolution
+
+
+def read_image(path: Path | str) -> np.ndarray:
+    """BGR uint8; raises ValueError for unreadable/corrupt files (the stage records and skips them)."""
+    data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: unicode paths work
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if img is None:
+        raise ValueError(f"{Path(path).name} is not a readable image")
+    return img
+
+
+def _fit(img: np.ndarray, max_side: int = _MAX_SIDE) -> np.ndarray:
+    h, w = img.shape[:2]
+    scale = max_side / max(h, w)
+    return cv2.resize(img, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else img
+
+
+def blur_score(gray: np.ndarray) -> float:
+    """Variance of the Laplacian: low when edges are soft (motion blur, defocus, dissolves)."""
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+def exposure(gray: np.ndarray) -> dict[str, float]:
+    g = gray.astype(np.float32) / 255.0
+    return {"brightness": round(float(g.mean()), 4), "p95": round(float(np.percentile(g, 95)), 4),
+            "p05": round(float(np.percentile(g, 5)), 4)}
+
+
+def title_card_features(img: np.ndarray) -> dict[str, float]:
+    """Evidence for a title/credit card: a mostly flat background and many small glyph-like blobs.
+
+    flat_fraction: share of pixels within a small distance of the dominant colour.
+    glyphs: connected components of the non-background mask that are letter-sized
+    (small, roughly compact); a drawn character is a few big components instead.
+    """
+    small = cv2.resize(img, (160, max(1, round(160 * img.shape[0] / img.shape[1]))), interpolation=cv2.INTER_AREA)
+    q = (small // 16).reshape(-1, 3)
+    keys = q[:, 0].astype(np.int32) * 256 + q[:, 1].astype(np.int32) * 16 + q[:, 2]
+    dominant = np.bincount(keys).argmax()
+    bg = np.array([dominant // 256, (dominant // 16) % 16, dominant % 16], np.int32) * 16 + 8
+    dist = np.abs(img.astype(np.int32) - bg).sum(axis=2)
+    background = dist < 60
+    flat = float(background.mean())
+    mask = (~background).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    area = img.shape[0] * img.shape[1]
+    glyphs = 0
+    for i in range(1, n):
+        w, h, a = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
+        if 8 <= a <= area * 0.004 and max(w, h) <= img.shape[0] * 0.15:
+            glyphs += 1
+    return {"flat_fraction": round(flat, 4), "glyphs": glyphs}
+
+
+def measure_frame(path: str) -> dict[str, object]:
+    """Everything the filter decides on, for one frame file."""
+    img = _fit(read_image(path))
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    rgb = Image.fromarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    return {"blur": round(blur_score(gray), 2), **exposure(gray), **title_card_features(img),
+            "phash": str(imagehash.phash(rgb, hash_size=8)), "version": MEASURE_VERSION}
+
+
+def phash_distance(a: str, b: str) -> int:
+    return int(imagehash.hex_to_hash(a) - imagehash.hex_to_hash(b))

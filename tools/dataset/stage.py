@@ -1,0 +1,54 @@
+"""What every stage tool returns, and the bookkeeping they share."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from tools.context import ToolContext
+from tools.dataset.metadata import DatasetStore, StageSummary
+from tools.types import Artifact, ToolResult
+
+
+class StageResult(ToolResult):
+    dataset: str
+    stage: str
+    counts: dict[str, int]
+    reasons: dict[str, int] = {}
+    redone: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    metadata_path: str = ""
+    notes: list[str] = []
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
+        why = "; ".join(f"{k}: {v}" for k, v in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:5])
+        text = f"{self.stage} [{self.dataset}]: {counts} (redone {self.redone}, reused {self.reused}, {self.seconds:.1f}s)"
+        return text + (f"; dropped because {why}" if why else "")
+
+
+class StageClock:
+    """Counts what a stage did and turns it into a saved StageSummary + StageResult."""
+
+    def __init__(self, stage: str, fingerprint: str = ""):
+        self.stage, self.fingerprint = stage, fingerprint
+        self.start = time.perf_counter()
+        self.counts: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.redone = 0
+        self.reused = 0
+        self.notes: list[str] = []
+
+    def finish(self, ctx: ToolContext, store: DatasetStore, extra_artifacts: list[Artifact] | None = None) -> StageResult:
+        seconds = round(time.perf_counter() - self.start, 3)
+        summary = StageSummary(stage=self.stage, fingerprint=self.fingerprint, seconds=seconds,
+                               counts=dict(self.counts), reasons=dict(self.reasons), redone=self.redone,
+                               reused=self.reused, notes=self.notes)
+        store.finish_stage(summary)
+        ctx.trace.event("dataset.stage", dataset=store.meta.name, **summary.model_dump())
+        artifacts = [Artifact(path=ctx.workspace.relative(store.path), kind="json",
+                              metadata={"dataset": store.meta.name, "stage": self.stage})]
+        return StageResult(dataset=store.meta.name, stage=self.stage, counts=dict(self.counts),
+                           reasons=dict(self.reasons), redone=self.redone, reused=self.reused, seconds=seconds,
+                           metadata_path=str(store.path), notes=self.notes,
+                           artifacts=artifacts + list(extra_artifacts or []))
