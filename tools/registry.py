@@ -35,6 +35,8 @@ OutputPath = Annotated[Path, _PathRole("output")]
 # Modules whose import registers the shipped tools; families add themselves here.
 TOOL_MODULES: list[str] = [
     "tools.media.probe",
+    "tools.media.sample_film",
+    "tools.quality.evaluate",
     "tools.dataset.extract",
     "tools.dataset.filter",
     "tools.dataset.characters",

@@ -221,3 +221,23 @@ class QualitySettings(Section):
         default_factory=lambda: {"video": 0.3, "audio": 0.25, "subtitles": 0.2, "script": 0.15, "images": 0.1}
     )
     target_lufs: float = -16.0
+    scorer_pass: float = Field(0.7, ge=0.0, le=1.0)  # a scorer passes at this score (and no hard failure)
+    duration_tolerance: float = 0.1  # relative error to the target duration that still scores 1
+    av_sync_max_s: float = 0.2  # audio/video stream length difference that still scores 1
+    black_min_s: float = 0.5
+    black_pix_th: float = 0.1
+    freeze_min_s: float = 1.5
+    freeze_noise_db: float = -60.0
+    min_height: int = 360
+    lufs_tolerance: float = 2.0
+    true_peak_max_db: float = -1.0
+    silence_db: float = -45.0
+    silence_min_s: float = 0.5
+    max_chars_per_line: int = 42
+    max_cps: float = 17.0
+    min_gap_frames: int = 2
+    max_lines_per_cue: int = 2
+    sharpness_min: float = 100.0  # Laplacian variance of a sharp 512px image
+    identity_min: float = 0.5
+    # The embedded default model (SmolLM2-135M) is too small to judge humour; set true to use it anyway.
+    judge_on_default_local: bool = False

@@ -1,0 +1,74 @@
+"""The script scorer: an LLM judge with a rubric (relevance, humour, character consistency).
+
+It asks for a structured verdict through tools/llm_io.invoke_structured. A judge that cannot judge is
+worse than none: with no model, with the tiny embedded default model, or when the verdict fails
+validation, the scorer is skipped (left out of the combined score) and says why.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tools.llm_io import StructuredOutputError, invoke_structured
+from tools.quality.report import ScoreReport
+from tools.settings import Settings
+from tools.trace import NULL_TRACE, Trace
+
+RUBRIC = """You are a strict script editor judging a short parody script for an animated film.
+Rate each criterion from 1 (bad) to 5 (excellent):
+- relevance: does the script do what the request asks (the film, the scene, the kind of parody)?
+- humour: is it actually funny (surprise, exaggeration, timing), not just a list of jokes?
+- character_consistency: do the characters sound like themselves (voice, attitude, relationships)?
+List concrete issues (at most 5) and give one sentence of overall feedback. Do not be generous: 3 is average."""
+
+CRITERIA = {"relevance": 0.4, "humour": 0.35, "character_consistency": 0.25}
+
+
+class JudgeVerdict(BaseModel):
+    relevance: int = Field(ge=1, le=5)
+    humour: int = Field(ge=1, le=5)
+    character_consistency: int = Field(ge=1, le=5)
+    issues: list[str] = Field(default_factory=list, max_length=8)
+    feedback: str = ""
+
+
+def judge_unavailable(settings: Settings, llm: Any) -> str | None:
+    """Why the judge cannot be trusted here, or None when it can run."""
+    if llm is None:
+        return "no LLM is configured (llm.backend)"
+    if (settings.llm.backend == "local" and settings.llm.local.model_path is None
+            and not settings.quality.judge_on_default_local):
+        return ("the embedded default model (SmolLM2-135M) is too small to judge humour; configure a larger "
+                "model (llm.local.model_path or llm.backend=openai) or set quality.judge_on_default_local=true")
+    return None
+
+
+def score_script(script: str, request: str, settings: Settings, llm: Any, characters: str = "",
+                 trace: Trace = NULL_TRACE) -> ScoreReport:
+    if not script.strip():
+        return ScoreReport(scorer="script", score=0.0, passed=False, reasons=["the script is empty"],
+                           blame=["script"])
+    why = judge_unavailable(settings, llm)
+    if why:
+        return ScoreReport.skip("script", why)
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    prompt = f"Request: {request or '(not given)'}\n"
+    if characters:
+        prompt += f"Characters:\n{characters}\n"
+    prompt += f"Script:\n{script[:6000]}"
+    try:
+        verdict = invoke_structured(llm, [SystemMessage(content=RUBRIC), HumanMessage(content=prompt)], JudgeVerdict,
+                                    retries=settings.llm.structured_retries, trace=trace, purpose="quality.judge")
+    except StructuredOutputError as exc:
+        return ScoreReport.skip("script", f"the judge's answer failed validation ({str(exc)[:160]})")
+    marks = {k: getattr(verdict, k) for k in CRITERIA}
+    score = sum(CRITERIA[k] * (v - 1) / 4 for k, v in marks.items())
+    weakest = min(marks, key=marks.get)
+    passed = score >= settings.quality.scorer_pass and min(marks.values()) >= 2
+    reasons = [f"{k.replace('_', ' ')} {v}/5" for k, v in marks.items()] + verdict.issues[:5]
+    if verdict.feedback:
+        reasons.append(verdict.feedback)
+    return ScoreReport(scorer="script", score=round(score, 4), passed=passed, reasons=reasons,
+                       metrics={**marks, "weakest": weakest}, blame=[] if passed else ["script"])
