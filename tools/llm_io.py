@@ -50,17 +50,35 @@ def _content(message: Any) -> str:
     return str(content)
 
 
+def _with_instruction(messages: list[Any], instruction: str) -> list[Any]:
+    """Put the JSON instruction in the leading system turn.
+
+    Chat templates (ChatML included) expect one system message first; a system turn appended
+    after the user's message is dropped or rejected by some servers.
+    """
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    msgs = [HumanMessage(content=m) if isinstance(m, str) else m for m in messages]
+    if msgs and isinstance(msgs[0], SystemMessage) and isinstance(msgs[0].content, str):
+        return [SystemMessage(content=msgs[0].content + "\n\n" + instruction)] + msgs[1:]
+    return [SystemMessage(content=instruction)] + msgs
+
+
 def invoke_structured(llm: Any, messages: list[Any], schema: type[T], *, retries: int = 2,
                       trace: Trace = NULL_TRACE, purpose: str = "") -> T:
-    """Ask `llm` for an instance of `schema`. Backends exposing `invoke_json_schema` get constrained decoding."""
-    from langchain_core.messages import HumanMessage, SystemMessage
+    """Ask `llm` for an instance of `schema`. Backends exposing `invoke_json_schema` get constrained decoding.
+
+    On invalid output the model sees its own answer and the validation message, then tries again
+    (at most `retries` more times). Backend errors (endpoint down, missing model) propagate as-is.
+    """
+    from langchain_core.messages import AIMessage, HumanMessage
 
     json_schema = schema.model_json_schema()
     instruction = (
         "Answer with a single JSON object only, no prose, matching this JSON schema:\n"
-        + json.dumps(json_schema, separators=(",", ":"))
+        + json.dumps(json_schema, separators=(",", ":"), ensure_ascii=False)
     )
-    convo = list(messages) + [SystemMessage(content=instruction)]
+    convo = _with_instruction(list(messages), instruction)
     last_error = ""
     for attempt in range(retries + 1):
         start = time.perf_counter()
@@ -77,7 +95,7 @@ def invoke_structured(llm: Any, messages: list[Any], schema: type[T], *, retries
             last_error = str(exc)[:800]
             trace.event("llm.structured", purpose=purpose, schema=schema.__name__, attempt=attempt, ok=False,
                         error=last_error, seconds=round(time.perf_counter() - start, 3))
-            convo = convo + [HumanMessage(content=(
+            convo = convo + [AIMessage(content=str(raw)[:2000]), HumanMessage(content=(
                 f"Your previous answer was not valid: {last_error}\nReply again with only the corrected JSON object."
             ))]
     raise StructuredOutputError(f"{schema.__name__}: no valid output after {retries + 1} attempts: {last_error}")

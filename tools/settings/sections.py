@@ -29,6 +29,9 @@ class LocalLLMSettings(Section):
     temperature: float = 0.3
     max_tokens: int = 512
     seed: int = 0
+    # Grammar bounds for structured answers: a tiny model cannot ramble past them.
+    json_max_string: int = 300
+    json_max_items: int = 8
 
 
 class OpenAILLMSettings(Section):
@@ -37,6 +40,7 @@ class OpenAILLMSettings(Section):
     api_key_env: str = "OPENAI_API_KEY"
     timeout_s: float = 60.0
     max_retries: int = 2
+    retry_backoff_s: float = 0.5  # doubled each retry, capped at 8 s; Retry-After is honoured
     temperature: float = 0.3
     max_tokens: int = 1024
     # "json_schema" uses response_format with a schema; "json_object" plain JSON mode; "none" prompt only.
@@ -44,7 +48,8 @@ class OpenAILLMSettings(Section):
 
 
 class FakeLLMSettings(Section):
-    # YAML/JSON list of scripted responses; None → the built-in demo script.
+    # YAML/JSON script: a list of responses, or {responses: [...], rules: [...]}; None → no script
+    # (any call then fails with a clear error). See docs/llm.md.
     script: Path | None = None
 
 

@@ -1,0 +1,91 @@
+"""JSON-schema preparation for grammar-constrained decoding.
+
+A grammar makes every token sequence the model can emit parse against the schema, but an
+unbounded `string` or `array` lets a tiny model ramble until max_tokens cuts the JSON in half.
+`prepare_schema` inlines `$ref`s (pydantic emits `$defs` for nested models) and bounds every
+string and array that the caller left unbounded, so a constrained answer is short *and* complete.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+DEFAULT_MAX_STRING = 300
+DEFAULT_MAX_ITEMS = 8
+# Keys that only document a schema; they cost prompt tokens and mean nothing to a grammar.
+_DOC_KEYS = {"title", "description", "examples", "default"}
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Replace local `#/$defs/...` references by their definitions (non-recursive schemas)."""
+    defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
+
+    def resolve(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/"):
+                name = ref.rsplit("/", 1)[-1]
+                if name in seen:
+                    raise ValueError(f"recursive schema reference {ref!r} cannot be turned into a grammar")
+                if name not in defs:
+                    raise ValueError(f"schema reference {ref!r} has no definition")
+                merged = {**defs[name], **{k: v for k, v in node.items() if k != "$ref"}}
+                return resolve(merged, seen + (name,))
+            return {k: resolve(v, seen) for k, v in node.items() if k not in ("$defs", "definitions")}
+        if isinstance(node, list):
+            return [resolve(v, seen) for v in node]
+        return node
+
+    return resolve(copy.deepcopy(schema), ())
+
+
+def bound_schema(schema: dict[str, Any], max_string: int = DEFAULT_MAX_STRING,
+                 max_items: int = DEFAULT_MAX_ITEMS) -> dict[str, Any]:
+    """Give unbounded strings a maxLength and unbounded arrays a maxItems; close open objects."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: walk(v) for k, v in node.items()}
+        types = out.get("type")
+        types = types if isinstance(types, list) else [types]
+        if "string" in types and "enum" not in out and "const" not in out and "format" not in out \
+                and "pattern" not in out:
+            out["maxLength"] = min(int(out.get("maxLength", max_string)), max_string)
+        if "array" in types:
+            out["maxItems"] = min(int(out.get("maxItems", max_items)), max(max_items, int(out.get("minItems", 0))))
+        if "object" in types and "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+
+    return walk(schema)
+
+
+def strip_docs(schema: Any) -> Any:
+    """The schema without titles/descriptions (compact enough to show a small model in its prompt)."""
+    if isinstance(schema, list):
+        return [strip_docs(v) for v in schema]
+    if isinstance(schema, dict):
+        out = {}
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                out[key] = {name: strip_docs(sub) for name, sub in value.items()}  # keep field names
+            elif key not in _DOC_KEYS:
+                out[key] = strip_docs(value)
+        return out
+    return schema
+
+
+def prepare_schema(schema: dict[str, Any], max_string: int = DEFAULT_MAX_STRING,
+                   max_items: int = DEFAULT_MAX_ITEMS) -> dict[str, Any]:
+    """Inline refs and bound lengths: the schema a grammar is built from."""
+    return bound_schema(inline_refs(schema), max_string, max_items)
+
+
+def schema_name(schema: dict[str, Any], fallback: str = "response") -> str:
+    """A name OpenAI's response_format accepts (^[a-zA-Z0-9_-]{1,64}$)."""
+    name = re.sub(r"[^a-zA-Z0-9_-]+", "_", str(schema.get("title") or fallback)).strip("_")
+    return (name or fallback)[:64]
