@@ -71,6 +71,7 @@ class ResourceScheduler:
         self._resident: dict[str, float] = {}  # resource -> last use (LRU eviction order)
         self._handles: dict[str, list[ModelHandle]] = {}
         self._ledger_stamp: tuple[int, int] = (0, 0)
+        self._unconfirmed_gb = 0.0  # estimates of evicted models the driver may not report free yet
         self._watcher: threading.Thread | None = None
         self._closed = threading.Event()
         self.switches: list[SwitchEvent] = []
@@ -127,13 +128,13 @@ class ResourceScheduler:
     # -- acquire / release ----------------------------------------------------------------------
     def _acquire(self, resource: str, reason: str) -> None:
         self.acquires += 1
-        start = self._clock()
-        free_at_start = self._free_gb()
         with self._lock:
             if resource in self._resident and (self._refs[resource] > 0 or not self._ledger_changed()):
                 self._refs[resource] += 1  # nested or repeated use of a resident model costs nothing
                 self._resident[resource] = self._clock()
                 return
+        start = self._clock()
+        free_at_start = self._free_gb()
         deadline = start + self.free_timeout_s
         asked: set[str] = set()  # "resource@pid" other processes were asked to evict for this call
         while True:
@@ -241,9 +242,9 @@ class ResourceScheduler:
     def _finish(self, resource: str, reason: str, start: float, free_at_start: float | None,
                 evicted: list[str], elsewhere: list[str]) -> bool:
         waited = 0.0
-        if evicted or elsewhere:
-            freed = sum(self.profile.estimate(r.split("@")[0]) for r in evicted + elsewhere)
-            waited = self._wait_for_memory(resource, free_at_start, freed)
+        freed = sum(self.profile.estimate(r.split("@")[0]) for r in elsewhere) + self._unconfirmed_gb
+        if freed > 0:  # this switch's evictions, or earlier ones (evict_all) the driver may not show yet
+            waited = self._wait_for_memory(self.profile.estimate(resource), free_at_start, freed)
         self._resident[resource] = self._clock()
         self._refs[resource] += 1
         try:
@@ -276,6 +277,8 @@ class ResourceScheduler:
         for handle in self._handles.get(resource, []):
             if handle.is_loaded():
                 handle.unload()
+        if resource in self._resident and self.probe is not None:
+            self._unconfirmed_gb += self.profile.estimate(resource)
         self._resident.pop(resource, None)
 
     def evict_all(self, keep: Sequence[str] = ()) -> list[str]:
@@ -300,8 +303,15 @@ class ResourceScheduler:
 
         self.trace.event("scheduler.oom", resources=list(resources), error=str(exc)[:300],
                          free_gb=self._free_gb())
+        free_before = self._free_gb()
         self.evict_all(keep=resources)
         release_torch_memory()
+        with self._lock:
+            if self._unconfirmed_gb > 0:  # let the retry see the memory the evictions gave back
+                try:
+                    self._wait_for_memory(None, free_before, self._unconfirmed_gb)
+                except SchedulerError as wait_error:
+                    self.trace.event("scheduler.oom_wait_timeout", error=wait_error.message)
 
     # -- memory polling -------------------------------------------------------------------------
     def _free_gb(self) -> float | None:
@@ -312,23 +322,30 @@ class ResourceScheduler:
         except Exception:
             return None
 
-    def _wait_for_memory(self, resource: str, free_before: float | None, freed_gb: float) -> float:
-        """Poll until the driver reports the memory back (frees lag behind unload calls)."""
+    def _wait_for_memory(self, need: float | None, free_before: float | None, freed_gb: float) -> float:
+        """Poll until the driver reports freed memory back (frees lag behind unload calls).
+
+        The target is what was freed (90 %: estimates are upper bounds), capped at what the next model
+        needs; once reached, the evictions count as confirmed.
+        """
         if self.probe is None or free_before is None:
+            self._unconfirmed_gb = 0.0
             return 0.0
-        need = self.profile.estimate(resource)
-        target = min(need, free_before + 0.9 * freed_gb)
+        target = free_before + 0.9 * freed_gb
+        if need is not None:
+            target = min(need, target)
         start = self._clock()
         free = self._free_gb() or 0.0
         while free < target:
             if self._clock() - start >= self.free_timeout_s:
                 holders = ", ".join(f"pid {p.pid} {p.name} {p.used_gb:.1f} GB" for p in self._processes()) or "unknown"
                 raise SchedulerError(
-                    f"GPU memory did not come back after evicting for {resource!r}: {free:.1f} GB free, "
+                    f"GPU memory did not come back after evicting models: {free:.1f} GB free, "
                     f"{target:.1f} GB expected after {self.free_timeout_s:g}s; holders: {holders}",
                     "another program holds the GPU, or a model kept references; see `animstudio doctor`")
             self._sleep(self.poll_interval_s)
             free = self._free_gb() or 0.0
+        self._unconfirmed_gb = 0.0
         return self._clock() - start
 
     def _processes(self) -> list:
