@@ -36,6 +36,8 @@ OutputPath = Annotated[Path, _PathRole("output")]
 TOOL_MODULES: list[str] = [
     "tools.media.probe",
     "tools.media.sample_film",
+    "tools.video.scenes",
+    "tools.video.clip",
     "tools.quality.evaluate",
     "tools.dataset.extract",
     "tools.dataset.filter",
@@ -43,6 +45,7 @@ TOOL_MODULES: list[str] = [
     "tools.dataset.caption",
     "tools.dataset.export",
     "tools.dataset.train_lora",
+    "tools.dataset.infer",
 ]
 
 

@@ -1,0 +1,135 @@
+"""`animstudio dataset ...`: the movie→LoRA dataset pipeline from the command line."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tools.context import make_context
+from tools.dataset.metadata import DatasetStore
+from tools.dataset.pipeline import PIPELINE_STAGES, run_pipeline
+from tools.settings.loader import dotted_overrides, load_settings
+from tools.types import ToolError
+
+app = typer.Typer(help="Movie → LoRA dataset pipeline: frames, quality, characters, captions, LoRA, samples.",
+                  no_args_is_help=True)
+console = Console()
+
+
+def _settings(config: Optional[Path], overrides: list[str]):
+    return load_settings(config, dotted_overrides(overrides or []))
+
+
+class RichProgress:
+    """Turns ctx.progress events into rich progress bars (one per stage task)."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, event: dict) -> None:
+        desc = event["description"]
+        if desc not in self.tasks:
+            self.tasks[desc] = self.progress.add_task(desc, total=event["total"])
+        self.progress.update(self.tasks[desc], completed=event["completed"], total=event["total"])
+
+
+def _context(settings, film: Optional[Path] = None):
+    ctx = make_context(settings)
+    if film is not None:
+        ctx.workspace.allow_file(film)
+    return ctx
+
+
+@app.command()
+def run(name: str = typer.Option(..., "--name", help="Dataset name (folder under paths.datasets_dir)."),
+        film: Optional[Path] = typer.Option(None, "--film", help="The film to extract frames from."),
+        refs: Optional[Path] = typer.Option(None, "--refs", help="Folder with refs/<character>/*.png|jpg."),
+        start: Optional[str] = typer.Option(None, "--from", help=f"First stage: {', '.join(PIPELINE_STAGES)}."),
+        until: Optional[str] = typer.Option(None, "--until", help="Last stage (inclusive)."),
+        character: list[str] = typer.Option([], "--character", help="Only these characters (train/infer/export)."),
+        max_steps: Optional[int] = typer.Option(None, "--max-steps", help="LoRA training steps."),
+        config: Optional[Path] = typer.Option(None, "--config", help="A config file layered on the defaults."),
+        set_: list[str] = typer.Option([], "--set", help="Override a setting, e.g. dataset.blur_min=80.")) -> None:
+    """Run the pipeline (or a range of stages) on a film; re-runs redo only what changed."""
+    try:
+        settings = _settings(config, set_)
+        ctx = _context(settings, film)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=False) as progress:
+            ctx.progress.listeners.append(RichProgress(progress))
+            results = run_pipeline(ctx, name, film=film.resolve() if film else None,
+                                   refs=refs.resolve() if refs else None, start=start, until=until,
+                                   characters=character or None, max_steps=max_steps)
+    except ToolError as exc:
+        console.print(f"[red]error:[/] {exc.message}" + (f"\n[dim]hint: {exc.hint}[/]" if exc.hint else ""))
+        raise typer.Exit(1)
+    for result in results:
+        console.print("•", result.summary())
+
+
+@app.command()
+def status(name: str = typer.Argument(..., help="Dataset name."),
+           config: Optional[Path] = typer.Option(None, "--config"),
+           set_: list[str] = typer.Option([], "--set")) -> None:
+    """Counts per stage and per character, and why items were dropped."""
+    try:
+        store = DatasetStore.open(_settings(config, set_), name, create=False)
+    except ToolError as exc:
+        console.print(f"[red]error:[/] {exc.message}")
+        raise typer.Exit(1)
+    meta = store.meta
+    console.print(f"[bold]{meta.name}[/]  film: {meta.film}  frames: {len(meta.items)}  scenes: {len(meta.scenes)}")
+    table = Table("stage", "counts", "redone/reused", "seconds")
+    for stage in PIPELINE_STAGES:
+        counts = Counter(i.status(stage) for i in meta.items.values() if i.status(stage))
+        summary = meta.stages.get(stage)
+        if not counts and not summary:
+            continue
+        shown = counts or Counter(summary.counts)
+        table.add_row(stage, ", ".join(f"{k}={v}" for k, v in sorted(shown.items())),
+                      f"{summary.redone}/{summary.reused}" if summary else "-", f"{summary.seconds:.1f}" if summary else "-")
+    console.print(table)
+    chars = Table("character", "trigger", "frames", "LoRA")
+    kept = store.items(kept_after="filter")
+    for c, info in sorted(meta.characters.items()):
+        lora = meta.outputs.get("loras", {}).get(c, {}).get("lora_name", "-")
+        chars.add_row(c, info.trigger, str(sum(c in i.characters for i in kept)), lora)
+    if meta.characters:
+        console.print(chars)
+    reasons = Counter(i.stages[s].reason.split(" (")[0] for i in meta.items.values() for s in ("extract", "filter", "characters")
+                      if s in i.stages and i.stages[s].reason)
+    if reasons:
+        why = Table("why items were dropped or unmatched", "frames")
+        for reason, n in reasons.most_common():
+            why.add_row(reason, str(n))
+        console.print(why)
+
+
+@app.command("export")
+def export_cmd(name: str = typer.Argument(..., help="Dataset name."),
+               format: str = typer.Option("kohya", "--format", help="kohya | diffusers | both"),
+               character: list[str] = typer.Option([], "--character"),
+               config: Optional[Path] = typer.Option(None, "--config"),
+               set_: list[str] = typer.Option([], "--set")) -> None:
+    """Write the kohya_ss folder layout or the diffusers imagefolder layout, per character."""
+    from tools.dataset.export import run_export
+
+    if format not in ("kohya", "diffusers", "both"):
+        console.print("[red]error:[/] --format must be kohya, diffusers or both")
+        raise typer.Exit(2)
+    try:
+        settings = _settings(config, set_)
+        ctx = _context(settings)
+        result = run_export(ctx, DatasetStore.open(settings, name, create=False), format, character or None)
+    except ToolError as exc:
+        console.print(f"[red]error:[/] {exc.message}" + (f"\n[dim]hint: {exc.hint}[/]" if exc.hint else ""))
+        raise typer.Exit(1)
+    console.print(result.summary())
+    for a in result.artifacts[1:]:
+        console.print(f"  {a.metadata.get('character')}: {a.path} ({a.metadata.get('images')} images)")
