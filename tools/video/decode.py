@@ -1,0 +1,93 @@
+"""Streaming decoders: ffmpeg decodes and downscales, Python reads raw frames/samples from a pipe.
+
+Scaling inside ffmpeg (multi-threaded, before the pipe) is what makes one analysis pass cheaper
+than decoding full-resolution frames in Python and resizing them there.
+"""
+from __future__ import annotations
+
+import subprocess
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from tools.types import ToolError
+
+
+def analysis_size(width: int, height: int, target_width: int) -> tuple[int, int]:
+    """Downscaled (w, h), even-sized, never upscaled."""
+    if width <= target_width:
+        w, h = width, height
+    else:
+        w, h = target_width, round(height * target_width / width)
+    return max(2, w - w % 2), max(2, h - h % 2)
+
+
+def iter_frames(ffmpeg: str, path: Path, size: tuple[int, int]) -> Iterator[np.ndarray]:
+    """Yield BGR uint8 frames of `size` (every decoded frame, in order)."""
+    w, h = size
+    args = [ffmpeg, "-nostdin", "-v", "error", "-i", f"file:{path}", "-map", "0:v:0", "-an", "-sn", "-dn",
+            "-vf", f"scale={w}:{h}:flags=area", "-fps_mode", "passthrough",
+            "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    err_chunks: list[bytes] = []
+    drain = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
+    drain.start()
+    frame_bytes = w * h * 3
+    try:
+        while True:
+            buf = bytearray(frame_bytes)
+            view, got = memoryview(buf), 0
+            while got < frame_bytes:
+                n = proc.stdout.readinto(view[got:])
+                if not n:
+                    break
+                got += n
+            if got < frame_bytes:
+                break
+            yield np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3)
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        drain.join(timeout=5)
+    stderr = b"".join(err_chunks).decode("utf-8", "replace").strip()
+    if proc.returncode not in (0, -9) and stderr:
+        raise ToolError(f"decoding {path.name} failed: {stderr.splitlines()[-1]}",
+                        "the file may be truncated or use a codec this ffmpeg cannot decode")
+
+
+class AudioLevels:
+    """Reads a film's audio once (mono, 8 kHz float) in a background thread; RMS/peak per range."""
+
+    RATE = 8000
+
+    def __init__(self, ffmpeg: str, path: Path):
+        args = [ffmpeg, "-nostdin", "-v", "error", "-i", f"file:{path}", "-map", "0:a:0", "-vn", "-sn",
+                "-ac", "1", "-ar", str(self.RATE), "-f", "f32le", "pipe:1"]
+        self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._data: bytes = b""
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        self._data = self._proc.stdout.read()
+        self._proc.wait()
+
+    def samples(self) -> np.ndarray:
+        self._thread.join()
+        return np.frombuffer(self._data, dtype=np.float32)
+
+    def level(self, start: float, end: float) -> tuple[float, float] | None:
+        """(RMS dBFS, peak dBFS) of [start, end) seconds; None when there is no audio there."""
+        x = self.samples()
+        a, b = int(start * self.RATE), int(end * self.RATE)
+        seg = x[a:b]
+        if seg.size == 0:
+            return None
+        rms = float(np.sqrt(np.mean(np.square(seg, dtype=np.float64))))
+        peak = float(np.max(np.abs(seg)))
+        to_db = lambda v: round(20 * np.log10(max(v, 1e-6)), 2)  # noqa: E731 – floor at -120 dB
+        return to_db(rms), to_db(peak)

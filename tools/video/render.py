@@ -1,0 +1,308 @@
+"""Tools `render_edit`, `make_sound_effect` and `make_subtitles`: EDL → one ffmpeg run → checked MP4."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from tools.context import ToolContext
+from tools.media.ffmpeg import require_binary, run_tool
+from tools.media.probe import media_info
+from tools.registry import tool
+from tools.types import Artifact, ToolError, ToolResult
+from tools.video.edl import EDL, Clip, FreezeFrame, SubtitleLine
+from tools.video.graph import SourceInfo, compile_edl, segment_duration
+from tools.video.sfx import EFFECTS, effect_chain
+from tools.video.subtitles import build_cues, to_ass, to_srt
+
+
+class RenderResult(ToolResult):
+    path: str
+    duration: float
+    expected_duration: float
+    width: int
+    height: int
+    fps: float
+    seconds: float
+    subtitles: str | None = None
+    warnings: list[str] = []
+
+    def summary(self) -> str:
+        warn = f"; {len(self.warnings)} warnings: " + "; ".join(self.warnings[:3]) if self.warnings else ""
+        return (f"rendered {self.path}: {self.duration:.2f}s {self.width}x{self.height}@{self.fps:g} "
+                f"in {self.seconds:.1f}s{warn}")
+
+
+def _resolve_sources(ctx: ToolContext, edl: EDL) -> tuple[dict[str, SourceInfo], list[str]]:
+    """Probe every file the EDL names; collect every problem instead of stopping at the first."""
+    vs = ctx.settings.video
+    infos: dict[str, SourceInfo] = {}
+    problems: list[str] = []
+    names = [c.source for c in edl.clips if isinstance(c, (Clip, FreezeFrame))]
+    names += [t.source for t in edl.audio if t.source]
+    for name in dict.fromkeys(names):
+        try:
+            path = ctx.workspace.resolve_input(name)
+            info = media_info(path, vs.ffprobe)
+            infos[name] = SourceInfo(path=path, duration=info.duration, has_audio=info.has_audio,
+                                     has_video=info.has_video)
+        except ToolError as exc:
+            problems.append(f"{name}: {exc.message}")
+    return infos, problems
+
+
+def _check(edl: EDL, infos: dict[str, SourceInfo], problems: list[str]) -> EDL:
+    """Fill open clip ends and check every time against the sources and the timeline."""
+    edl = edl.model_copy(deep=True)
+    for n, seg in enumerate(edl.clips, 1):
+        src = infos.get(getattr(seg, "source", ""))
+        where = f"clip {n}"
+        if isinstance(seg, Clip) and src:
+            if not src.has_video:
+                problems.append(f"{where}: {seg.source} has no video stream")
+            if seg.start >= src.duration:
+                problems.append(f"{where}: start {seg.start}s is past the end of {seg.source} ({src.duration:.2f}s)")
+            if seg.end is None:
+                seg.end = src.duration
+            elif seg.end > src.duration + 0.05:
+                problems.append(f"{where}: end {seg.end}s is past the end of {seg.source} ({src.duration:.2f}s)")
+            seg.end = min(seg.end, src.duration)
+            if seg.end <= seg.start:
+                problems.append(f"{where}: the clip is empty ({seg.start}s–{seg.end}s)")
+        elif isinstance(seg, FreezeFrame) and src:
+            if not src.has_video:
+                problems.append(f"{where}: {seg.source} has no video stream")
+            if seg.at >= src.duration:
+                problems.append(f"{where}: freeze time {seg.at}s is past the end of {seg.source} ({src.duration:.2f}s)")
+    if problems:
+        return edl
+    durations = [segment_duration(s) for s in edl.clips]
+    for n, (seg, prev, cur) in enumerate(zip(edl.clips[1:], durations, durations[1:]), 2):
+        if seg.transition and seg.transition.duration >= min(prev, cur):
+            problems.append(f"clip {n}: the {seg.transition.duration}s transition is as long as a clip it joins "
+                            f"({min(prev, cur):.2f}s)")
+    total = sum(durations) - sum(s.transition.duration for s in edl.clips[1:] if s.transition)
+    for ov in edl.overlays:
+        if ov.start >= total:
+            problems.append(f"overlay {ov.text[:30]!r} starts at {ov.start}s but the edit is {total:.2f}s long")
+    for line in edl.subtitles:
+        if line.start >= total:
+            problems.append(f"subtitle {line.text[:30]!r} starts at {line.start}s but the edit is {total:.2f}s long")
+    for t in edl.audio:
+        label = t.source or t.effect
+        if t.at >= total:
+            problems.append(f"audio {label!r} starts at {t.at}s but the edit is {total:.2f}s long")
+        src = infos.get(t.source or "")
+        if t.source and src:
+            if not src.has_audio:
+                problems.append(f"audio {t.source}: the file has no audio stream")
+            if t.start >= src.duration:
+                problems.append(f"audio {t.source}: start {t.start}s is past its end ({src.duration:.2f}s)")
+            if t.end is not None and t.end > src.duration + 0.05:
+                problems.append(f"audio {t.source}: end {t.end}s is past its end ({src.duration:.2f}s)")
+    return edl
+
+
+def _output_format(edl: EDL, infos: dict[str, SourceInfo], ctx: ToolContext) -> tuple[int, int, float]:
+    vs = ctx.settings.video
+    first = next((c for c in edl.clips if isinstance(c, (Clip, FreezeFrame))), None)
+    w, h, fps = edl.width, edl.height, edl.fps
+    if first is not None and (w is None or h is None or fps is None):
+        info = media_info(infos[first.source].path, vs.ffprobe)
+        if w is None or h is None:
+            w, h = (info.width or vs.width), (info.height or vs.height)
+            w, h = w - w % 2, h - h % 2
+        fps = fps or info.fps or vs.fps
+    return w or vs.width, h or vs.height, round(float(fps or vs.fps), 3)
+
+
+def run_ffmpeg_with_progress(ctx: ToolContext, args: list[str], total: float, label: str, timeout: float,
+                             stderr_path: Path) -> None:
+    """Run ffmpeg with `-progress pipe:1`, forwarding its clock to ctx.progress and the trace."""
+    with stderr_path.open("wb") as err, ctx.progress.task(label, total=round(total, 2)) as task:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        last_traced = -1
+        try:
+            for raw in proc.stdout:
+                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+                if key in ("out_time_us", "out_time_ms") and value.strip().lstrip("-").isdigit():
+                    done = min(total, int(value) / 1e6)
+                    task.update(completed=round(done, 2))
+                    decile = int(10 * done / max(total, 1e-6))
+                    if decile > last_traced:
+                        last_traced = decile
+                        ctx.trace.event("video.render.progress", label=label, seconds=round(done, 2), total=total)
+            proc.wait()
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if proc.returncode != 0:
+        tail = stderr_path.read_text("utf-8", "replace").strip().splitlines()[-6:]
+        if proc.returncode < 0:
+            raise ToolError(f"ffmpeg was stopped after {timeout:.0f}s", "raise video.render_timeout_s or shorten the edit")
+        raise ToolError("ffmpeg failed to render the edit: " + " | ".join(tail),
+                        "see the saved filter graph next to the output for the exact graph")
+
+
+def render(ctx: ToolContext, edl: EDL) -> RenderResult:
+    """Validate, compile and render `edl` (the function behind the tool; usable from code)."""
+    vs = ctx.settings.video
+    t0 = time.perf_counter()
+    infos, problems = _resolve_sources(ctx, edl)
+    edl = _check(edl, infos, problems)
+    if problems:
+        raise ToolError(f"The edit has {len(problems)} problem{'s' if len(problems) > 1 else ''}: "
+                        + "; ".join(problems), "fix these times/files in the EDL and render again")
+    if not edl.output.lower().endswith(".mp4"):
+        raise ToolError(f"output {edl.output!r} must be an .mp4 file", "e.g. output='renders/parody.mp4'")
+    width, height, fps = _output_format(edl, infos, ctx)
+    ffmpeg = require_binary(vs.ffmpeg, "video.ffmpeg")
+    requested = Path(edl.output)
+    out = ctx.workspace.unique_output(requested.stem, ".mp4", str(requested.parent) if str(requested.parent) != "." else "")
+    work = Path(tempfile.mkdtemp(prefix="animstudio-render-"))
+    artifacts: list[Artifact] = []
+    warnings: list[str] = []
+    try:
+        ass_file = srt_rel = None
+        # A first compile gives the timeline (cut times) for the subtitle rules.
+        compiled = compile_edl(edl, infos, width=width, height=height, fps=fps, work_dir=work)
+        if edl.subtitles:
+            cues = build_cues([(s.text, s.start, s.end) for s in edl.subtitles], fps=fps,
+                              cuts=compiled.cut_times, timeline_end=compiled.duration)
+            warnings += [f"subtitle {' '.join(c.lines)[:30]!r}: {w}" for c in cues for w in c.warnings]
+            st = edl.subtitle_style
+            ass_file = work / "subtitles.ass"
+            ass_file.write_text(to_ass(cues, width=width, height=height, size=st.size, color=st.color,
+                                       outline_color=st.outline_color, outline=st.outline, margin=st.margin,
+                                       bold=st.bold), encoding="utf-8")
+            srt = out.with_suffix(".srt")
+            srt.write_text(to_srt(cues), encoding="utf-8")
+            srt_rel = ctx.workspace.relative(srt)
+            artifacts.append(Artifact(path=srt_rel, kind="subtitles", metadata={"cues": len(cues)}))
+            compiled = compile_edl(edl, infos, width=width, height=height, fps=fps, work_dir=work,
+                                   subtitles_file=ass_file)
+        for name, content in compiled.text_files.items():
+            (work / name).write_text(content, encoding="utf-8")
+        script = work / "graph.txt"
+        script.write_text(compiled.graph, encoding="utf-8")
+        graph_copy = out.with_suffix(".filtergraph.txt")
+        shutil.copyfile(script, graph_copy)
+        args = [ffmpeg, "-nostdin", "-y", "-v", "error", "-progress", "pipe:1", "-nostats", *compiled.input_args,
+                "-filter_complex_script", str(script), "-map", "[vout]", "-map", "[aout]",
+                "-c:v", "libx264", "-preset", vs.preset, "-crf", str(vs.crf), "-pix_fmt", "yuv420p",
+                "-r", f"{fps}", "-c:a", "aac", "-b:a", vs.audio_bitrate, "-ar", "48000",
+                "-movflags", "+faststart", "-t", f"{compiled.duration:.6f}", f"file:{out}"]
+        ctx.trace.event("video.render.start", output=str(out), duration=compiled.duration, inputs=len(infos),
+                        graph=ctx.workspace.relative(graph_copy))
+        try:
+            run_ffmpeg_with_progress(ctx, args, compiled.duration, f"render {out.name}", vs.render_timeout_s,
+                                     work / "stderr.txt")
+        except ToolError:
+            out.unlink(missing_ok=True)  # no half-written MP4 left behind to be mistaken for a result
+            raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    got = _validate(out, compiled.duration, fps, vs)
+    rel = ctx.workspace.relative(out)
+    artifacts.insert(0, Artifact(path=rel, kind="video", metadata={"duration": got.duration, "width": width,
+                                                                   "height": height, "fps": fps}))
+    artifacts.append(Artifact(path=ctx.workspace.relative(graph_copy), kind="text", metadata={"what": "ffmpeg filter graph"}))
+    seconds = round(time.perf_counter() - t0, 3)
+    ctx.trace.event("video.render.done", output=rel, duration=got.duration, seconds=seconds)
+    return RenderResult(path=rel, duration=got.duration, expected_duration=round(compiled.duration, 4), width=width,
+                        height=height, fps=fps, seconds=seconds, subtitles=srt_rel, warnings=warnings,
+                        artifacts=artifacts)
+
+
+def _validate(out: Path, expected: float, fps: float, vs):
+    """ffprobe the result: H.264 yuv420p video + AAC audio, duration within tolerance."""
+    if not out.is_file() or out.stat().st_size == 0:
+        raise ToolError("ffmpeg reported success but wrote no output", "see the run trace")
+    info = media_info(out, vs.ffprobe)
+    codecs = {s.kind: s.codec for s in info.streams}
+    if codecs.get("video") != "h264" or codecs.get("audio") != "aac":
+        raise ToolError(f"the render has streams {codecs}, expected h264 video and aac audio", "see the run trace")
+    tolerance = max(vs.duration_tolerance_s, 2.0 / fps)
+    if abs(info.duration - expected) > tolerance:
+        raise ToolError(f"the render is {info.duration:.3f}s long, expected {expected:.3f}s (±{tolerance:.2f}s)",
+                        "a source may have broken timestamps; try re-encoding it with extract_clip first")
+    return info
+
+
+@tool(family="video")
+def render_edit(ctx: ToolContext, edl: EDL) -> RenderResult:
+    """Render an edit decision list (clips, speed, freeze frames, zooms, crossfades, title cards, text
+    overlays, subtitles, voices/music/effects with ducking, fades, loudness) to an H.264/AAC MP4.
+
+    Args:
+        edl: The edit: clips (source times in seconds), overlays/subtitles/audio (timeline seconds), output name.
+    """
+    return render(ctx, edl)
+
+
+class SoundResult(ToolResult):
+    path: str
+    name: str
+    duration: float
+
+
+@tool(family="video")
+def make_sound_effect(ctx: ToolContext, name: str, duration: float | None = None) -> SoundResult:
+    """Synthesise a comedic sound effect (no downloads): boing, whoosh, rimshot, record_scratch,
+    sad_trombone or ding, as a 48 kHz stereo WAV.
+
+    Args:
+        name: The effect name.
+        duration: Length in seconds (default: the effect's natural length).
+    """
+    if name not in EFFECTS:
+        raise ToolError(f"unknown sound effect {name!r}", "choose one of " + ", ".join(sorted(EFFECTS)))
+    if duration is not None and not 0.05 <= duration <= 30:
+        raise ToolError(f"duration {duration}s is out of range", "use 0.05–30 seconds")
+    chain, d = effect_chain(name, duration)
+    out = ctx.workspace.unique_output(name, ".wav", "sfx")
+    ffmpeg = require_binary(ctx.settings.video.ffmpeg, "video.ffmpeg")
+    run_tool([ffmpeg, "-nostdin", "-y", "-v", "error", "-filter_complex", chain + "[a]", "-map", "[a]",
+              "-c:a", "pcm_s16le", f"file:{out}"], timeout=60, what=f"sound effect {name}")
+    rel = ctx.workspace.relative(out)
+    return SoundResult(path=rel, name=name, duration=d,
+                       artifacts=[Artifact(path=rel, kind="audio", metadata={"effect": name, "duration": d})])
+
+
+class SubtitleResult(ToolResult):
+    srt: str
+    ass: str
+    cues: int
+    warnings: list[str] = []
+
+
+@tool(family="video")
+def make_subtitles(ctx: ToolContext, lines: list[SubtitleLine], name: str = "subtitles", fps: float = 24.0,
+                   cuts: list[float] = [], width: int = 1280, height: int = 720) -> SubtitleResult:
+    """Write SRT and ASS subtitle files from timed lines, applying timing rules (≤42 characters a line,
+    ≤2 lines, ≤17 characters a second, ≥2 frames between cues, no straddling of shot changes).
+
+    Args:
+        lines: The timed lines (text, start, end in seconds).
+        name: File name stem for the outputs.
+        fps: Frame rate of the video (for the 2-frame gap).
+        cuts: Shot-change times in seconds (e.g. from detect_scenes) to snap cues to.
+        width: Video width (ASS play resolution).
+        height: Video height.
+    """
+    cues = build_cues([(s.text, s.start, s.end) for s in lines], fps=fps, cuts=cuts)
+    srt = ctx.workspace.unique_output(name, ".srt", "subtitles")
+    srt.write_text(to_srt(cues), encoding="utf-8")
+    ass = srt.with_suffix(".ass")
+    ass.write_text(to_ass(cues, width=width, height=height), encoding="utf-8")
+    warnings = [f"{' '.join(c.lines)[:30]!r}: {w}" for c in cues for w in c.warnings]
+    paths = [ctx.workspace.relative(srt), ctx.workspace.relative(ass)]
+    return SubtitleResult(srt=paths[0], ass=paths[1], cues=len(cues), warnings=warnings,
+                          artifacts=[Artifact(path=p, kind="subtitles") for p in paths])

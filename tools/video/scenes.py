@@ -1,0 +1,145 @@
+"""Tools `detect_scenes` and `find_scene`: cached scene analysis and a searchable scene index."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from tools.context import ToolContext
+from tools.media.probe import media_info
+from tools.registry import InputPath, tool
+from tools.types import Artifact, ToolError
+from tools.video import cache
+from tools.video.analysis import analyse, detector_params
+from tools.video.describe import caption_with_vlm, describe_descriptors
+from tools.video.models import Scene, SceneList, SceneMatch, SceneSearchResult
+
+VLM_PROMPT = ("Describe this frame from an animated film in one sentence for search: the place (e.g. ocean, "
+              "beach, forest, town), time of day, who is visible and what happens. No preamble.")
+
+
+def _require_video(path: Path, vs):
+    info = media_info(path, vs.ffprobe)
+    if not info.has_video or not info.width or not info.height:
+        raise ToolError(f"{path.name} has no video stream", "detect_scenes needs a video file, not audio")
+    return info
+
+
+def scene_list(ctx: ToolContext, film: Path) -> SceneList:
+    """Analyse `film` (or load the cached analysis) and copy keyframes into the run workspace."""
+    vs = ctx.settings.video
+    params = detector_params(vs)
+    if vs.vlm_base_url:
+        params["vlm"] = [vs.vlm_base_url, vs.vlm_model]
+    info = _require_video(film, vs)
+    fingerprint = cache.film_fingerprint(film, params)
+    root = cache.cache_root(ctx.settings)
+    data = cache.load_entry(root, fingerprint)
+    cached = data is not None
+    if data is None:
+        with ctx.progress.task(f"scenes: {film.name}", total=max(1, round(info.duration * (info.fps or 25)))) as task:
+            result = analyse(film, info, vs, task)
+        for scene in result.scenes:
+            scene.description = describe_descriptors(scene.descriptors, scene.duration)
+        data = {"fps": result.fps, "frames": result.frames, "width": result.width, "height": result.height,
+                "duration": result.duration, "seconds": result.seconds,
+                "scenes": [s.model_dump() for s in result.scenes]}
+        entry = cache.save_entry(root, fingerprint, data, result.keyframes)
+        if vs.vlm_base_url:  # captions are cached with the entry (they cost a model call each)
+            _caption_scenes(ctx, data, entry)
+            cache.save_entry(root, fingerprint, data, {p.name: p.read_bytes() for p in (entry / "keyframes").glob("*.jpg")})
+        ctx.trace.event("video.scenes", film=str(film), scenes=len(result.scenes), seconds=result.seconds)
+    folder = f"scenes/{_safe(film.stem)}_{fingerprint[:8]}"
+    scenes = []
+    artifacts = []
+    for raw in data["scenes"]:
+        scene = Scene.model_validate(raw)
+        if scene.keyframe:
+            src = root / fingerprint / "keyframes" / scene.keyframe
+            dst = ctx.workspace.resolve_output(f"{folder}/{scene.keyframe}")
+            if src.is_file() and not dst.exists():
+                shutil.copyfile(src, dst)
+            scene.keyframe = ctx.workspace.relative(dst) if dst.exists() else None
+            if scene.keyframe:
+                artifacts.append(Artifact(path=scene.keyframe, kind="image",
+                                          metadata={"scene": scene.index, "time": scene.keyframe_time}))
+        scenes.append(scene)
+    return SceneList(film=str(film), fps=data["fps"], duration=data["duration"], frames=data["frames"],
+                     width=data["width"], height=data["height"], detector=vs.detector, fingerprint=fingerprint,
+                     cached=cached, seconds=0.0 if cached else data["seconds"], scenes=scenes, artifacts=artifacts)
+
+
+def _caption_scenes(ctx: ToolContext, data: dict, entry: Path) -> None:
+    vs = ctx.settings.video
+    with ctx.progress.task("scene captions", total=len(data["scenes"])) as task:
+        for raw in data["scenes"]:
+            if raw.get("keyframe"):
+                caption = caption_with_vlm(entry / "keyframes" / raw["keyframe"], base_url=vs.vlm_base_url,
+                                           model=vs.vlm_model, api_key_env=vs.vlm_api_key_env,
+                                           timeout_s=vs.vlm_timeout_s, prompt=VLM_PROMPT)
+                raw["description"] = f"{caption} ({raw['description']})"
+            task.advance()
+
+
+def _safe(text: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:40] or "film"
+
+
+@tool(family="video")
+def detect_scenes(ctx: ToolContext, film: InputPath) -> SceneList:
+    """Split a film into shots (PySceneDetect) and describe each: time range, keyframe thumbnail, dominant
+    colours, water/sky/vegetation ratios, brightness, motion, faces and loudness. Cached per film.
+
+    Args:
+        film: The video file (in the run folder, a media root, or a file you named for this run).
+    """
+    return scene_list(ctx, film)
+
+
+def index_scenes(ctx: ToolContext, scenes: SceneList) -> np.ndarray:
+    """Embed every scene description; push them into the knowledge base (kind "scenes") when present."""
+    from tools.embeddings import get_embedder
+
+    texts = [s.description for s in scenes.scenes]
+    vectors = get_embedder(ctx.settings).encode(texts)
+    if ctx.knowledge is not None:
+        film_name = Path(scenes.film).name
+        docs = [{"id": f"scene:{scenes.fingerprint}:{s.index}", "text": s.description,
+                 "metadata": {"film": film_name, "scene": s.index, "start": s.start, "end": s.end,
+                              "keyframe": s.keyframe or "", "fingerprint": scenes.fingerprint}}
+                for s in scenes.scenes]
+        try:
+            ctx.knowledge.add_documents("scenes", docs)
+        except Exception as exc:  # the index is a bonus; the search below does not depend on it
+            ctx.trace.event("video.index_failed", film=film_name, error=repr(exc))
+    return vectors
+
+
+@tool(family="video")
+def find_scene(ctx: ToolContext, film: InputPath, query: str, top_k: int = 3) -> SceneSearchResult:
+    """Find the scenes of a film that best match a plain-words description, e.g. "the ocean scene".
+
+    Args:
+        film: The video file to search.
+        query: What the scene shows, in plain words ("beach at sunset", "night town", "underwater").
+        top_k: How many scenes to return, best first.
+    """
+    if not query.strip():
+        raise ToolError("query is empty", "describe the scene, e.g. 'the ocean scene'")
+    if top_k < 1:
+        raise ToolError("top_k must be at least 1")
+    scenes = scene_list(ctx, film)
+    if not scenes.scenes:
+        return SceneSearchResult(film=str(film), query=query, matches=[])
+    from tools.embeddings import get_embedder
+
+    vectors = index_scenes(ctx, scenes)
+    q = get_embedder(ctx.settings).encode([query])[0]
+    scores = vectors @ q
+    order = np.argsort(-scores)[:top_k]
+    matches = [SceneMatch(scene=scenes.scenes[i], score=round(float(scores[i]), 4)) for i in order]
+    artifacts = [a for a in scenes.artifacts if a.metadata.get("scene") in {m.scene.index for m in matches}]
+    return SceneSearchResult(film=str(film), query=query, matches=matches, artifacts=artifacts)
