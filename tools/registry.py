@@ -38,6 +38,7 @@ TOOL_MODULES: list[str] = [
     "tools.media.sample_film",
     "tools.video.scenes",
     "tools.video.clip",
+    "tools.video.render",
     "tools.quality.evaluate",
     "tools.dataset.extract",
     "tools.dataset.filter",
