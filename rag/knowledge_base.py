@@ -1,19 +1,265 @@
-"""Minimal store used until the chromadb KnowledgeBase is configured: an empty knowledge base
-is a legitimate state (the retrieve node then reports that it found nothing)."""
+"""KnowledgeBase: chromadb vectors + BM25 keywords, fused with reciprocal rank fusion.
+
+Implements rag.types.Retriever (the agent's retrieve node) and tools.context.KnowledgeStore
+(tools push e.g. scene descriptions with add_documents). File ingestion lives in rag/ingest.py.
+"""
 from __future__ import annotations
 
-from typing import Any
+import json
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Iterable
 
+from pydantic import BaseModel, Field
+
+from rag.keyword import KeywordIndex, reciprocal_rank_fusion
+from rag.markdown import KIND_RE, Chunk, KnowledgeDocument, chunk_document, content_hash, normalise_metadata
+from rag.store import ChromaStore
 from rag.types import Evidence
+from tools.types import ToolError
+
+FLAG_FILTERS = {"film": "film", "films": "film", "character": "character", "characters": "character",
+                "tag": "tag", "tags": "tag"}
 
 
-class EmptyKnowledgeBase:
-    def search(self, query: str, k: int = 5, filters: dict[str, Any] | None = None) -> list[Evidence]:
-        return []
+class KnowledgeStats(BaseModel):
+    persist_dir: str
+    embedding_model: str
+    chunks_by_kind: dict[str, int]
+    sources: int
+    total_chunks: int
+
+
+class SourceInfo(BaseModel):
+    source: str
+    kind: str
+    title: str
+    chunks: int
+    source_hash: str
+    origin: str = "file"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+def build_where(filters: dict[str, Any] | None) -> tuple[list[str] | None, dict[str, Any] | None]:
+    """Filters from the intent/CLI → (kinds to search, chroma where-clause).
+
+    film/character/tag are case-insensitive ("film": "Luca" matches front matter `film: Luca`);
+    other keys are exact metadata matches. A list value means any of them.
+    """
+    if not filters:
+        return None, None
+    kinds: list[str] | None = None
+    clauses: list[dict[str, Any]] = []
+    for key, value in filters.items():
+        if value is None or value == "" or value == []:
+            continue
+        values = [str(v) if not isinstance(v, (int, float, bool)) else v for v in
+                  (value if isinstance(value, (list, tuple, set)) else [value])]
+        if key == "kind":
+            kinds = [str(v).strip().lower() for v in values]
+        elif key in FLAG_FILTERS:
+            flags = [{f"{FLAG_FILTERS[key]}:{str(v).strip().casefold()}": True} for v in values]
+            clauses.append(flags[0] if len(flags) == 1 else {"$or": flags})
+        else:
+            clauses.append({key: values[0]} if len(values) == 1 else {key: {"$in": values}})
+    where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return kinds, where
+
+
+class KnowledgeBase:
+    def __init__(self, persist_dir: Path, embedder, *, chunk_chars: int = 900, mode: str = "hybrid",
+                 candidates: int = 30, rrf_k: int = 60) -> None:
+        self.store = ChromaStore(persist_dir, embedder)
+        self.embedder = embedder
+        self.chunk_chars = chunk_chars
+        self.mode = mode
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self._keyword: tuple[str, KeywordIndex] | None = None
+        self._lock = threading.Lock()
+        self._query_vectors: OrderedDict[str, Any] = OrderedDict()
+        self.query_cache_size = 256  # the agent re-asks the same questions across nodes/iterations
+
+    # -- writing -----------------------------------------------------------------------------
+    def upsert_chunks(self, kind: str, chunks: list[Chunk], progress=None) -> int:
+        if not chunks:
+            return 0
+        texts = [c.text for c in chunks]
+        vectors = []
+        batch = 64
+        task_cm = progress.task(f"Embedding {len(chunks)} {kind} chunks", total=len(chunks)) if progress else None
+        task = task_cm.__enter__() if task_cm else None
+        try:
+            for start in range(0, len(texts), batch):
+                vectors.append(self.embedder.encode(texts[start:start + batch]))
+                if task:
+                    task.advance(len(texts[start:start + batch]))
+        finally:
+            if task_cm:
+                task_cm.__exit__(None, None, None)
+        import numpy as np
+
+        self.store.upsert(kind, [c.id for c in chunks], texts, [c.metadata for c in chunks], np.vstack(vectors))
+        return len(chunks)
+
+    def remove_source(self, source: str, kinds: Iterable[str] | None = None) -> int:
+        removed = 0
+        for kind in list(kinds) if kinds is not None else self.store.kinds():
+            found = self.store.metadatas(kind, {"source": source})
+            if found:
+                self.store.delete(kind, {"source": source})
+                removed += len(found)
+        return removed
+
+    def replace_document(self, doc: KnowledgeDocument, origin: str = "file", progress=None,
+                         old_kinds: Iterable[str] | None = None) -> int:
+        """Swap a source's chunks for the new version's (old kind too, if the front matter changed)."""
+        chunks = chunk_document(doc, self.chunk_chars)
+        for chunk in chunks:
+            chunk.metadata["origin"] = origin
+        self.remove_source(doc.source, old_kinds)
+        return self.upsert_chunks(doc.kind, chunks, progress)
 
     def add_documents(self, kind: str, docs: list[dict[str, Any]]) -> int:
-        return 0
+        """KnowledgeStore API for tools: each doc is {"text", optional "source", "title", "id",
+        "metadata"} (other keys go to metadata). Documents are grouped by source; a source whose
+        content is unchanged is skipped, a changed one replaces its old chunks. Returns chunks written."""
+        kind = str(kind).strip().lower()
+        if not KIND_RE.match(kind):
+            raise ToolError(f"'{kind}' is not a valid knowledge kind", "use a short lowercase word, e.g. scenes")
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for i, doc in enumerate(docs):
+            if not isinstance(doc, dict) or not str(doc.get("text") or "").strip():
+                raise ToolError(f"Document {i} for '{kind}' has no text", "pass dicts with a non-empty 'text' key")
+            groups.setdefault(str(doc.get("source") or f"{kind}:pushed"), []).append(doc)
+        written = 0
+        for source, group in groups.items():
+            group_hash = content_hash(json.dumps(group, sort_keys=True, default=str))
+            existing = self.store.metadatas(kind, {"source": source}) if kind in self.store.kinds() else []
+            if existing and all(m.get("source_hash") == group_hash for m in existing):
+                continue
+            chunks: list[Chunk] = []
+            for j, doc in enumerate(group):
+                meta = dict(doc.get("metadata") or {})
+                meta.update({k: v for k, v in doc.items() if k not in ("text", "metadata", "id", "source", "title")})
+                document = KnowledgeDocument(source=source, kind=kind, title=str(doc.get("title") or source),
+                                             body=str(doc["text"]), metadata=normalise_metadata(meta),
+                                             content_hash=group_hash)
+                prefix = f"{kind}:{content_hash(source)}:{doc.get('id') or j}"
+                for chunk in chunk_document(document, self.chunk_chars, id_prefix=prefix):
+                    chunk.metadata["origin"] = "pushed"
+                    chunks.append(chunk)
+            self.remove_source(source, [kind])
+            written += self.upsert_chunks(kind, chunks)
+        return written
+
+    # -- reading -----------------------------------------------------------------------------
+    def _keyword_index(self) -> KeywordIndex:
+        generation = self.store.generation()
+        with self._lock:
+            if self._keyword is None or self._keyword[0] != generation:
+                ids, texts, metas = [], [], []
+                for kind in self.store.kinds():
+                    i, t, m = self.store.all_chunks(kind)
+                    ids += i
+                    texts += t
+                    metas += m
+                self._keyword = (generation, KeywordIndex(ids, texts, metas))
+            return self._keyword[1]
+
+    def search(self, query: str, k: int = 5, filters: dict[str, Any] | None = None,
+               mode: str | None = None) -> list[Evidence]:
+        """Hybrid search. mode: hybrid (default) | vector | keyword."""
+        query = (query or "").strip()
+        if not query or k <= 0:
+            return []
+        mode = mode or self.mode
+        kinds, where = build_where(filters)
+        available = self.store.kinds()
+        kinds = [kd for kd in (kinds or available) if kd in available]
+        if not kinds:
+            return []
+        n = max(self.candidates, k)
+        found: dict[str, dict[str, Any]] = {}
+        rankings: list[list[str]] = []
+        if mode in ("hybrid", "vector"):
+            vector = self._embed_query(query)
+            hits = [h for kind in kinds for h in self.store.query(kind, vector, n, where)]
+            hits.sort(key=lambda h: h["distance"])
+            for h in hits[:n]:
+                found.setdefault(h["id"], h)["similarity"] = 1.0 - h["distance"]
+            rankings.append([h["id"] for h in hits[:n]])
+        if mode in ("hybrid", "keyword"):
+            index = self._keyword_index()
+            kind_where = {"kind": {"$in": kinds}}
+            full = {"$and": [kind_where, where]} if where else kind_where
+            hits_kw = index.search(query, n, full)
+            for pos, score in hits_kw:
+                entry = found.setdefault(index.ids[pos], {"id": index.ids[pos], "metadata": index.metadatas[pos],
+                                                          "text": index.texts[pos]})
+                entry["bm25"] = score
+            rankings.append([index.ids[pos] for pos, _ in hits_kw])
+        fused = reciprocal_rank_fusion(rankings, k=self.rrf_k)[:k]
+        return [self._evidence(found[doc_id], score) for doc_id, score in fused]
+
+    def _embed_query(self, query: str):
+        vector = self._query_vectors.get(query)
+        if vector is None:
+            vector = self.embedder.encode([query])[0]
+            if self.query_cache_size > 0:
+                self._query_vectors[query] = vector
+                while len(self._query_vectors) > self.query_cache_size:
+                    self._query_vectors.popitem(last=False)
+        else:
+            self._query_vectors.move_to_end(query)
+        return vector
+
+    def _evidence(self, hit: dict[str, Any], score: float) -> Evidence:
+        meta = dict(hit["metadata"])
+        text = hit.get("text") or ""
+        heading = str(meta.get("heading", ""))
+        body = text.split("\n", 1)[1] if heading and text.startswith(heading + "\n") else text
+        kind = str(meta.get("kind", "note"))
+        origin = "runs" if kind == "runs" else "knowledge"
+        if "similarity" in hit:
+            meta["similarity"] = round(hit["similarity"], 4)
+        if "bm25" in hit:
+            meta["bm25"] = round(hit["bm25"], 4)
+        if "parameters_json" in meta:
+            meta["parameters"] = json.loads(meta["parameters_json"])
+        # The heading path already starts at the document's H1; fall back to the title without one.
+        return Evidence(id=hit["id"], text=body, source=str(meta.get("source", "")), kind=kind,
+                        title=heading or str(meta.get("title", "")),
+                        score=round(score, 6), origin=origin, metadata=meta)
+
+    # -- inspection --------------------------------------------------------------------------
+    def sources(self) -> list[SourceInfo]:
+        seen: dict[tuple[str, str], SourceInfo] = {}
+        for kind in self.store.kinds():
+            for meta in self.store.metadatas(kind):
+                key = (kind, str(meta.get("source", "")))
+                if key in seen:
+                    seen[key].chunks += 1
+                    continue
+                seen[key] = SourceInfo(source=key[1], kind=kind, title=str(meta.get("title", "")), chunks=1,
+                                       source_hash=str(meta.get("source_hash", "")),
+                                       origin=str(meta.get("origin", "file")),
+                                       metadata={k: v for k, v in meta.items() if k in ("film", "character", "tags")})
+        return sorted(seen.values(), key=lambda s: (s.kind, s.source))
+
+    def stats(self) -> KnowledgeStats:
+        counts = self.store.counts()
+        return KnowledgeStats(persist_dir=str(self.store.persist_dir), embedding_model=str(self.embedder.path),
+                              chunks_by_kind=counts, sources=len(self.sources()), total_chunks=sum(counts.values()))
 
 
-def open_knowledge_base(settings) -> EmptyKnowledgeBase:
-    return EmptyKnowledgeBase()
+def open_knowledge_base(settings, embedder=None) -> KnowledgeBase:
+    """The configured knowledge base under settings.rag.persist_dir (embedder shared if given)."""
+    from tools.embeddings import get_embedder
+    from tools.settings.loader import resolve_path
+
+    rag = settings.rag
+    return KnowledgeBase(resolve_path(rag.persist_dir), embedder or get_embedder(settings),
+                         chunk_chars=rag.chunk_chars, mode=rag.retrieval, candidates=rag.candidates,
+                         rrf_k=rag.rrf_k)

@@ -206,19 +206,33 @@ class RAGSettings(Section):
     embedding_model_path: Path | None = None
     persist_dir: Path = Path(".cache/animstudio/chroma")
     knowledge_dir: Path = Path("knowledge")
-    chunk_chars: int = 900
+    chunk_chars: int = Field(900, ge=200, le=8000)
     top_k: int = 6
+    # hybrid = vectors + BM25 fused by reciprocal rank fusion (see docs/knowledge.md).
+    retrieval: Literal["hybrid", "vector", "keyword"] = "hybrid"
+    candidates: int = Field(30, ge=5, le=500)  # per-retriever candidates fed to the fusion
+    rrf_k: int = Field(60, ge=1, le=1000)
 
 
 class WebSettings(Section):
     enabled: bool = True
-    backend: str = "auto"
+    # auto/ddgs → the ddgs metasearch library; http → a JSON search endpoint at base_url; off.
+    backend: Literal["auto", "ddgs", "http", "off"] = "auto"
+    base_url: str = ""
     timeout_s: float = 8.0
     max_results: int = 5
-    max_retries: int = 2
+    max_retries: int = Field(2, ge=0, le=5)
+    retry_backoff_s: float = 0.5  # doubled per retry; a 429's Retry-After wins (capped at 30 s)
     min_interval_s: float = 1.0
     cache_ttl_s: int = 86400
+    cache_path: Path = Path(".cache/animstudio/web_cache.sqlite")
     max_chars_per_result: int = 1200
+    fetch_pages: int = Field(2, ge=0, le=10)  # top results whose page text is fetched
+    max_page_bytes: int = 400_000
+    region: str = "wt-wt"
+    safesearch: Literal["on", "moderate", "off"] = "moderate"
+    # Page fetches never reach loopback/private addresses unless this is set (self-hosted setups).
+    allow_private_fetch: bool = False
 
 
 class QualitySettings(Section):
