@@ -52,6 +52,8 @@ class Workflow(BaseModel):
     steps: list[Step]
     checks: list[Check] = Field(default_factory=lambda: [Check()])
     answer: str = ""  # a template for the final answer, with ${...} references
+    # What a scorer's blame tag means in this workflow: tag → the step ids to redo next iteration.
+    on_blame: dict[str, list[str]] = Field(default_factory=dict)
 
     def params_model(self) -> type[BaseModel]:
         """A pydantic model of the parameters the LLM must fill (typed slots)."""
@@ -115,6 +117,13 @@ def validate_against_registry(wf: Workflow, source: str) -> None:
                 raise WorkflowError(f"{source}: step {step.id!r} uses unknown parameter {head[1]!r}")
             if head[0] == "steps" and head[1] not in ids:
                 raise WorkflowError(f"{source}: step {step.id!r} references unknown step {head[1]!r}")
+    for tag, steps in wf.on_blame.items():
+        unknown = [s for s in steps if s not in ids]
+        if unknown:
+            raise WorkflowError(f"{source}: on_blame.{tag} names unknown steps {unknown}")
+    for check in wf.checks:
+        if check.step and check.step not in ids:
+            raise WorkflowError(f"{source}: a check names unknown step {check.step!r}")
     try:
         Plan(steps=wf.steps)  # dependency checks: unknown ids, cycles
     except ValidationError as exc:

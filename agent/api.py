@@ -1,0 +1,217 @@
+"""The notebook/CLI entry point: `Agent().run(request, film=...)`, `.stream(...)`, `.plan(...)`, `.resume(id)`."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from tools.settings import Settings, load_settings
+from tools.settings.loader import resolve_path
+from tools.types import ToolError
+from tools.workspace import Workspace, new_run_id
+
+from agent.graph import build_graph, recursion_limit
+from agent.result import RunResult
+from agent.session import build_runtime
+
+
+class AgentInputError(ValueError):
+    """The request or its inputs are unusable; the message says what to fix."""
+
+
+def check_request(request: str) -> str:
+    if not isinstance(request, str) or not request.strip():
+        raise AgentInputError("The request is empty: say what you want, e.g. \"make a funny parody of the ocean scene\"")
+    if len(request) > 4000:
+        raise AgentInputError(f"The request is {len(request)} characters long; keep it under 4000")
+    return request.strip()
+
+
+def check_film(film: str | Path | None, settings: Settings) -> Path | None:
+    if film is None or str(film) == "":
+        return None
+    path = Path(film).expanduser()
+    if not path.is_absolute() and not path.exists():
+        for root in settings.paths.media_roots:
+            if (resolve_path(root) / path).exists():
+                path = resolve_path(root) / path
+                break
+    if not path.exists():
+        raise AgentInputError(f"Film not found: {film}")
+    from tools.media.probe import media_info
+
+    try:
+        info = media_info(path.resolve(), settings.video.ffprobe)
+    except ToolError as exc:
+        raise AgentInputError(f"{film} is not a usable film: {exc.message}") from None
+    if not info.has_video:
+        raise AgentInputError(f"{film} has no video stream (it looks like an audio file)")
+    return path.resolve()
+
+
+class Agent:
+    """An autonomous creative agent. Each `run` gets a folder `runs/<run_id>/` with its trace and report."""
+
+    def __init__(self, config: str | Path | None = None, *, llm: Any = None, settings: Settings | None = None,
+                 overrides: dict[str, Any] | None = None):
+        overrides = dict(overrides or {})
+        if isinstance(llm, str):
+            overrides.setdefault("llm", {})["backend"] = llm
+            llm = None
+        self.settings = settings or load_settings(config, overrides or None)
+        self._llm = llm  # a ready langchain-core chat model (tests, notebooks)
+        self.last_result: RunResult | None = None
+
+    # -- internals ------------------------------------------------------------------------------
+    def _checkpoint_db(self) -> Path:
+        db = resolve_path(self.settings.paths.checkpoint_db)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        return db
+
+    @contextmanager
+    def _graph(self, run_id: str, film: Path | None, settings: Settings):
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        rt = build_runtime(settings, run_id, film, self._llm)
+        conn = sqlite3.connect(str(self._checkpoint_db()), check_same_thread=False)
+        try:
+            yield rt, build_graph(rt, SqliteSaver(conn))
+        finally:
+            conn.close()
+
+    def _events(self, graph, rt, inputs: dict | None, run_id: str) -> Iterator[dict]:
+        config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(rt)}
+        for mode, chunk in graph.stream(inputs, config, stream_mode=["updates", "custom"]):
+            if mode == "custom":
+                yield chunk
+                continue
+            for node, update in (chunk or {}).items():
+                if node.startswith("__"):
+                    continue
+                yield {"type": "node", "node": node, "update": update or {}}
+        state = graph.get_state(config).values
+        yield {"type": "state", "state": state}
+
+    def _result(self, state: dict, rt, started: float) -> RunResult:
+        root = rt.ctx.workspace.root
+        report = None
+        try:
+            from agent.report import render_report
+
+            report = str(render_report(root))
+        except ImportError:
+            pass
+        except Exception as exc:  # a report failure must not lose the run
+            rt.trace.event("report.error", error=f"{type(exc).__name__}: {exc}")
+        result = RunResult(
+            run_id=rt.ctx.workspace.run_id, run_dir=str(root), request=state.get("request", ""),
+            film=state.get("film"), status=state.get("status", "done"), final_answer=state.get("final_answer", ""),
+            plan=state.get("plan") or {}, step_results=state.get("step_results") or {},
+            artifacts=state.get("artifacts") or [], quality=state.get("quality") or [],
+            evidence=state.get("evidence") or [], iterations=state.get("iteration", 0) + 1,
+            trace_path=str(root / "trace.jsonl"), report_path=report, seconds=round(time.perf_counter() - started, 3),
+        )
+        self.last_result = result
+        return result
+
+    # -- public API ---------------------------------------------------------------------------------
+    def stream(self, request: str, film: str | Path | None = None, *, strategy: str | None = None,
+               run_id: str | None = None, history: list[tuple[str, str]] | None = None) -> Iterator[dict]:
+        """Yield node updates ({type: node}), progress events ({type: progress}) and finally {type: result}."""
+        request = check_request(request)
+        film_path = check_film(film, self.settings)
+        run_id = run_id or new_run_id()
+        settings = self.settings
+        if strategy:
+            settings = settings.model_copy(update={"agent": settings.agent.model_copy(update={"strategy": strategy})})
+        started = time.perf_counter()
+        with self._graph(run_id, film_path, settings) as (rt, graph):
+            (rt.ctx.workspace.root / "settings.json").write_text(settings.model_dump_json(indent=2), encoding="utf-8")
+            rt.trace.event("run.start", run_id=run_id, request=request, film=str(film_path) if film_path else None,
+                           strategy=settings.agent.strategy, llm=settings.llm.backend)
+            inputs = {"request": request, "film": str(film_path) if film_path else None, "run_id": run_id,
+                      "strategy": settings.agent.strategy, "iteration": 0, "react_steps": 0, "status": "running",
+                      "messages": history_messages(history)}
+            state: dict = {}
+            for event in self._events(graph, rt, inputs, run_id):
+                if event["type"] == "state":
+                    state = event["state"]
+                else:
+                    yield event
+            yield {"type": "result", "result": self._result(state, rt, started)}
+
+    def run(self, request: str, film: str | Path | None = None, *, strategy: str | None = None,
+            run_id: str | None = None, history: list[tuple[str, str]] | None = None, on_event=None) -> RunResult:
+        """Run a request to the end and return the typed result. `history`: earlier (role, text) turns."""
+        result = None
+        for event in self.stream(request, film, strategy=strategy, run_id=run_id, history=history):
+            if on_event:
+                on_event(event)
+            if event["type"] == "result":
+                result = event["result"]
+        assert result is not None
+        return result
+
+    def resume(self, thread_id: str, on_event=None) -> RunResult:
+        """Continue a killed run from its last checkpoint; finished steps are not repeated."""
+        run_dir = resolve_path(self.settings.paths.runs_dir) / thread_id
+        settings_file = run_dir / "settings.json"
+        if not settings_file.exists():
+            raise AgentInputError(f"No run {thread_id!r} to resume (looked in {run_dir})")
+        settings = Settings.model_validate(json.loads(settings_file.read_text(encoding="utf-8")))
+        started = time.perf_counter()
+        with self._graph(thread_id, None, settings) as (rt, graph):
+            config = {"configurable": {"thread_id": thread_id}}
+            snapshot = graph.get_state(config)
+            if not snapshot.values:
+                raise AgentInputError(f"Run {thread_id!r} has no checkpoint to resume")
+            if snapshot.values.get("film"):
+                rt.ctx.workspace.allow_file(snapshot.values["film"])
+            if not snapshot.next:
+                return self._result(snapshot.values, rt, started)  # already finished
+            rt.trace.event("run.resume", run_id=thread_id, next=list(snapshot.next))
+            state: dict = {}
+            for event in self._events(graph, rt, None, thread_id):
+                if event["type"] == "state":
+                    state = event["state"]
+                elif on_event:
+                    on_event(event)
+            return self._result(state, rt, started)
+
+    def plan(self, request: str, film: str | Path | None = None, *, strategy: str | None = None) -> dict[str, Any]:
+        """Dry run: understand → retrieve (→ web) → plan, without running any tool."""
+        from agent.nodes.plan import plan as plan_node
+        from agent.nodes.retrieve import retrieve
+        from agent.nodes.understand import understand
+        from agent.nodes.web import wants_web, web
+
+        request = check_request(request)
+        film_path = check_film(film, self.settings)
+        run_id = "plan-" + new_run_id()
+        settings = self.settings
+        if strategy:
+            settings = settings.model_copy(update={"agent": settings.agent.model_copy(update={"strategy": strategy})})
+        rt = build_runtime(settings, run_id, film_path, self._llm)
+        state: dict[str, Any] = {"request": request, "film": str(film_path) if film_path else None,
+                                 "run_id": run_id, "strategy": settings.agent.strategy, "iteration": 0}
+        state.update(understand(state, rt))
+        state["evidence"] = retrieve(state, rt).get("evidence", [])
+        if wants_web(state, rt):
+            state["evidence"] += web(state, rt).get("evidence", [])
+        state.update(plan_node(state, rt))
+        return {"run_id": run_id, "intent": state["intent"], "plan": state["plan"], "order": state["pending"],
+                "evidence": state["evidence"], "run_dir": str(rt.ctx.workspace.root)}
+
+
+def history_messages(history: list[tuple[str, str]] | None) -> list:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    return [HumanMessage(content=t) if role == "you" else AIMessage(content=t) for role, t in history or []]
+
+
+def open_workspace(settings: Settings, run_id: str) -> Workspace:
+    media = [resolve_path(p) for p in settings.paths.media_roots]
+    return Workspace.create(resolve_path(settings.paths.runs_dir), run_id, media)

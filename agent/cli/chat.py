@@ -1,0 +1,141 @@
+"""`animstudio chat`: a REPL that keeps the conversation, the film and the last run between turns."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from tools.settings import Settings
+
+HELP = """Commands:
+  /plan            the last run's plan        /tools        registered tools
+  /history         this conversation          /film PATH    set the film for the next requests
+  /strategy NAME   react | cot | tot          /report       path of the last run's report
+  /resume          continue an interrupted run                /quit         leave (Ctrl-D too)
+Anything else is a request for the agent."""
+
+
+class ChatSession:
+    def __init__(self, settings: Settings, film: Path | None = None, console: Console | None = None):
+        from agent.api import Agent
+
+        self.agent = Agent(settings=settings)
+        self.console = console or Console()
+        self.film = film
+        self.strategy: str | None = None
+        self.history: list[tuple[str, str]] = []
+        self.last = None
+        self.interrupted_run: str | None = None
+
+    def handle(self, line: str) -> bool:
+        """Process one input line; False means leave."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith("/"):
+            return self._command(line)
+        self._request(line)
+        return True
+
+    def _command(self, line: str) -> bool:
+        cmd, _, arg = line.partition(" ")
+        arg = arg.strip()
+        if cmd in ("/quit", "/exit", "/q"):
+            return False
+        if cmd == "/help":
+            self.console.print(HELP)
+        elif cmd == "/plan":
+            if self.last:
+                from agent.cli.render import print_plan
+
+                print_plan(self.console, {"plan": self.last.plan, "order": None})
+            else:
+                self.console.print("No run yet.")
+        elif cmd == "/tools":
+            from tools.registry import all_tools
+
+            for spec in all_tools():
+                self.console.print(f"[bold]{spec.name}[/] — {spec.description.splitlines()[0][:90]}")
+        elif cmd == "/history":
+            for role, text in self.history or [("", "(empty)")]:
+                self.console.print(f"[bold]{role}[/] {text}")
+        elif cmd == "/film":
+            path = Path(arg).expanduser()
+            if not path.exists():
+                self.console.print(f"[red]Film not found:[/] {arg}")
+            else:
+                self.film = path
+                self.console.print(f"Film set to {path}")
+        elif cmd == "/strategy":
+            if arg not in ("react", "cot", "tot"):
+                self.console.print("Strategies: react, cot, tot")
+            else:
+                self.strategy = arg
+                self.console.print(f"Strategy: {arg}")
+        elif cmd == "/report":
+            self.console.print(self.last.report_path if self.last and self.last.report_path else "No report yet.")
+        elif cmd == "/resume":
+            if not self.interrupted_run:
+                self.console.print("Nothing to resume.")
+            else:
+                self._execute(lambda printer: self.agent.resume(self.interrupted_run, on_event=printer), "(resume)")
+        else:
+            self.console.print(f"Unknown command {cmd}. /help lists them.")
+        return True
+
+    def _request(self, text: str) -> None:
+        history = list(self.history[-6:])
+        self.history.append(("you", text))
+        self._execute(lambda printer: self.agent.run(text, film=self.film, strategy=self.strategy,
+                                                     history=history, on_event=printer), text)
+
+    def _execute(self, call, label: str) -> None:
+        from agent.api import AgentInputError
+        from agent.cli.render import EventPrinter, print_result
+
+        printer = EventPrinter(self.console)
+        try:
+            result = call(printer)
+        except KeyboardInterrupt:
+            printer.close()
+            run_dir = self.agent.settings.paths.runs_dir
+            self.interrupted_run = _latest_run(run_dir)
+            self.console.print(f"[yellow]Interrupted.[/] /resume continues run {self.interrupted_run}.")
+            return
+        except AgentInputError as exc:
+            printer.close()
+            self.console.print(f"[red]{exc}[/]")
+            return
+        printer.close()
+        self.last = result
+        self.interrupted_run = None
+        self.history.append(("agent", result.final_answer.splitlines()[0] if result.final_answer else result.status))
+        print_result(self.console, result)
+
+    def loop(self) -> None:
+        self.console.print("[bold]Animation AI Studio[/] chat — /help for commands, /quit to leave.")
+        while True:
+            try:
+                line = self.console.input("[bold cyan]you>[/] ")
+            except KeyboardInterrupt:
+                self.console.print("\n(Ctrl-C) type /quit to leave.")
+                continue
+            except EOFError:
+                self.console.print()
+                break
+            if not self.handle(line):
+                break
+        self.console.print("Bye.")
+
+
+def _latest_run(runs_dir) -> str | None:
+    from tools.settings.loader import resolve_path
+
+    runs = sorted((p for p in resolve_path(runs_dir).glob("*") if (p / "settings.json").exists()),
+                  key=lambda p: p.stat().st_mtime)
+    return runs[-1].name if runs else None
+
+
+def _dump(obj) -> str:
+    return json.dumps(obj, default=str)

@@ -1,0 +1,100 @@
+"""`animstudio doctor`: what this machine has, which models are found, which setting to fill."""
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tools.settings import Settings
+from tools.settings.loader import resolve_path
+
+
+def _version(cmd: list[str]) -> str:
+    exe = shutil.which(cmd[0])
+    if not exe:
+        return ""
+    try:
+        out = subprocess.run([exe, *cmd[1:]], capture_output=True, text=True, timeout=10).stdout
+    except Exception:
+        return "?"
+    return (out.strip().splitlines() or ["?"])[0][:80]
+
+
+def checks(settings: Settings) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def add(name: str, ok: bool, detail: str, setting: str = "") -> None:
+        rows.append({"check": name, "ok": ok, "detail": detail, "setting": setting})
+
+    add("python", True, platform.python_version())
+    try:
+        import torch
+
+        cuda = torch.cuda.is_available()
+        add("torch", True, f"{torch.__version__} (CUDA {'yes: ' + torch.cuda.get_device_name(0) if cuda else 'no'})")
+    except Exception as exc:
+        add("torch", False, f"not importable: {exc}", "run .ci/setup.sh")
+    try:
+        import cv2
+
+        add("opencv", cv2.__version__.startswith("4"), cv2.__version__)
+    except Exception as exc:
+        add("opencv", False, str(exc))
+    for binary, setting in ((settings.video.ffmpeg, "video.ffmpeg"), (settings.video.ffprobe, "video.ffprobe"),
+                            (settings.tts.espeak_binary, "tts.espeak_binary")):
+        version = _version([binary, "-version"] if "ff" in binary else [binary, "--version"])
+        add(binary, bool(version), version or "not found (apt-get install ffmpeg espeak-ng)", setting)
+    try:
+        from tools.scheduler import describe
+
+        rep = describe(settings)
+        data = rep.model_dump() if hasattr(rep, "model_dump") else dict(rep)
+        detail = ", ".join(f"{k}={v}" for k, v in data.items() if k in ("profile", "reason", "device", "budget_gb",
+                                                                         "vram_budget_gb", "headroom_gb", "holders"))
+        add("scheduler", True, detail[:300] or str(data)[:300], "scheduler.profile")
+    except Exception as exc:
+        add("scheduler", False, f"{type(exc).__name__}: {exc}", "scheduler.profile")
+    try:
+        from agent.llm import describe_llm
+
+        info = describe_llm(settings, probe=False)
+        add(f"llm ({settings.llm.backend})", bool(info.get("found", info.get("ok", True))),
+            str(info.get("model") or info.get("detail") or info)[:200], str(info.get("setting", "llm.backend")))
+    except Exception as exc:
+        add("llm", False, f"{type(exc).__name__}: {exc}", "llm.backend")
+    try:
+        from tools.embeddings import embedding_model_path
+
+        add("embeddings", True, str(embedding_model_path(settings)), "rag.embedding_model_path")
+    except Exception as exc:
+        add("embeddings", False, str(exc), "rag.embedding_model_path")
+    try:
+        from tools.image.pipeline import image_generation_available
+
+        ok, why = image_generation_available(settings)
+        add("sdxl", ok, why, "image.sdxl_model_path")
+    except Exception as exc:
+        add("sdxl", False, str(exc), "image.sdxl_model_path")
+    if settings.video.vlm_base_url:
+        add("vlm", True, f"{settings.video.vlm_base_url} ({settings.video.vlm_model})", "video.vlm_base_url")
+    else:
+        add("vlm", False, "not configured: scene descriptions come from pixel descriptors", "video.vlm_base_url")
+    root = settings.dataset.insightface_root
+    add("insightface", bool(root and resolve_path(root).is_dir()),
+        str(resolve_path(root)) if root else "not configured: identity matching uses the OpenCV backend",
+        "dataset.insightface_root")
+    return rows
+
+
+def print_doctor(console: Console, settings: Settings) -> list[dict[str, Any]]:
+    rows = checks(settings)
+    table = Table("check", "status", "detail", "setting to fill", title="animstudio doctor")
+    for row in rows:
+        table.add_row(row["check"], "[green]ok[/]" if row["ok"] else "[yellow]missing[/]", row["detail"],
+                      row["setting"] if not row["ok"] else "")
+    console.print(table)
+    return rows

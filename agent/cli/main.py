@@ -1,0 +1,260 @@
+"""`animstudio`: run, chat, plan, tools, config, doctor, demo, report (+ kb and dataset sub-apps)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+from tools.settings import ConfigError, load_settings
+from tools.settings.loader import dotted_overrides, resolve_path
+
+app = typer.Typer(help="Animation AI Studio: an autonomous creative agent for animated films.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+tools_app = typer.Typer(help="List and call the registered tools.", no_args_is_help=True)
+config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
+app.add_typer(tools_app, name="tools")
+app.add_typer(config_app, name="config")
+console = Console(stderr=True)
+out = Console()
+
+ConfigOpt = typer.Option(None, "--config", "-c", help="A YAML config file layered over configs/default.yaml.")
+LlmOpt = typer.Option(None, "--llm", help="LLM backend: local | openai | fake.")
+SetOpt = typer.Option(None, "--set", help="Override a setting, e.g. --set agent.max_iterations=2 (repeatable).")
+
+
+def _settings(config: Optional[Path], llm: Optional[str], sets: Optional[list[str]], strategy: str | None = None):
+    overrides: dict[str, Any] = dotted_overrides(sets or [])
+    if llm:
+        overrides.setdefault("llm", {})["backend"] = llm
+    if strategy:
+        overrides.setdefault("agent", {})["strategy"] = strategy
+    return load_settings(config, overrides or None)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _guard(fn):
+    """Turn expected errors (config, input, LLM endpoint) into one clear line and exit code 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from agent.api import AgentInputError
+        from tools.types import ToolError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, AgentInputError) as exc:
+            _fail(str(exc))
+        except ToolError as exc:
+            _fail(str(exc))
+        except Exception as exc:
+            from agent.llm import LLMError
+
+            if isinstance(exc, LLMError):
+                _fail(str(exc))
+            raise
+
+    return wrapper
+
+
+def _run_with_display(agent, request: str | None, film: Optional[Path], as_json: bool, resume: str | None,
+                      run_id: str | None = None):
+    from agent.cli.render import EventPrinter, print_result
+
+    printer = None if as_json else EventPrinter(console)
+    try:
+        if resume:
+            result = agent.resume(resume, on_event=printer)
+        else:
+            result = agent.run(request, film=film, run_id=run_id, on_event=printer)
+    finally:
+        if printer:
+            printer.close()
+    if as_json:
+        out.print_json(json.dumps(result.summary_json(), default=str))
+    else:
+        print_result(out, result)
+    return result
+
+
+@app.command()
+@_guard
+def run(request: Optional[str] = typer.Argument(None, help="What you want, in plain words."),
+        film: Optional[Path] = typer.Option(None, "--film", "-f", help="A film file to work on."),
+        llm: Optional[str] = LlmOpt, config: Optional[Path] = ConfigOpt,
+        strategy: Optional[str] = typer.Option(None, "--strategy", help="react | cot | tot"),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+        resume: Optional[str] = typer.Option(None, "--resume", help="Resume a killed run by its thread/run id."),
+        run_id: Optional[str] = typer.Option(None, "--run-id", help="Name the run (also its thread id)."),
+        sets: Optional[list[str]] = SetOpt):
+    """Run a request through the agent; leaves runs/<run_id>/ with trace, artifacts and report."""
+    from agent.api import Agent
+
+    if not resume and not request:
+        _fail("give a request, e.g. animstudio run \"make a funny parody of the ocean scene\" --film film.mp4")
+    agent = Agent(settings=_settings(config, llm, sets, strategy))
+    _run_with_display(agent, request, film, as_json, resume, run_id)
+
+
+@app.command()
+@_guard
+def plan(request: str = typer.Argument(..., help="What you want, in plain words."),
+         film: Optional[Path] = typer.Option(None, "--film", "-f"), llm: Optional[str] = LlmOpt,
+         config: Optional[Path] = ConfigOpt, strategy: Optional[str] = typer.Option(None, "--strategy"),
+         as_json: bool = typer.Option(False, "--json"), sets: Optional[list[str]] = SetOpt):
+    """Dry run: show the plan (workflow, tools, arguments) without running any tool."""
+    from agent.api import Agent
+    from agent.cli.render import print_plan
+
+    preview = Agent(settings=_settings(config, llm, sets, strategy)).plan(request, film=film)
+    if as_json:
+        out.print_json(json.dumps(preview, default=str))
+    else:
+        print_plan(out, preview)
+
+
+@app.command()
+@_guard
+def chat(film: Optional[Path] = typer.Option(None, "--film", "-f"), llm: Optional[str] = LlmOpt,
+         config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt):
+    """An interactive session that keeps the conversation and the last run between turns."""
+    from agent.cli.chat import ChatSession
+
+    ChatSession(_settings(config, llm, sets), film=film, console=out).loop()
+
+
+@tools_app.command("list")
+def tools_list(as_json: bool = typer.Option(False, "--json"),
+               family: Optional[str] = typer.Option(None, "--family")):
+    """Every registered tool with its JSON schema."""
+    from rich.table import Table
+
+    from tools.registry import all_tools
+
+    specs = all_tools(family)
+    if as_json:
+        out.print_json(json.dumps([s.schema() for s in specs]))
+        return
+    table = Table("tool", "family", "resources", "arguments", "description", title=f"{len(specs)} tools")
+    for s in specs:
+        props = s.args_model.model_json_schema().get("properties", {})
+        table.add_row(s.name, s.family, ",".join(s.resources) or "-", ", ".join(props),
+                      s.description.splitlines()[0][:80])
+    out.print(table)
+    out.print("Full schemas: animstudio tools list --json")
+
+
+@tools_app.command("call")
+@_guard
+def tools_call(name: str, args: str = typer.Option("{}", "--args", help="Arguments as a JSON object."),
+               config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt):
+    """Call one tool, validated exactly as when the agent calls it; its result as JSON on stdout."""
+    from tools.context import make_context
+    from tools.registry import get_tool, invoke
+    from tools.trace import Trace
+    from tools.workspace import Workspace, new_run_id
+
+    settings = _settings(config, None, sets)
+    try:
+        parsed = json.loads(args)
+    except json.JSONDecodeError as exc:
+        _fail(f"--args is not valid JSON: {exc}")
+    spec = get_tool(name)
+    run_id = "tool-" + new_run_id()
+    ws = Workspace.create(resolve_path(settings.paths.runs_dir), run_id,
+                          [resolve_path(p) for p in settings.paths.media_roots])
+    if isinstance(parsed, dict):  # paths the user typed are theirs to name
+        for key in spec.path_roles:
+            if isinstance(parsed.get(key), str) and spec.path_roles[key] == "input" and Path(parsed[key]).exists():
+                ws.allow_file(parsed[key])
+    ctx = make_context(settings, ws, trace=Trace(ws.root / "trace.jsonl"))
+    try:
+        from agent.llm import create_chat_model
+
+        ctx.llm = create_chat_model(settings, ctx.scheduler, ctx.trace)
+    except Exception:
+        ctx.llm = None  # tools that need an LLM say so themselves
+    outcome = invoke(name, parsed, ctx)
+    out.print_json(json.dumps({"run_dir": str(ws.root), **outcome.model_dump(mode="json")}, default=str))
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+@config_app.command("show")
+@_guard
+def config_show(config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt,
+                as_json: bool = typer.Option(False, "--json")):
+    """The effective settings after all layers (default.yaml ← file ← env ← flags)."""
+    import yaml
+
+    data = _settings(config, None, sets).model_dump(mode="json")
+    out.print_json(json.dumps(data)) if as_json else out.print(yaml.safe_dump(data, sort_keys=False))
+
+
+@app.command()
+@_guard
+def doctor(config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt):
+    """Check Python, torch, CUDA/NVML, ffmpeg, espeak-ng and every configured model."""
+    from agent.cli.doctor import print_doctor
+
+    print_doctor(out, _settings(config, None, sets))
+
+
+@app.command()
+@_guard
+def demo(llm: Optional[str] = LlmOpt, config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt,
+         request: str = typer.Option("make a funny parody of the ocean scene", "--request"),
+         as_json: bool = typer.Option(False, "--json")):
+    """Make the sample film if needed and run the parody demo on the embedded offline defaults."""
+    from agent.api import Agent
+    from tools.media.sample_film import make_sample_film
+
+    settings = _settings(config, llm, sets)
+    film = resolve_path(settings.paths.samples_dir) / "the_tide_keeper.mp4"
+    if not film.exists():
+        console.print(f"[bold]Making the sample film[/] {film} …")
+        make_sample_film(film)
+    _run_with_display(Agent(settings=settings), request, film, as_json, None)
+
+
+@app.command()
+@_guard
+def report(run_id: str, config: Optional[Path] = ConfigOpt,
+           open_browser: bool = typer.Option(True, "--open/--no-open", help="Open it in a browser.")):
+    """(Re)build runs/<run_id>/report.html and open it."""
+    from agent.report import render_report
+
+    settings = load_settings(config)
+    run_dir = resolve_path(settings.paths.runs_dir) / run_id
+    if not run_dir.is_dir():
+        _fail(f"no run {run_id!r} in {run_dir.parent}")
+    path = render_report(run_dir)
+    out.print(str(path))
+    if open_browser and sys.stdout.isatty():
+        import webbrowser
+
+        webbrowser.open(path.as_uri())
+
+
+def _mount(module: str, name: str, help_text: str) -> None:
+    try:
+        sub = __import__(module, fromlist=["app"]).app
+    except ImportError:
+        return
+    app.add_typer(sub, name=name, help=help_text)
+
+
+_mount("agent.cli.kb_cli", "kb", "The knowledge base: ingest, search, list, stats.")
+_mount("agent.cli.dataset_cli", "dataset", "The movie→LoRA dataset pipeline.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,47 @@
+"""The LangGraph state machine (DESIGN Contract 3).
+
+understand → retrieve ∥ web → plan → execute ⟲ (one step per graph step) → evaluate
+→ reflect → execute … or finish. Our own iteration cap (agent.max_iterations) stops the loop;
+LangGraph's recursion limit is only a backstop.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from agent.nodes.evaluate import evaluate, route_after_evaluate
+from agent.nodes.execute import execute, more_to_run
+from agent.nodes.finish import finish
+from agent.nodes.plan import plan
+from agent.nodes.reflect import reflect, route_after_reflect
+from agent.nodes.retrieve import retrieve
+from agent.nodes.understand import understand
+from agent.nodes.web import wants_web, web
+from agent.runtime import Runtime
+from agent.state import AgentState
+
+NODES = ("understand", "retrieve", "web", "plan", "execute", "evaluate", "reflect", "finish")
+
+
+def recursion_limit(rt: Runtime, n_steps_hint: int = 40) -> int:
+    # Each plan step is one graph step; bound generously by plan size × iterations.
+    return 20 + (n_steps_hint + rt.settings.agent.react_max_steps + 6) * (rt.settings.agent.max_iterations + 1)
+
+
+def build_graph(rt: Runtime, checkpointer: Any = None):
+    g = StateGraph(AgentState)
+    for name, fn in (("understand", understand), ("retrieve", retrieve), ("web", web), ("plan", plan),
+                     ("execute", execute), ("evaluate", evaluate), ("reflect", reflect), ("finish", finish)):
+        g.add_node(name, lambda state, _fn=fn: _fn(state, rt))
+    g.add_edge(START, "understand")
+    g.add_conditional_edges("understand", lambda s: ["retrieve", "web"] if wants_web(s, rt) else ["retrieve"],
+                            ["retrieve", "web"])
+    g.add_edge("retrieve", "plan")
+    g.add_edge("web", "plan")
+    g.add_edge("plan", "execute")
+    g.add_conditional_edges("execute", lambda s: "execute" if more_to_run(s) else "evaluate", ["execute", "evaluate"])
+    g.add_conditional_edges("evaluate", lambda s: route_after_evaluate(s, rt), ["finish", "reflect"])
+    g.add_conditional_edges("reflect", route_after_reflect, ["execute", "finish"])
+    g.add_edge("finish", END)
+    return g.compile(checkpointer=checkpointer)

@@ -1,0 +1,85 @@
+"""finish: the final answer (with artifacts, scores and citations), result.json, past-run memory, report."""
+from __future__ import annotations
+
+import json
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from rag.types import Evidence
+from workflows import Plan
+from workflows.plan import ReferenceError_, resolve_refs
+
+from agent.nodes.common import compact_json, evidence_text, traced
+from agent.nodes.execute import step_scope
+from agent.prompts import prompt
+from agent.runtime import Runtime
+
+
+def _templated_answer(state: dict, plan: Plan, rt: Runtime) -> str:
+    wf = rt.workflows.get(plan.workflow or "")
+    if not wf or not wf.answer:
+        return ""
+    try:
+        return str(resolve_refs(wf.answer, step_scope(state)))
+    except ReferenceError_:
+        return ""
+
+
+def _llm_answer(state: dict, rt: Runtime) -> str:
+    results = {sid: r.get("summary") or r.get("error") for sid, r in (state.get("step_results") or {}).items()}
+    msg = prompt("answer", request=state["request"], results=compact_json(results, 800),
+                 evidence=evidence_text(state.get("evidence") or [], 5, 400))
+    reply = rt.llm.invoke([SystemMessage(content=prompt("system")), HumanMessage(content=msg)])
+    return (reply.content if isinstance(reply.content, str) else str(reply.content)).strip()
+
+
+def compose_answer(state: dict, rt: Runtime) -> str:
+    plan = Plan.model_validate(state.get("plan") or {})
+    parts = []
+    answer = state.get("final_answer") or _templated_answer(state, plan, rt)
+    if not answer and (not plan.steps or plan.strategy == "react"):
+        answer = _llm_answer(state, rt)
+    if answer:
+        parts.append(answer)
+    failed = [f"{sid} ({r.get('error')})" for sid, r in (state.get("step_results") or {}).items() if not r.get("ok")]
+    if failed:
+        parts.append("Problems: " + "; ".join(failed)[:600])
+    arts = state.get("artifacts") or []
+    if arts:
+        parts.append("Files: " + ", ".join(a["path"] for a in arts[:12]) + (" …" if len(arts) > 12 else ""))
+    q = (state.get("quality") or [])
+    if q:
+        parts.append(f"Quality score {q[-1]['combined']:.2f} (threshold {q[-1]['threshold']:.2f}) "
+                     f"after {len(q)} iteration(s).")
+    cites = [Evidence.model_validate(e).citation() for e in state.get("evidence") or [] if e.get("origin") != "notice"]
+    if cites:
+        parts.append("Sources: " + ", ".join(dict.fromkeys(cites[:6])))
+    return "\n".join(parts)
+
+
+@traced("finish")
+def finish(state: dict, rt: Runtime) -> dict:
+    answer = compose_answer(state, rt)
+    q = state.get("quality") or []
+    status = "passed" if q and q[-1].get("passed") else ("failed" if q else "done")
+    record = {
+        "run_id": state.get("run_id"), "request": state.get("request"), "film": state.get("film"),
+        "strategy": state.get("strategy"), "status": status, "final_answer": answer,
+        "plan": state.get("plan"), "step_results": state.get("step_results") or {},
+        "artifacts": state.get("artifacts") or [], "quality": q, "evidence": state.get("evidence") or [],
+        "intent": state.get("intent"), "iterations": state.get("iteration", 0) + 1,
+    }
+    (rt.ctx.workspace.root / "result.json").write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str),
+                                                       encoding="utf-8")
+    try:  # past runs feed "what worked last time"; memory failing must not fail the run
+        from rag.runs import ingest_run
+
+        ingest_run(rt.kb, record)
+    except ImportError:
+        pass
+    except Exception as exc:
+        rt.trace.event("finish.memory_error", error=f"{type(exc).__name__}: {exc}")
+    rt.trace.event("run.summary", status=status, score=q[-1]["combined"] if q else None,
+                   steps=len(state.get("step_results") or {}), artifacts=len(state.get("artifacts") or []),
+                   iterations=state.get("iteration", 0) + 1)
+    return {"final_answer": answer, "status": status, "messages": [AIMessage(content=answer)]}

@@ -1,0 +1,72 @@
+"""Reasoning strategies: CoT (one reasoning pass, then a plan), ToT (k candidates scored, beam kept),
+ReAct (no upfront plan: the execute node interleaves reasoning and acting)."""
+from __future__ import annotations
+
+import json
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from workflows import Plan
+
+from agent.nodes.common import evidence_text, tool_lines
+from agent.planning.builders import fill_workflow, free_plan, score_plan
+from agent.prompts import prompt
+from agent.runtime import Runtime
+
+
+def _reason(rt: Runtime, state: dict) -> str:
+    intent = state.get("intent") or {}
+    msg = prompt("cot_reasoning", request=state["request"],
+                 intent=json.dumps({k: intent.get(k) for k in ("goal", "task", "film", "scene", "characters")}),
+                 evidence=evidence_text(state.get("evidence") or [], 4, 300),
+                 tools=", ".join(t.name for t in rt.router.relevant_tools(state["request"], k=8)))
+    reply = rt.llm.invoke([SystemMessage(content=prompt("system")), HumanMessage(content=msg)])
+    text = reply.content if isinstance(reply.content, str) else str(reply.content)
+    return text.strip()[:1500]
+
+
+def plan_cot(rt: Runtime, state: dict) -> Plan:
+    reasoning = _reason(rt, state)
+    wf_name = (state.get("intent") or {}).get("workflow")
+    plan = fill_workflow(rt, rt.workflows[wf_name], state, reasoning) if wf_name else free_plan(rt, state, reasoning)
+    plan.strategy, plan.reasoning = "cot", reasoning
+    return plan
+
+
+def plan_tot(rt: Runtime, state: dict) -> Plan:
+    """k candidates (top routed workflows with alternative fillings, and a free plan), each scored."""
+    k = rt.settings.agent.tot_candidates
+    route = rt.router.route(state["request"], -1.0, film_given=bool(state.get("film")))
+    candidates: list[tuple[Plan, float]] = []
+    for i in range(k):
+        if i < len(route.ranking) and route.ranking[i][1] >= rt.settings.agent.router_min_similarity:
+            name, sim = route.ranking[i]
+            plan = fill_workflow(rt, rt.workflows[name], state)
+        elif i < len(route.ranking) and i > 0 and candidates:
+            name, sim = route.ranking[0]
+            plan = fill_workflow(rt, rt.workflows[name], state, temperature_hint=i) if route.ranking[0][1] >= \
+                rt.settings.agent.router_min_similarity else free_plan(rt, state)
+        else:
+            plan, sim = free_plan(rt, state), 0.0
+        candidates.append((plan, sim))
+    scored = []
+    for idx, (plan, sim) in enumerate(candidates):
+        score, reasons = score_plan(rt, plan, state, sim)
+        scored.append((score, idx, plan, reasons))
+        rt.trace.event("tot.candidate", index=idx, workflow=plan.workflow, steps=[s.tool for s in plan.steps],
+                       score=score, reasons=reasons)
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    beam = scored[: rt.settings.agent.tot_beam]
+    best = beam[0][2]
+    best.strategy = "tot"
+    best.reasoning = "; ".join(f"candidate {i}: {p.workflow or 'free'} scored {s:.2f}" for s, i, p, _ in scored)
+    return best
+
+
+def plan_react(rt: Runtime, state: dict) -> Plan:
+    # ReAct decides one action at a time in the execute node; the plan records the tool menu.
+    tools = rt.router.relevant_tools(state["request"], k=8)
+    return Plan(goal=state["request"], strategy="react", reasoning="act-observe loop over: " + tool_lines(tools, 8))
+
+
+STRATEGIES = {"cot": plan_cot, "tot": plan_tot, "react": plan_react}

@@ -1,0 +1,32 @@
+"""Everything a node needs that is not state: settings, tool context, LLM, knowledge, router."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.types import Retriever, WebSearcher
+from tools.context import ToolContext
+from tools.settings import Settings
+from tools.trace import Trace
+from workflows import Workflow
+
+from agent.planning.router import Router
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    ctx: ToolContext
+    llm: Any  # langchain-core BaseChatModel
+    trace: Trace
+    kb: Retriever
+    web: WebSearcher
+    router: Router
+    workflows: dict[str, Workflow]
+    llm_is_tiny: bool = False
+    native_tool_calls: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def strategy(self) -> str:
+        return self.settings.agent.strategy

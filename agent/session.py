@@ -1,0 +1,62 @@
+"""Build the per-run Runtime: workspace, trace, scheduler, tool context, LLM, knowledge, router."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tools.context import ToolContext
+from tools.progress import CallbackProgress
+from tools.registry import all_tools
+from tools.scheduler import create_scheduler
+from tools.settings import Settings
+from tools.settings.loader import resolve_path
+from tools.trace import Trace
+from tools.workspace import Workspace
+from workflows import all_workflows
+
+from agent.planning.router import Router
+from agent.runtime import Runtime
+
+
+def _stream_progress(event: dict) -> None:
+    """Forward tool progress to LangGraph's custom stream when inside a graph run."""
+    try:
+        from langgraph.config import get_stream_writer
+
+        get_stream_writer()({"type": "progress", **event})
+    except Exception:
+        pass
+
+
+def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any = None) -> Runtime:
+    media = [resolve_path(p) for p in settings.paths.media_roots]
+    workspace = Workspace.create(resolve_path(settings.paths.runs_dir), run_id, media)
+    if film:
+        workspace.allow_file(film)
+    trace = Trace(workspace.root / "trace.jsonl")
+    scheduler = create_scheduler(settings, trace)
+    if llm is None:
+        from agent.llm import create_chat_model
+
+        llm = create_chat_model(settings, scheduler, trace)
+    from rag import open_knowledge_base, open_web_search
+
+    kb = open_knowledge_base(settings)
+    web = open_web_search(settings)
+    progress = CallbackProgress()
+    progress.listeners.append(_stream_progress)
+    ctx = ToolContext(settings=settings, workspace=workspace, scheduler=scheduler, trace=trace, progress=progress,
+                      llm=llm, knowledge=kb if hasattr(kb, "add_documents") else None)
+    try:
+        from tools.embeddings import get_embedder
+
+        embedder = get_embedder(settings)
+    except Exception as exc:  # routing by meaning degrades to the model's own choice
+        trace.event("router.unavailable", error=f"{type(exc).__name__}: {exc}")
+        embedder = None
+    workflows = all_workflows()
+    router = Router(embedder, workflows, all_tools())
+    tiny = settings.llm.backend == "local" and settings.llm.local.model_path is None
+    native = settings.llm.backend == "openai"
+    return Runtime(settings=settings, ctx=ctx, llm=llm, trace=trace, kb=kb, web=web, router=router,
+                   workflows=workflows, llm_is_tiny=tiny, native_tool_calls=native)

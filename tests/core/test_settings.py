@@ -1,0 +1,57 @@
+import pytest
+
+from tools.settings import ConfigError, load_settings
+from tools.settings.loader import dotted_overrides
+
+
+def test_defaults_come_from_default_yaml():
+    s = load_settings()
+    assert s.config_version == 1
+    assert s.llm.backend == "local"
+    assert s.agent.strategy == "cot"
+
+
+def test_precedence_file_env_overrides(tmp_path, monkeypatch):
+    cfg = tmp_path / "my config.yaml"
+    cfg.write_text("agent:\n  max_iterations: 5\n  strategy: tot\nllm:\n  backend: fake\n")
+    s = load_settings(cfg)
+    assert (s.agent.max_iterations, s.agent.strategy, s.llm.backend) == (5, "tot", "fake")
+    monkeypatch.setenv("ANIMSTUDIO_AGENT__MAX_ITERATIONS", "7")
+    assert load_settings(cfg).agent.max_iterations == 7  # env beats the file
+    s = load_settings(cfg, {"agent": {"max_iterations": 2}})
+    assert s.agent.max_iterations == 2  # explicit overrides beat env
+    assert s.agent.strategy == "tot"  # untouched keys survive the merge
+
+
+def test_unknown_key_is_a_clear_error_with_suggestion(tmp_path):
+    cfg = tmp_path / "typo.yaml"
+    cfg.write_text("agent:\n  max_iteratons: 4\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    assert "agent.max_iteratons" in str(err.value)
+    assert "did you mean 'agent.max_iterations'" in str(err.value)
+    assert str(cfg) in str(err.value)
+
+
+def test_bad_values_and_versions_are_reported(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("agent:\n  strategy: guess\n")
+    with pytest.raises(ConfigError, match="agent.strategy"):
+        load_settings(bad)
+    future = tmp_path / "future.yaml"
+    future.write_text("config_version: 99\n")
+    with pytest.raises(ConfigError, match="config_version 99"):
+        load_settings(future)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("agent: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(broken)
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "missing.yaml")
+
+
+def test_dotted_overrides_parse_yaml_scalars():
+    assert dotted_overrides(["agent.max_iterations=3", "web.enabled=false", "llm.openai.model=qwen"]) == {
+        "agent": {"max_iterations": 3}, "web": {"enabled": False}, "llm": {"openai": {"model": "qwen"}}}
+    with pytest.raises(ConfigError):
+        dotted_overrides(["novalue"])
