@@ -54,8 +54,8 @@ def score_video(path: Path, q: QualitySettings, target_duration: float | None = 
     if target_duration:
         rel = abs(duration - target_duration) / target_duration
         check.metrics["duration_error"] = round(rel, 4)
-        check.add(linear(rel, q.duration_tolerance, 0.6), 1.0,
-                  f"duration {duration:.1f}s vs target {target_duration:.1f}s ({rel:.0%} off)", "script")
+        check.add(linear(rel, q.duration_tolerance, 0.6), 1.5,
+                  f"duration {duration:.1f}s vs target {target_duration:.1f}s ({rel:.0%} off)", "script", hard=True)
     if "audio" not in streams and not any(s.get("codec_type") == "audio" for s in probe.get("streams", [])):
         check.add(0.0, 1.5, "no audio stream: the voices and music were not muxed", "render", hard=True)
     else:
@@ -71,9 +71,10 @@ def score_video(path: Path, q: QualitySettings, target_duration: float | None = 
     check.metrics.update(black_s=round(black, 3), frozen_s=round(frozen, 3),
                          black=[i.model_dump() for i in m.black], frozen=[i.model_dump() for i in m.frozen])
     where = ", ".join(f"{i.start:.1f}-{i.end:.1f}s" for i in m.black[:4])
-    check.add(linear(black / span, 0.02, 0.3), 1.5, f"black for {black:.1f}s ({where})", "render")
+    check.add(linear(black / span, 0.02, 0.3), 1.5, f"black for {black:.1f}s ({where})", "render", hard=True)
     where = ", ".join(f"{i.start:.1f}-{i.end:.1f}s" for i in m.frozen[:4])
-    check.add(linear(frozen / span, 0.05, 0.5), 1.0, f"frozen picture for {frozen:.1f}s ({where})", "scene")
+    check.add(linear(frozen / span, 0.05, 0.5), 1.0, f"frozen picture for {frozen:.1f}s ({where})", "scene",
+              hard=True)
     height = int(video.get("height") or 0)
     check.add(linear(height, q.min_height, q.min_height / 3), 0.5,
               f"resolution {video.get('width')}x{height} is below {q.min_height}p", "render")
@@ -89,7 +90,8 @@ def score_audio(path: Path, q: QualitySettings, lines: list[LineWindow] | None =
     duration = float(probe.get("format", {}).get("duration") or 0.0)
     m = measure_audio(path, duration, silence_db=q.silence_db, silence_min_s=q.silence_min_s, ffmpeg=ffmpeg)
     samples = decode_mono(path, ffmpeg)
-    clipped = float(np.mean(np.abs(samples) >= 0.999)) if samples.size else 0.0
+    # Near full scale rather than exactly 1.0: lossy codecs smear a clipped square top into ripples.
+    clipped = float(np.mean(np.abs(samples) >= 0.99)) if samples.size else 0.0
     silent = sum(i.duration for i in m.silences)
     check.metrics.update(integrated_lufs=m.integrated_lufs, true_peak_db=m.true_peak_db,
                          clipped_ratio=round(clipped, 5), silence_s=round(silent, 3), duration=round(duration, 3))
@@ -101,7 +103,7 @@ def score_audio(path: Path, q: QualitySettings, lines: list[LineWindow] | None =
                   f"loudness {m.integrated_lufs:.1f} LUFS vs target {q.target_lufs:.1f} LUFS", "audio_mix")
     if m.true_peak_db is not None:
         check.add(linear(m.true_peak_db, q.true_peak_max_db, q.true_peak_max_db + 3.0), 1.0,
-                  f"true peak {m.true_peak_db:+.1f} dBTP exceeds {q.true_peak_max_db:+.1f} dBTP", "audio_mix")
+                  f"true peak {m.true_peak_db:+.1f} dBTP exceeds {q.true_peak_max_db:+.1f} dBTP", "audio_mix", hard=True)
     check.add(linear(clipped, 0.0005, 0.01), 1.0, f"{clipped:.2%} of samples are clipped at full scale",
               "audio_mix", hard=True)
     ratio = silent / max(duration, 1e-6)

@@ -5,8 +5,6 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from pydantic import Field
-
 from tools.context import ToolContext
 from tools.media.ffmpeg import ffprobe_json
 from tools.quality.av import LineWindow, score_audio, score_video
@@ -88,8 +86,8 @@ def evaluate(ctx: ToolContext, video: Path | None = None, target_duration: float
 
 @tool(family="quality")
 def evaluate_media(ctx: ToolContext, video: InputPath | None = None, target_duration: float | None = None,
-                   lines: list[LineWindow] = Field(default_factory=list), subtitles: InputPath | None = None,
-                   script: str = "", request: str = "", images: list[str] = Field(default_factory=list),
+                   lines: list[LineWindow] | None = None, subtitles: InputPath | None = None,
+                   script: str = "", request: str = "", images: list[str] | None = None,
                    characters: str = "") -> EvaluationResult:
     """Score a result: video (duration, A/V sync, black/frozen stretches, resolution), audio (loudness,
     clipping, silence, speech in each line's window), subtitles (timing rules, coverage), script (LLM judge)
@@ -105,7 +103,7 @@ def evaluate_media(ctx: ToolContext, video: InputPath | None = None, target_dura
         images: Generated images to check.
         characters: Short character notes for the judge.
     """
-    paths = [ctx.workspace.resolve_input(p) for p in images]
+    paths = [ctx.workspace.resolve_input(p) for p in images or []]
     report = evaluate(ctx, video, target_duration, lines, subtitles, script, request, paths, characters)
     out = ctx.workspace.unique_output("quality", ".json", "quality")
     out.write_text(json.dumps(report.model_dump(mode="json"), indent=2), encoding="utf-8")

@@ -35,12 +35,12 @@ class JudgeVerdict(BaseModel):
 
 def judge_unavailable(settings: Settings, llm: Any) -> str | None:
     """Why the judge cannot be trusted here, or None when it can run."""
-    if llm is None:
-        return "no LLM is configured (llm.backend)"
     if (settings.llm.backend == "local" and settings.llm.local.model_path is None
             and not settings.quality.judge_on_default_local):
         return ("the embedded default model (SmolLM2-135M) is too small to judge humour; configure a larger "
                 "model (llm.local.model_path or llm.backend=openai) or set quality.judge_on_default_local=true")
+    if llm is None:
+        return "no LLM is configured (llm.backend)"
     return None
 
 

@@ -69,13 +69,31 @@ def measure_video(path: Path, duration: float, *, black_min_s: float, black_pix_
              re.findall(r"black_start:\s*([0-9.]+)\s+black_end:\s*([0-9.]+)", log)]
     f_start = [float(x) for x in re.findall(r"freeze_start:\s*([0-9.]+)", log)]
     f_end = [float(x) for x in re.findall(r"freeze_end:\s*([0-9.]+)", log)]
-    return VideoMeasures(black=black, frozen=_pairs(f_start, f_end, duration))
+    frozen = [piece for f in _pairs(f_start, f_end, duration) for piece in _minus(f, black) if piece.duration > 0.05]
+    return VideoMeasures(black=black, frozen=frozen)  # black is also "frozen": counted once, as black
+
+
+def _minus(interval: Interval, holes: list[Interval]) -> list[Interval]:
+    pieces = [interval]
+    for hole in holes:
+        nxt = []
+        for p in pieces:
+            if hole.end <= p.start or hole.start >= p.end:
+                nxt.append(p)
+                continue
+            if hole.start > p.start:
+                nxt.append(Interval(start=p.start, end=hole.start))
+            if hole.end < p.end:
+                nxt.append(Interval(start=hole.end, end=p.end))
+        pieces = nxt
+    return pieces
 
 
 def measure_audio(path: Path, duration: float, *, silence_db: float, silence_min_s: float,
                   ffmpeg: str = "ffmpeg") -> AudioMeasures:
     exe = require_binary(ffmpeg, "video.ffmpeg")
-    chain = f"silencedetect=n={silence_db}dB:d={silence_min_s},ebur128=peak=true:framelog=quiet"
+    # framelog=40 (verbose) keeps the per-frame lines out of the log; only the summary is printed.
+    chain = f"silencedetect=n={silence_db}dB:d={silence_min_s},ebur128=peak=true:framelog=40"
     proc = run_tool([exe, "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a:0", "-af", chain, "-vn",
                      "-f", "null", "-"], timeout=600, what="audio analysis (ebur128/silencedetect)")
     log = proc.stderr.decode("utf-8", "replace")

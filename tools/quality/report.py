@@ -59,15 +59,18 @@ class Check:
         self.hard_fail = False
 
     def add(self, value: float, weight: float, problem: str | None = None, blame: str | None = None,
-            *, hard: bool = False) -> None:
-        """Add a sub-score in [0, 1]; below 1 the problem text and blame are recorded."""
+            *, hard: bool = False, fail_below: float = 0.5) -> None:
+        """Add a sub-score in [0, 1]; below 1 the problem text and blame are recorded.
+
+        `hard`: a value under `fail_below` fails the scorer whatever the weighted mean says.
+        """
         value = min(1.0, max(0.0, value))
         self.parts.append((value, weight))
         if value < 0.999 and problem:
             self.reasons.append(problem)
             if blame and blame not in self.blame:
                 self.blame.append(blame)
-            if hard and value < 0.5:
+            if hard and value < fail_below:
                 self.hard_fail = True
 
     def report(self) -> ScoreReport:

@@ -138,8 +138,9 @@ def score_subtitles(path: Path, q: QualitySettings, fps: float = 24.0, lines: li
               f"characters (at {at(long_lines)})", "subtitles")
     check.add(1 - len(too_many) / n, 0.5, f"{len(too_many)} cues have more than {q.max_lines_per_cue} lines "
               f"(at {at(too_many)})", "subtitles")
+    unreadable = max(cps, default=0.0) > 1.5 * q.max_cps  # far past the limit nobody can read it: fail
     check.add(linear(len(fast) / n, 0.0, 0.5), 1.5, f"{len(fast)} cues are too fast to read (> {q.max_cps:g} "
-              f"characters/s, at {at(fast)})", "subtitles")
+              f"characters/s, at {at(fast)})", "subtitles", hard=unreadable, fail_below=1.0)
     check.add(1 - len(short) / n, 0.5, f"{len(short)} cues are shorter than {MIN_CUE_S}s (at {at(short)})",
               "subtitles")
     check.add(1 - len(tight) / max(1, n - 1), 0.5, f"{len(tight)} cues follow the previous one by less than "
@@ -154,5 +155,5 @@ def score_subtitles(path: Path, q: QualitySettings, fps: float = 24.0, lines: li
         check.metrics["lines_covered"] = len(lines) - len(missing)
         names = "; ".join(repr(x[:30]) for x in missing[:3])
         check.add(1 - len(missing) / len(lines), 2.0, f"{len(missing)}/{len(lines)} scripted lines have no "
-                  f"subtitle ({names})", "subtitles", hard=True)
+                  f"subtitle ({names})", "subtitles", hard=True, fail_below=1.0)
     return check.report()
