@@ -71,6 +71,7 @@ class ResourceScheduler:
         self._resident: dict[str, float] = {}  # resource -> last use (LRU eviction order)
         self._handles: dict[str, list[ModelHandle]] = {}
         self._ledger_stamp: tuple[int, int] = (0, 0)
+        self._deferred = False  # another process asked for a model that was in use: honour on release
         self._unconfirmed_gb = 0.0  # estimates of evicted models the driver may not report free yet
         self._watcher: threading.Thread | None = None
         self._closed = threading.Event()
@@ -270,7 +271,7 @@ class ResourceScheduler:
         with self._lock:
             self._refs[resource] -= 1
             self._resident[resource] = self._clock()
-            if self._refs[resource] == 0 and self.ledger is not None and self._ledger_changed():
+            if self._refs[resource] == 0 and self.ledger is not None and (self._deferred or self._ledger_changed()):
                 self._honour_requests()
 
     def _evict(self, resource: str) -> None:
@@ -368,9 +369,11 @@ class ResourceScheduler:
                 if r not in mine and self._refs[r] == 0:
                     self._resident.pop(r)  # another process cleared our entry (e.g. a rebuilt ledger)
                     self._evict(r)
+            self._deferred = False
             for req in [q for q in state.requests if q.owner_pid == self.ledger.pid]:
                 if self._refs[req.resource] > 0:
-                    continue  # honoured when the current call releases it
+                    self._deferred = True  # honoured when the current call releases it
+                    continue
                 if req.resource in self._resident:
                     self._evict(req.resource)
                     self.trace.event("scheduler.evicted_for_other_process", resource=req.resource, by_pid=req.by_pid)
@@ -392,7 +395,7 @@ class ResourceScheduler:
         while not self._closed.wait(self.poll_interval_s):
             try:
                 with self._lock:
-                    if self._resident and self._ledger_changed():
+                    if self._resident and (self._deferred or self._ledger_changed()):
                         self._honour_requests()
             except Exception as exc:  # a watcher error must never kill the run
                 self.trace.event("scheduler.watcher_error", error=repr(exc))
@@ -420,7 +423,7 @@ class ResourceScheduler:
         """Topological order with the fewest model switches (see ordering.py)."""
         from tools.scheduler.ordering import order_steps
 
-        return order_steps(steps, self.conflicts)
+        return order_steps(steps, self.conflicts, initial=self.resident())
 
 
 class StepLike(Protocol):
