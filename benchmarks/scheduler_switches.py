@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.scheduler import ResourceScheduler  # noqa: E402
-from tools.scheduler.ordering import count_switches, order_steps  # noqa: E402
+from tools.scheduler import ResourceScheduler
+from tools.scheduler.ordering import count_switches, order_steps
 
 
 @dataclass

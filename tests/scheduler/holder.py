@@ -8,11 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+from tests.scheduler.fakes import profile_16gb
 from tools.scheduler import InProcessHandle, ResourceScheduler
 from tools.scheduler.ledger import Ledger
 from tools.trace import Trace
-
-from tests.scheduler.fakes import profile_16gb
 
 
 def main() -> None:

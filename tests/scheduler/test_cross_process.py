@@ -8,11 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+from tests.scheduler.fakes import profile_16gb
 from tools.scheduler import ResourceScheduler
 from tools.scheduler.ledger import Ledger
 from tools.trace import Trace, read_trace
-
-from tests.scheduler.fakes import profile_16gb
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,16 +2,17 @@
 through the real registry flow (evict, one low-memory retry, then a clear failure)."""
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
+from tests.scheduler.fakes import FakeClock, FakeGPU, FakeModel, profile_16gb
+from tools.context import make_context
 from tools.registry import invoke, tool
 from tools.scheduler import ResourceScheduler, SchedulerError
 from tools.settings import settings_from_dict
-from tools.context import make_context
 from tools.trace import Trace
 from tools.workspace import Workspace
-
-from tests.scheduler.fakes import FakeClock, FakeGPU, FakeModel, profile_16gb
 
 ESTIMATES = {"llm": 11.0, "sdxl": 11.5, "tts": 3.5}
 ACTIVATIONS = {"llm": 0.5, "sdxl": 3.0, "tts": 0.3}  # working memory a call needs on top of weights

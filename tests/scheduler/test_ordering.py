@@ -5,7 +5,9 @@ import itertools
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from tools.scheduler import ResourceScheduler
 from tools.scheduler.ordering import count_switches, order_steps
@@ -93,7 +95,7 @@ def test_cycle_is_reported():
 
 
 def test_three_member_group_needs_search_not_greedy():
-    conflicts = lambda r: {"a", "b", "c"} - {r} if r in {"a", "b", "c"} else set()  # noqa: E731
+    conflicts = lambda r: {"a", "b", "c"} - {r} if r in {"a", "b", "c"} else set()
     steps = [S("b1", ["b"]), S("c1", ["c"], ["b1"]), S("a1", ["a"]), S("c2", ["c"], ["a1"]), S("a2", ["a"], ["c2"])]
     order = order_steps(steps, conflicts)
     assert_topological(steps, order)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.scheduler.fakes import FakeClock, FakeGPU, FakeModel, no_sleep, profile_16gb
 from tools.scheduler import InProcessHandle, ResourceScheduler, SchedulerError
 from tools.trace import Trace
-
-from tests.scheduler.fakes import FakeClock, FakeGPU, FakeModel, no_sleep, profile_16gb
 
 
 def make(gpu: FakeGPU, trace: Trace | None = None, clock: FakeClock | None = None, timeout: float = 5.0,
@@ -41,9 +40,8 @@ def test_repeated_and_nested_use_costs_nothing():
     gpu = FakeGPU()
     sched, models = make(gpu)
     for _ in range(5):
-        with sched.use("llm"):
-            with sched.use("llm"):
-                pass
+        with sched.use("llm"), sched.use("llm"):
+            pass
     assert models["llm"].loads == 1 and sched.switches == []
     polls = gpu.polls
     with sched.use("llm"):
@@ -54,9 +52,8 @@ def test_repeated_and_nested_use_costs_nothing():
 def test_tts_coresides_but_budget_evicts_least_recently_used():
     gpu = FakeGPU()
     sched, models = make(gpu)
-    with sched.use("tts"):
-        with sched.use("llm"):  # 3.5 + 11 <= 15 usable: side by side
-            assert sched.resident() == ["llm", "tts"]
+    with sched.use("tts"), sched.use("llm"):  # 3.5 + 11 <= 15 usable: side by side
+        assert sched.resident() == ["llm", "tts"]
     with sched.use("sdxl"):  # evicts llm (exclusive); 11.5 + 3.5 = 15 still fits beside tts
         assert sched.resident() == ["sdxl", "tts"]
     tight, tight_models = make(FakeGPU(), headroom_gb=1.5)
@@ -70,19 +67,17 @@ def test_tts_coresides_but_budget_evicts_least_recently_used():
 def test_nested_exclusive_use_is_a_clear_error_and_changes_nothing():
     sched, models = make(FakeGPU())
     with sched.use("llm"):
-        with pytest.raises(SchedulerError, match="in use in this process"):
-            with sched.use("sdxl"):
-                pass
+        with pytest.raises(SchedulerError, match="in use in this process"), sched.use("sdxl"):
+            pass
         assert sched.resident() == ["llm"] and models["llm"].loaded
     assert sched.in_use() == {}
 
 
 def test_budget_cannot_fit_beside_models_in_use():
     sched = ResourceScheduler(profile_16gb(headroom_gb=2.0), sleep=no_sleep)
-    with sched.use("tts"):
-        with pytest.raises(SchedulerError, match="does not fit"):
-            with sched.use("sdxl"):  # 3.5 in use + 11.5 > 13.9
-                pass
+    with sched.use("tts"), pytest.raises(SchedulerError, match="does not fit"):
+        with sched.use("sdxl"):  # 3.5 in use + 11.5 > 13.9
+            pass
 
 
 def test_memory_that_never_comes_back_times_out_with_holders():
@@ -93,9 +88,8 @@ def test_memory_that_never_comes_back_times_out_with_holders():
         pass
     gpu.allocate("someone-else", 4.0)  # an unmanaged program grabbed memory in between
     models["llm"].unload = lambda: None  # a model that keeps its references: nothing is freed
-    with pytest.raises(SchedulerError, match="did not come back") as info:
-        with sched.use("sdxl"):
-            pass
+    with pytest.raises(SchedulerError, match="did not come back") as info, sched.use("sdxl"):
+        pass
     assert "someone-else" in info.value.message and clock.now >= 2.0
     assert "sdxl" not in sched.resident()
 
@@ -117,15 +111,14 @@ def test_failed_load_leaves_nothing_resident():
     gpu = FakeGPU(total_gb=15.9)
     sched, models = make(gpu)
     gpu.allocate("desktop", 10.0)
-    with pytest.raises(Exception, match="out of memory"):
-        with sched.use("sdxl"):
-            pass
+    with pytest.raises(Exception, match="out of memory"), sched.use("sdxl"):
+        pass
     assert sched.resident() == [] and sched.in_use() == {}
 
 
 def test_cpu_only_profile_has_no_probe_and_keeps_the_rule():
-    from tools.settings import settings_from_dict
     from tools.scheduler import create_scheduler
+    from tools.settings import settings_from_dict
 
     sched = create_scheduler(settings_from_dict({"scheduler": {"profile": "cpu-only"}}))
     assert sched.probe is None and sched.ledger is None and sched.profile.name == "cpu-only"

@@ -10,7 +10,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tools.scheduler import ResourceScheduler, create_scheduler
-from tools.scheduler.handles import CommandHandle, LlamaSwapHandle, OllamaHandle, VLLMSleepHandle, build_handle
+from tools.scheduler.handles import (
+    CommandHandle,
+    LlamaSwapHandle,
+    OllamaHandle,
+    VLLMSleepHandle,
+    build_handle,
+)
 from tools.settings import settings_from_dict
 from tools.types import ToolError
 

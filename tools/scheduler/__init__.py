@@ -2,7 +2,12 @@
 from tools.scheduler.base import ModelHandle, ResourceScheduler, SchedulerError, SwitchEvent, is_oom
 from tools.scheduler.factory import SchedulerReport, create_scheduler, describe
 from tools.scheduler.handles import (
-    CommandHandle, InProcessHandle, LlamaSwapHandle, OllamaHandle, VLLMSleepHandle, release_torch_memory,
+    CommandHandle,
+    InProcessHandle,
+    LlamaSwapHandle,
+    OllamaHandle,
+    VLLMSleepHandle,
+    release_torch_memory,
 )
 from tools.scheduler.profiles import HardwareProfile, load_profile
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from tools.scheduler.devices import MemoryProbe
 from tools.scheduler.ledger import Ledger, LedgerState
@@ -419,7 +420,7 @@ class ResourceScheduler:
                     state.entries = [e for e in state.entries if e.pid != self.ledger.pid or e.resource in self._resident]
 
     # -- plan ordering ------------------------------------------------------------------------
-    def order(self, steps: Sequence["StepLike"]) -> list[str]:
+    def order(self, steps: Sequence[StepLike]) -> list[str]:
         """Topological order with the fewest model switches (see ordering.py)."""
         from tools.scheduler.ordering import order_steps
 

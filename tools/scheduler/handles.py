@@ -13,7 +13,8 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
-from typing import Annotated, Any, Callable, Literal, Union
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -71,9 +72,8 @@ class _HttpHandle:
     kind = "server"
 
     def __init__(self, base_url: str, timeout_s: float = 60.0):
-        self.base_url = base_url.rstrip("/")
-        if self.base_url.endswith("/v1"):  # the OpenAI base URL users already configured
-            self.base_url = self.base_url[:-3]
+        # The OpenAI base URL users already configured works too: the control endpoints sit at the root.
+        self.base_url = base_url.rstrip("/").removesuffix("/v1")
         self.timeout_s = timeout_s
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -231,7 +231,7 @@ class CommandConfig(_Cfg):
     status: list[str] | None = None
 
 
-HandleConfig = Annotated[Union[VLLMConfig, OllamaConfig, LlamaSwapConfig, CommandConfig], Field(discriminator="kind")]
+HandleConfig = Annotated[VLLMConfig | OllamaConfig | LlamaSwapConfig | CommandConfig, Field(discriminator="kind")]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(HandleConfig)
 
 

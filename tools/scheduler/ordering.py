@@ -10,7 +10,7 @@ so the search is cheap; past `max_states` it falls back to a one-step lookahead 
 from __future__ import annotations
 
 import heapq
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 Conflicts = Callable[[str], set[str]]
 
@@ -129,7 +129,7 @@ def order_steps(steps: Sequence, conflicts: Conflicts, initial: Iterable[str] = 
                 best[key] = cost + edge
                 parent[key] = (node, ran)
                 tie += 1
-                heapq.heappush(heap, (cost + edge, -bin(new_done).count("1"), tie, key))
+                heapq.heappush(heap, (cost + edge, -new_done.bit_count(), tie, key))
     raise AssertionError("unreachable: an acyclic plan always completes")  # pragma: no cover
 
 

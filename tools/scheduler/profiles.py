@@ -39,7 +39,7 @@ class HardwareProfile(BaseModel):
     match: ProfileMatch | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "HardwareProfile":
+    def _check(self) -> HardwareProfile:
         for group in self.exclusive_groups:
             unknown = [r for r in group if r not in self.resources]
             if unknown:
@@ -69,7 +69,7 @@ class HardwareProfile(BaseModel):
         cls = self.resources.get(resource)
         return cls.vram_gb if cls else 0.0
 
-    def with_budget(self, total_gb: float) -> "HardwareProfile":
+    def with_budget(self, total_gb: float) -> HardwareProfile:
         """The `auto` template bound to a detected GPU (estimates clipped to what can ever fit)."""
         usable = max(0.1, total_gb - self.headroom_gb)
         resources = {r: c.model_copy(update={"vram_gb": min(c.vram_gb, usable)}) for r, c in self.resources.items()}
