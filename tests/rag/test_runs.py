@@ -1,0 +1,44 @@
+import pytest
+
+from rag.runs import ingest_run, similar_runs
+from tools.types import ToolError
+
+
+def _run(run_id, request, quality, **params):
+    return {"run_id": run_id, "request": request, "workflow": "parody", "quality": quality,
+            "plan": {"steps": [{"id": "find", "tool": "find_scene"}, {"id": "voice", "tool": "synthesize_speech"}]},
+            "parameters": params, "artifacts": [{"path": "final.mp4", "kind": "video"}], "film": "Luca"}
+
+
+def test_similar_runs_return_parameters_and_respect_quality(make_kb):
+    kb = make_kb()
+    assert ingest_run(kb, _run("r1", "funny parody of Luca's ocean scene with a deadpan narrator", 0.86,
+                               voice="en-us", style="deadpan")) > 0
+    ingest_run(kb, _run("r2", "make a parody of the ocean scene in Luca", 0.41, voice="en-gb"))
+    ingest_run(kb, _run("r3", "train a LoRA of Alberto from the film", 0.9, steps=800))
+
+    hits = similar_runs(kb, "parody of the Luca ocean scene", k=2)
+    assert {h.metadata["run_id"] for h in hits} == {"r1", "r2"}
+    assert all(h.origin == "runs" and h.kind == "runs" for h in hits)
+    good = similar_runs(kb, "parody of the Luca ocean scene", k=3, min_quality=0.7)
+    assert good[0].metadata["run_id"] == "r1"
+    assert good[0].metadata["parameters"] == {"style": "deadpan", "voice": "en-us"}
+    assert good[0].metadata["quality"] == pytest.approx(0.86)
+    assert "find_scene" in good[0].text and "final.mp4" in good[0].text
+    assert similar_runs(kb, "parody", k=3, workflow="movie_to_lora") == []
+    # runs stay out of a filtered knowledge search but are found by kind
+    assert kb.search("parody ocean", filters={"kind": "characters"}) == []
+
+
+def test_reingesting_a_run_replaces_it(make_kb):
+    kb = make_kb()
+    ingest_run(kb, _run("r1", "parody of the ocean scene", 0.5, voice="a"))
+    assert ingest_run(kb, _run("r1", "parody of the ocean scene", 0.5, voice="a")) == 0  # unchanged
+    ingest_run(kb, _run("r1", "parody of the ocean scene", 0.8, voice="b"))
+    hits = similar_runs(kb, "ocean parody", k=5)
+    assert len(hits) == 1 and hits[0].metadata["parameters"] == {"voice": "b"}
+
+
+def test_invalid_run_record_is_a_clear_error(make_kb):
+    with pytest.raises(ToolError, match="Run record is invalid"):
+        ingest_run(make_kb(), {"request": "no id"})
