@@ -77,6 +77,15 @@ def _check(edl: EDL, infos: dict[str, SourceInfo], problems: list[str]) -> EDL:
                 problems.append(f"{where}: {seg.source} has no video stream")
             if seg.at >= src.duration:
                 problems.append(f"{where}: freeze time {seg.at}s is past the end of {seg.source} ({src.duration:.2f}s)")
+    for t in edl.audio:
+        src = infos.get(t.source or "")
+        if t.source and src:
+            if not src.has_audio:
+                problems.append(f"audio {t.source}: the file has no audio stream")
+            if t.start >= src.duration:
+                problems.append(f"audio {t.source}: start {t.start}s is past its end ({src.duration:.2f}s)")
+            if t.end is not None and t.end > src.duration + 0.05:
+                problems.append(f"audio {t.source}: end {t.end}s is past its end ({src.duration:.2f}s)")
     if problems:
         return edl
     durations = [segment_duration(s) for s in edl.clips]
@@ -92,17 +101,8 @@ def _check(edl: EDL, infos: dict[str, SourceInfo], problems: list[str]) -> EDL:
         if line.start >= total:
             problems.append(f"subtitle {line.text[:30]!r} starts at {line.start}s but the edit is {total:.2f}s long")
     for t in edl.audio:
-        label = t.source or t.effect
         if t.at >= total:
-            problems.append(f"audio {label!r} starts at {t.at}s but the edit is {total:.2f}s long")
-        src = infos.get(t.source or "")
-        if t.source and src:
-            if not src.has_audio:
-                problems.append(f"audio {t.source}: the file has no audio stream")
-            if t.start >= src.duration:
-                problems.append(f"audio {t.source}: start {t.start}s is past its end ({src.duration:.2f}s)")
-            if t.end is not None and t.end > src.duration + 0.05:
-                problems.append(f"audio {t.source}: end {t.end}s is past its end ({src.duration:.2f}s)")
+            problems.append(f"audio {(t.source or t.effect)!r} starts at {t.at}s but the edit is {total:.2f}s long")
     return edl
 
 
@@ -117,6 +117,16 @@ def _output_format(edl: EDL, infos: dict[str, SourceInfo], ctx: ToolContext) -> 
             w, h = w - w % 2, h - h % 2
         fps = fps or info.fps or vs.fps
     return w or vs.width, h or vs.height, round(float(fps or vs.fps), 3)
+
+
+def _fresh_output(ctx: ToolContext, name: str) -> Path:
+    """The requested output path (any characters), numbered instead of overwriting an earlier render."""
+    out = ctx.workspace.resolve_output(name)
+    n = 1
+    while out.exists():
+        out = ctx.workspace.resolve_output(str(Path(name).with_name(f"{Path(name).stem}_{n}.mp4")))
+        n += 1
+    return out
 
 
 def run_ffmpeg_with_progress(ctx: ToolContext, args: list[str], total: float, label: str, timeout: float,
@@ -164,8 +174,7 @@ def render(ctx: ToolContext, edl: EDL) -> RenderResult:
         raise ToolError(f"output {edl.output!r} must be an .mp4 file", "e.g. output='renders/parody.mp4'")
     width, height, fps = _output_format(edl, infos, ctx)
     ffmpeg = require_binary(vs.ffmpeg, "video.ffmpeg")
-    requested = Path(edl.output)
-    out = ctx.workspace.unique_output(requested.stem, ".mp4", str(requested.parent) if str(requested.parent) != "." else "")
+    out = _fresh_output(ctx, edl.output)
     work = Path(tempfile.mkdtemp(prefix="animstudio-render-"))
     artifacts: list[Artifact] = []
     warnings: list[str] = []

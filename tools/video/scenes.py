@@ -101,10 +101,23 @@ def detect_scenes(ctx: ToolContext, film: InputPath) -> SceneList:
 
 def index_scenes(ctx: ToolContext, scenes: SceneList) -> np.ndarray:
     """Embed every scene description; push them into the knowledge base (kind "scenes") when present."""
+    import hashlib
+
     from tools.embeddings import get_embedder
 
     texts = [s.description for s in scenes.scenes]
-    vectors = get_embedder(ctx.settings).encode(texts)
+    embedder = get_embedder(ctx.settings)
+    # Description vectors are cached beside the analysis, keyed by the model and the texts.
+    key = hashlib.sha256("\n".join([str(embedder.path), *texts]).encode()).hexdigest()[:16]
+    stored = cache.cache_root(ctx.settings) / scenes.fingerprint / f"embeddings-{key}.npy"
+    try:
+        vectors = np.load(stored)
+    except (OSError, ValueError):
+        vectors = embedder.encode(texts)
+        if stored.parent.is_dir():
+            tmp = stored.with_suffix(".tmp.npy")
+            np.save(tmp, vectors)
+            tmp.replace(stored)
     if ctx.knowledge is not None:
         film_name = Path(scenes.film).name
         docs = [{"id": f"scene:{scenes.fingerprint}:{s.index}", "text": s.description,
