@@ -81,6 +81,8 @@ class Agent:
             yield rt, build_graph(rt, SqliteSaver(conn))
         finally:
             conn.close()
+            if hasattr(rt.ctx.scheduler, "close"):
+                rt.ctx.scheduler.close()  # leave the cross-process residency ledger
 
     def _events(self, graph, rt, inputs: dict | None, run_id: str) -> Iterator[dict]:
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(rt)}

@@ -42,6 +42,14 @@ def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any =
     from rag import open_knowledge_base, open_web_search
 
     kb = open_knowledge_base(settings)
+    if settings.rag.auto_ingest:
+        try:
+            from rag.ingest import ingest_default_knowledge
+
+            report = ingest_default_knowledge(kb, settings)
+            trace.event("rag.ingest", summary=report.summary())
+        except Exception as exc:  # a broken knowledge file must not stop the run
+            trace.event("rag.ingest_error", error=f"{type(exc).__name__}: {exc}")
     web = open_web_search(settings)
     progress = CallbackProgress()
     progress.listeners.append(_stream_progress)
@@ -54,7 +62,9 @@ def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any =
     except Exception as exc:  # routing by meaning degrades to the model's own choice
         trace.event("router.unavailable", error=f"{type(exc).__name__}: {exc}")
         embedder = None
-    workflows = all_workflows()
+    workflows = dict(all_workflows())
+    for folder in settings.agent.workflow_dirs:
+        workflows.update(all_workflows(resolve_path(folder)))
     router = Router(embedder, workflows, all_tools())
     tiny = settings.llm.backend == "local" and settings.llm.local.model_path is None
     native = settings.llm.backend == "openai"

@@ -17,7 +17,7 @@ def isolated_settings_dict(root: Path) -> dict:
         "paths": {"runs_dir": str(root / "runs"), "datasets_dir": str(root / "datasets"),
                   "cache_dir": str(root / "cache"), "samples_dir": str(root / "samples"),
                   "media_roots": [str(root / "samples")], "checkpoint_db": str(root / "runs" / "cp.sqlite")},
-        "rag": {"persist_dir": str(root / "chroma")},
+        "rag": {"persist_dir": str(root / "chroma"), "auto_ingest": False},
         "scheduler": {"lock_dir": str(root / "locks")},
         "web": {"enabled": False},
         "image": {"loras_file": str(root / "loras.yaml")},

@@ -12,7 +12,7 @@ import inspect
 import re
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Callable, get_args, get_origin, get_type_hints
 
@@ -196,9 +196,14 @@ def validate_args(spec: ToolSpec, args: Any) -> BaseModel:
     return spec.args_model.model_validate(args)
 
 
-def invoke(name: str, args: Any, ctx: ToolContext) -> ToolOutcome:
-    """Validate, resolve sandboxed paths, acquire resources, call, and report — never raises."""
+def invoke(name: str, args: Any, ctx: ToolContext, *, step: str | None = None) -> ToolOutcome:
+    """Validate, resolve sandboxed paths, acquire resources, call, and report — never raises.
+
+    `step` (the plan step id, when called from a plan) is recorded in the trace event.
+    """
     start = time.perf_counter()
+    if step is not None:
+        ctx = replace(ctx, extras={**ctx.extras, "step": step})
     try:
         spec = get_tool(name)
     except ToolError as exc:
@@ -260,14 +265,15 @@ def _jsonable(result: Any) -> tuple[dict[str, Any] | None, str, list[Artifact]]:
 def _succeed(ctx: ToolContext, spec: ToolSpec, args: Any, result: Any, start: float) -> ToolOutcome:
     data, summary, artifacts = _jsonable(result)
     seconds = round(time.perf_counter() - start, 4)
-    ctx.trace.event("tool.call", tool=spec.name, args=args, ok=True, summary=summary, seconds=seconds,
-                    artifacts=[a.path for a in artifacts])
+    ctx.trace.event("tool.call", tool=spec.name, step=ctx.extras.get("step"), args=args, ok=True, summary=summary,
+                    seconds=seconds, artifacts=[a.path for a in artifacts])
     return ToolOutcome(tool=spec.name, ok=True, result=data, summary=summary, seconds=seconds, artifacts=artifacts)
 
 
 def _fail(ctx: ToolContext, name: str, args: Any, kind: str, message: str, hint: str, start: float) -> ToolOutcome:
     seconds = round(time.perf_counter() - start, 4)
-    ctx.trace.event("tool.call", tool=name, args=args, ok=False, error_kind=kind, error=message, seconds=seconds)
+    ctx.trace.event("tool.call", tool=name, step=ctx.extras.get("step"), args=args, ok=False, error_kind=kind,
+                    error=message, seconds=seconds)
     return ToolOutcome(tool=name, ok=False, error=message, error_kind=kind, hint=hint, seconds=seconds)
 
 

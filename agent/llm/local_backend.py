@@ -20,7 +20,7 @@ from pydantic import PrivateAttr
 from agent.llm.base import ManagedChatModel, _CallRecord
 from agent.llm.errors import LLMConfigError, LLMError
 from agent.llm.messages import merge_system, text_of, to_wire, usage_metadata
-from agent.llm.schema import prepare_schema
+from agent.llm.schema import max_json_tokens, prepare_schema
 
 PACKAGED_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
 NO_TOOL = "none"
@@ -78,7 +78,7 @@ class LlamaHandle:
             start = time.perf_counter()
             try:
                 self._llama = Llama(model_path=str(self.path), n_ctx=self.n_ctx, seed=self.seed, verbose=False,
-                                    n_threads=self.n_threads or max(1, min(os.cpu_count() or 1, 8)))
+                                    n_threads=self.n_threads or _cpu_threads())
             except (ValueError, RuntimeError) as exc:
                 raise LLMConfigError(f"llama.cpp could not load {self.path}: {exc}",
                                      "check llm.local.model_path is a valid GGUF file") from exc
@@ -96,6 +96,14 @@ class LlamaHandle:
     def get(self) -> Any:
         self.load()
         return self._llama
+
+
+def _cpu_threads() -> int:
+    """The cores this process may run on (not the host's count: oversubscribed llama.cpp crawls)."""
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:  # not on Linux
+        return max(1, min(os.cpu_count() or 1, 8))
 
 
 _HANDLES: dict[tuple, LlamaHandle] = {}
@@ -120,7 +128,7 @@ class LocalLlamaChatModel(ManagedChatModel):
     json_max_string: int = 300
     json_max_items: int = 8
 
-    _grammars: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _grammars: dict[str, tuple[Any, int]] = PrivateAttr(default_factory=dict)
 
     def _wire(self, messages: list[BaseMessage]) -> list[dict[str, Any]]:
         # ChatML has no tool role: tool results come back to the model as user turns.
@@ -136,17 +144,19 @@ class LocalLlamaChatModel(ManagedChatModel):
                 wire.append({"role": m["role"], "content": m["content"]})
         return wire
 
-    def _grammar(self, schema: dict[str, Any]) -> Any:
+    def _grammar(self, schema: dict[str, Any]) -> tuple[Any, int]:
+        """The grammar for `schema` (cached) and a max_tokens that never cuts its JSON short."""
         from llama_cpp import LlamaGrammar
 
         bounded = prepare_schema(schema, self.json_max_string, self.json_max_items)
         key = json.dumps(bounded, sort_keys=True)
         if key not in self._grammars:
             try:
-                self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+                grammar = LlamaGrammar.from_json_schema(key, verbose=False)
             except Exception as exc:  # the converter raises bare Exceptions on unsupported keywords
                 raise LLMError(f"cannot build a decoding grammar from the schema: {exc}",
                                "simplify the schema (no recursion, no patternProperties)") from exc
+            self._grammars[key] = (grammar, min(max_json_tokens(bounded), self.handle.n_ctx // 2))
         return self._grammars[key]
 
     def _run(self, wire: list[dict[str, Any]], rec: _CallRecord, *, stop: list[str] | None = None,
@@ -195,7 +205,8 @@ class LocalLlamaChatModel(ManagedChatModel):
         rec.usage(None, count)
 
     def _complete_json(self, messages: list[BaseMessage], schema: dict[str, Any], rec: _CallRecord) -> str:
-        out = self._run(self._wire(messages), rec, grammar=self._grammar(schema))
+        grammar, budget = self._grammar(schema)
+        out = self._run(self._wire(messages), rec, grammar=grammar, max_tokens=budget)
         choice = out["choices"][0]
         rec.extra["finish_reason"] = choice.get("finish_reason")
         return text_of(choice["message"].get("content"))
@@ -218,7 +229,8 @@ class LocalLlamaChatModel(ManagedChatModel):
                        '{"tool": <tool name>, "arguments": {...}}'
                        + (f' or {{"tool": "{NO_TOOL}", "answer": <your reply>}}.' if len(options) > len(fns) else "."))
         wire = merge_system([{"role": "system", "content": instruction}] + self._wire(messages))
-        out = self._run(wire, rec, grammar=self._grammar({"anyOf": options}))
+        grammar, budget = self._grammar({"anyOf": options})
+        out = self._run(wire, rec, grammar=grammar, max_tokens=budget)
         raw = text_of(out["choices"][0]["message"].get("content"))
         usage = usage_metadata(out.get("usage"))
         try:

@@ -89,3 +89,36 @@ def schema_name(schema: dict[str, Any], fallback: str = "response") -> str:
     """A name OpenAI's response_format accepts (^[a-zA-Z0-9_-]{1,64}$)."""
     name = re.sub(r"[^a-zA-Z0-9_-]+", "_", str(schema.get("title") or fallback)).strip("_")
     return (name or fallback)[:64]
+
+
+def max_json_tokens(schema: dict[str, Any]) -> int:
+    """An upper estimate of the tokens of the longest JSON a *bounded* schema admits.
+
+    Used as max_tokens for grammar-constrained calls so the cut-off never lands inside the JSON
+    (every token is at least one character; strings count a token per allowed character).
+    """
+
+    def size(node: Any) -> int:
+        if not isinstance(node, dict):
+            return 8
+        for key in ("anyOf", "oneOf"):
+            if key in node:
+                return max(size(n) for n in node[key])
+        if "const" in node or "enum" in node:
+            values = [node["const"]] if "const" in node else node["enum"]
+            return max(len(str(v)) for v in values) + 2
+        types = node.get("type")
+        types = types if isinstance(types, list) else [types]
+        best = 0
+        if "object" in types or "properties" in node:
+            props = node.get("properties", {})
+            best = max(best, 2 + sum(len(name) + 4 + size(sub) for name, sub in props.items()))
+        if "array" in types:
+            best = max(best, 2 + int(node.get("maxItems", DEFAULT_MAX_ITEMS)) * (size(node.get("items", {})) + 2))
+        if "string" in types:
+            best = max(best, int(node.get("maxLength", DEFAULT_MAX_STRING)) + 2)
+        if "number" in types or "integer" in types:
+            best = max(best, 24)
+        return best or 8
+
+    return size(schema) + 8

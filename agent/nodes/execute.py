@@ -61,7 +61,7 @@ def run_step(step, state: dict, rt: Runtime) -> StepResult:
     except ReferenceError_ as exc:
         return StepResult(step_id=step.id, tool=step.tool, ok=False, iteration=iteration, optional=step.optional,
                           error=str(exc), error_kind="reference")
-    outcomes = [invoke(step.tool, args, rt.ctx) for args in calls]
+    outcomes = [invoke(step.tool, args, rt.ctx, step=step.id) for args in calls]
     if not outcomes:  # foreach over an empty list succeeds with no items
         return StepResult(step_id=step.id, tool=step.tool, ok=True, iteration=iteration, summary="no items",
                           result={"items": []}, optional=step.optional)

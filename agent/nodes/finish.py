@@ -74,7 +74,11 @@ def finish(state: dict, rt: Runtime) -> dict:
     try:  # past runs feed "what worked last time"; memory failing must not fail the run
         from rag.runs import ingest_run
 
-        ingest_run(rt.kb, record)
+        plan = state.get("plan") or {}
+        ingest_run(rt.kb, {"run_id": record["run_id"], "request": record["request"], "film": record["film"],
+                           "workflow": plan.get("workflow") or "", "plan": plan, "parameters": plan.get("params", {}),
+                           "quality": q[-1]["combined"] if q else None, "status": status,
+                           "artifacts": record["artifacts"]})
     except ImportError:
         pass
     except Exception as exc:

@@ -19,7 +19,7 @@ from agent.runtime import Runtime
 def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", temperature_hint: int = 0) -> Plan:
     """Ask the model only for the workflow's typed slots; run-given values are filled without it."""
     intent = state.get("intent") or {}
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = reused_parameters(rt, wf, state["request"])
     model = wf.params_model()
     if model.model_fields:
         msg = prompt("fill_params", workflow=wf.name, description=wf.description, request=state["request"],
@@ -31,7 +31,9 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
             filled = invoke_structured(rt.llm, [SystemMessage(content=prompt("system")), HumanMessage(content=msg)],
                                        model, retries=rt.settings.llm.structured_retries, trace=rt.trace,
                                        purpose=f"fill:{wf.name}")
-            params = {k: v for k, v in filled.model_dump().items() if v not in (None, "", [])}
+            # A value equal to the declared default says nothing new: reused values stay.
+            params.update({k: v for k, v in filled.model_dump().items()
+                           if v not in (None, "", []) and (k not in params or v != wf.parameters[k].default)})
         except StructuredOutputError as exc:
             rt.trace.event("plan.fill_fallback", workflow=wf.name, error=str(exc)[:300])
     for name, p in wf.parameters.items():
@@ -40,6 +42,25 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
         elif p.source == "request":
             params[name] = state["request"]
     return wf.instantiate(params, goal=intent.get("goal") or state["request"])
+
+
+def reused_parameters(rt: Runtime, wf: Workflow, request: str) -> dict[str, Any]:
+    """Parameters of the most similar earlier run of this workflow that passed the threshold."""
+    try:
+        from rag.runs import similar_runs
+
+        past = similar_runs(rt.kb, request, k=1, min_quality=rt.settings.agent.quality_threshold, workflow=wf.name)
+    except Exception:  # no knowledge base, or no past runs yet
+        return {}
+    if not past:
+        return {}
+    try:
+        stored = json.loads(past[0].metadata.get("parameters_json") or "{}")
+    except ValueError:
+        return {}
+    reusable = {k: v for k, v in stored.items() if k in wf.parameters and wf.parameters[k].source == "llm"}
+    rt.trace.event("plan.reuse", workflow=wf.name, run=past[0].source, parameters=reusable)
+    return reusable
 
 
 def _free_plan_schema(tools: list[ToolSpec]) -> type[BaseModel]:

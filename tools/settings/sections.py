@@ -72,6 +72,8 @@ class AgentSettings(Section):
     # Below this cosine similarity the router does not trust a workflow match.
     router_min_similarity: float = 0.25
     retrieve_k: int = 6
+    # Folders of your own workflow YAML files, loaded beside the shipped workflows/.
+    workflow_dirs: list[Path] = Field(default_factory=list)
 
 
 class SchedulerSettings(Section):
@@ -138,16 +140,30 @@ class VideoSettings(Section):
     ffprobe: str = "ffprobe"
     detector: Literal["adaptive", "content"] = "adaptive"
     adaptive_threshold: float = 3.0
+    adaptive_window: int = Field(2, ge=1, le=10)
+    min_content_val: float = 15.0
     content_threshold: float = 27.0
     min_scene_len_s: float = 0.6
+    # Frames are decoded at this width for detection and descriptors (never upscaled).
+    analysis_width: int = Field(320, ge=64, le=1920)
+    # Descriptor samples a second (motion is measured on every frame).
+    sample_fps: float = Field(4.0, gt=0.0, le=60.0)
+    detect_faces: bool = True
     # OpenAI-compatible vision endpoint for scene descriptions; empty → descriptors only.
     vlm_base_url: str = ""
     vlm_model: str = ""
-    crf: int = 20
+    vlm_api_key_env: str = "VLM_API_KEY"
+    vlm_timeout_s: float = 60.0
+    # Render defaults (an EDL may override size/fps).
+    crf: int = Field(20, ge=0, le=51)
     preset: str = "veryfast"
+    audio_bitrate: str = "160k"
     width: int = 1280
     height: int = 720
     fps: float = 24.0
+    render_timeout_s: float = 3600.0
+    # Rendered duration may differ from the EDL's by at most max(this, 2 frames).
+    duration_tolerance_s: float = 0.15
 
 
 class DatasetSettings(Section):
@@ -212,6 +228,8 @@ class RAGSettings(Section):
     retrieval: Literal["hybrid", "vector", "keyword"] = "hybrid"
     candidates: int = Field(30, ge=5, le=500)  # per-retriever candidates fed to the fusion
     rrf_k: int = Field(60, ge=1, le=1000)
+    # Sync knowledge_dir into the knowledge base when a run starts (content hashes: unchanged files cost nothing).
+    auto_ingest: bool = True
 
 
 class WebSettings(Section):
