@@ -99,11 +99,17 @@ class LlamaHandle:
 
 
 def _cpu_threads() -> int:
-    """The cores this process may run on (not the host's count: oversubscribed llama.cpp crawls)."""
+    """Half the cores this process may use (at least 1, at most 8).
+
+    llama.cpp's decode threads meet at a barrier every token: on a shared or busy machine one
+    descheduled thread stalls the rest. Measured on 2 loaded cores, SmolLM2 decoded 0.9 tok/s
+    with 2 threads and 2.4-14 tok/s with 1 (docs/llm.md); a 135M model gains little from more.
+    """
     try:
-        return max(1, min(len(os.sched_getaffinity(0)), 8))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, min(os.cpu_count() or 1, 8))
+        cores = os.cpu_count() or 1
+    return max(1, min(cores // 2, 8))
 
 
 _HANDLES: dict[tuple, LlamaHandle] = {}
