@@ -7,18 +7,26 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tools.context import make_context
 from tools.dataset.metadata import DatasetStore
 from tools.dataset.pipeline import PIPELINE_STAGES, run_pipeline
-from tools.settings.loader import dotted_overrides, load_settings
+from tools.settings.loader import ConfigError, dotted_overrides, load_settings
 from tools.types import ToolError
 
 app = typer.Typer(help="Movie → LoRA dataset pipeline: frames, quality, characters, captions, LoRA, samples.",
                   no_args_is_help=True)
 console = Console()
+
+
+def _error(exc: Exception) -> None:
+    message, hint = getattr(exc, "message", str(exc)), getattr(exc, "hint", "")
+    console.print(f"[red]error:[/] {escape(message)}" + (f"\n[dim]hint: {escape(hint)}[/]" if hint else ""),
+                  soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def _settings(config: Optional[Path], overrides: list[str]):
@@ -66,11 +74,10 @@ def run(name: str = typer.Option(..., "--name", help="Dataset name (folder under
             results = run_pipeline(ctx, name, film=film.resolve() if film else None,
                                    refs=refs.resolve() if refs else None, start=start, until=until,
                                    characters=character or None, max_steps=max_steps)
-    except ToolError as exc:
-        console.print(f"[red]error:[/] {exc.message}" + (f"\n[dim]hint: {exc.hint}[/]" if exc.hint else ""))
-        raise typer.Exit(1)
+    except (ToolError, ConfigError) as exc:
+        _error(exc)
     for result in results:
-        console.print("•", result.summary())
+        console.print("•", result.summary(), markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -80,11 +87,10 @@ def status(name: str = typer.Argument(..., help="Dataset name."),
     """Counts per stage and per character, and why items were dropped."""
     try:
         store = DatasetStore.open(_settings(config, set_), name, create=False)
-    except ToolError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
-        raise typer.Exit(1)
+    except (ToolError, ConfigError) as exc:
+        _error(exc)
     meta = store.meta
-    console.print(f"[bold]{meta.name}[/]  film: {meta.film}  frames: {len(meta.items)}  scenes: {len(meta.scenes)}")
+    console.print(f"[bold]{escape(meta.name)}[/]  film: {escape(str(meta.film))}  frames: {len(meta.items)}  scenes: {len(meta.scenes)}")
     table = Table("stage", "counts", "redone/reused", "seconds")
     for stage in PIPELINE_STAGES:
         counts = Counter(i.status(stage) for i in meta.items.values() if i.status(stage))
@@ -127,9 +133,8 @@ def export_cmd(name: str = typer.Argument(..., help="Dataset name."),
         settings = _settings(config, set_)
         ctx = _context(settings)
         result = run_export(ctx, DatasetStore.open(settings, name, create=False), format, character or None)
-    except ToolError as exc:
-        console.print(f"[red]error:[/] {exc.message}" + (f"\n[dim]hint: {exc.hint}[/]" if exc.hint else ""))
-        raise typer.Exit(1)
-    console.print(result.summary())
+    except (ToolError, ConfigError) as exc:
+        _error(exc)
+    console.print(result.summary(), markup=False, soft_wrap=True)
     for a in result.artifacts[1:]:
         console.print(f"  {a.metadata.get('character')}: {a.path} ({a.metadata.get('images')} images)")
