@@ -63,37 +63,34 @@ def ingest_path(kb: KnowledgeBase, path: Path | str, *, kind: str | None = None,
     if kind is not None and not KIND_RE.match(kind):
         raise ToolError(f"'{kind}' is not a valid knowledge kind", "use a short lowercase word, e.g. styles")
     files = discover(root)
-    if root.is_dir() and not files and not prune:
-        raise ToolError(f"No .md/.markdown/.txt files under {root}", "write knowledge as markdown files")
-    known = {s.source: s for s in kb.sources() if s.origin == "file"}
+    sources = kb.sources()
+    known = {s.source: s for s in sources if s.origin == "file"}
     kinds_of: dict[str, list[str]] = {}
-    for info in kb.sources():
+    for info in sources:
         kinds_of.setdefault(info.source, []).append(info.kind)
+    prefix = source_name(root).rstrip("/") + "/"
+    if root.is_dir() and not files and not any(src.startswith(prefix) for src in known):
+        raise ToolError(f"No .md/.markdown/.txt files under {root}", "write knowledge as markdown files")
     report = IngestReport()
-    cm = progress.task(f"Ingesting {root.name or root}", total=len(files)) if progress else None
-    task = cm.__enter__() if cm else None
-    try:
-        for file in files:
-            source = source_name(file)
-            try:
-                doc = read_document(file, source, default_kind=kind or "notes")
-                if not doc.body.strip():
-                    raise ToolError(f"{source} has no text below its front matter", "write some markdown")
-                previous = known.get(source)
-                if previous and previous.source_hash == doc.content_hash and previous.kind == doc.kind:
-                    report.unchanged.append(source)
-                else:
-                    report.chunks_written += kb.replace_document(doc, old_kinds=kinds_of.get(source, []))
-                    (report.updated if previous else report.added).append(source)
-            except ToolError as exc:
-                report.failed[source] = str(exc)
-            if task:
-                task.advance()
-    finally:
-        if cm:
-            cm.__exit__(None, None, None)
+    changed = []
+    for file in files:
+        source = source_name(file)
+        try:
+            doc = read_document(file, source, default_kind=kind or "notes")
+            if not doc.body.strip():
+                raise ToolError(f"{source} has no text below its front matter", "write some markdown")
+        except ToolError as exc:
+            report.failed[source] = str(exc)  # the previous version (if any) stays searchable
+            continue
+        previous = known.get(source)
+        if previous and previous.source_hash == doc.content_hash and previous.kind == doc.kind:
+            report.unchanged.append(source)
+        else:
+            changed.append(doc)
+            (report.updated if previous else report.added).append(source)
+    if changed:
+        report.chunks_written = kb.replace_documents(changed, kinds_of, progress=progress)
     if prune and root.is_dir():
-        prefix = source_name(root).rstrip("/") + "/"
         present = {source_name(f) for f in files}
         for source in known:
             if source.startswith(prefix) and source not in present and not (root / source[len(prefix):]).exists():

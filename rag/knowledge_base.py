@@ -82,25 +82,32 @@ class KnowledgeBase:
         self.query_cache_size = 256  # the agent re-asks the same questions across nodes/iterations
 
     # -- writing -----------------------------------------------------------------------------
-    def upsert_chunks(self, kind: str, chunks: list[Chunk], progress=None) -> int:
-        if not chunks:
-            return 0
-        texts = [c.text for c in chunks]
-        vectors = []
-        batch = 64
-        task_cm = progress.task(f"Embedding {len(chunks)} {kind} chunks", total=len(chunks)) if progress else None
-        task = task_cm.__enter__() if task_cm else None
-        try:
-            for start in range(0, len(texts), batch):
-                vectors.append(self.embedder.encode(texts[start:start + batch]))
-                if task:
-                    task.advance(len(texts[start:start + batch]))
-        finally:
-            if task_cm:
-                task_cm.__exit__(None, None, None)
+    def _encode(self, texts: list[str], label: str, progress=None):
         import numpy as np
 
-        self.store.upsert(kind, [c.id for c in chunks], texts, [c.metadata for c in chunks], np.vstack(vectors))
+        batch = 64
+        vectors = []
+        if progress is None:
+            return self.embedder.encode(texts, batch_size=batch) if texts else np.zeros((0, 1), np.float32)
+        with progress.task(label, total=len(texts)) as task:
+            for start in range(0, len(texts), batch):
+                vectors.append(self.embedder.encode(texts[start:start + batch], batch_size=batch))
+                task.advance(len(texts[start:start + batch]))
+        return np.vstack(vectors) if vectors else np.zeros((0, 1), np.float32)
+
+    def _write(self, chunks: list[Chunk], replace: dict[str, Iterable[str] | None], label: str,
+               progress=None) -> int:
+        """Embed first (the slow, fallible part), then drop the replaced sources' old chunks and
+        upsert the new ones grouped by kind, so a failed embedding never loses the old version."""
+        vectors = self._encode([c.text for c in chunks], label, progress)
+        for source, kinds in replace.items():
+            self.remove_source(source, kinds)
+        by_kind: dict[str, list[int]] = {}
+        for i, chunk in enumerate(chunks):
+            by_kind.setdefault(str(chunk.metadata["kind"]), []).append(i)
+        for kind, idx in by_kind.items():
+            self.store.upsert(kind, [chunks[i].id for i in idx], [chunks[i].text for i in idx],
+                              [chunks[i].metadata for i in idx], vectors[idx])
         return len(chunks)
 
     def remove_source(self, source: str, kinds: Iterable[str] | None = None) -> int:
@@ -112,14 +119,18 @@ class KnowledgeBase:
                 removed += len(found)
         return removed
 
-    def replace_document(self, doc: KnowledgeDocument, origin: str = "file", progress=None,
-                         old_kinds: Iterable[str] | None = None) -> int:
-        """Swap a source's chunks for the new version's (old kind too, if the front matter changed)."""
-        chunks = chunk_document(doc, self.chunk_chars)
-        for chunk in chunks:
-            chunk.metadata["origin"] = origin
-        self.remove_source(doc.source, old_kinds)
-        return self.upsert_chunks(doc.kind, chunks, progress)
+    def replace_documents(self, docs: list[KnowledgeDocument], old_kinds: dict[str, list[str]] | None = None,
+                          origin: str = "file", progress=None) -> int:
+        """Swap each source's chunks for its new version's (in its old kinds too, if the front
+        matter's kind changed). All documents are embedded in one batched pass."""
+        chunks: list[Chunk] = []
+        for doc in docs:
+            for chunk in chunk_document(doc, self.chunk_chars):
+                chunk.metadata["origin"] = origin
+                chunks.append(chunk)
+        old_kinds = old_kinds or {}
+        replace = {doc.source: sorted(set(old_kinds.get(doc.source, [])) | {doc.kind}) for doc in docs}
+        return self._write(chunks, replace, f"Embedding {len(chunks)} chunks", progress)
 
     def add_documents(self, kind: str, docs: list[dict[str, Any]]) -> int:
         """KnowledgeStore API for tools: each doc is {"text", optional "source", "title", "id",
@@ -133,13 +144,14 @@ class KnowledgeBase:
             if not isinstance(doc, dict) or not str(doc.get("text") or "").strip():
                 raise ToolError(f"Document {i} for '{kind}' has no text", "pass dicts with a non-empty 'text' key")
             groups.setdefault(str(doc.get("source") or f"{kind}:pushed"), []).append(doc)
-        written = 0
+        pending: list[Chunk] = []
+        replace: dict[str, list[str]] = {}
+        known = kind in self.store.kinds()
         for source, group in groups.items():
             group_hash = content_hash(json.dumps(group, sort_keys=True, default=str))
-            existing = self.store.metadatas(kind, {"source": source}) if kind in self.store.kinds() else []
+            existing = self.store.metadatas(kind, {"source": source}) if known else []
             if existing and all(m.get("source_hash") == group_hash for m in existing):
                 continue
-            chunks: list[Chunk] = []
             for j, doc in enumerate(group):
                 meta = dict(doc.get("metadata") or {})
                 meta.update({k: v for k, v in doc.items() if k not in ("text", "metadata", "id", "source", "title")})
@@ -149,10 +161,9 @@ class KnowledgeBase:
                 prefix = f"{kind}:{content_hash(source)}:{doc.get('id') or j}"
                 for chunk in chunk_document(document, self.chunk_chars, id_prefix=prefix):
                     chunk.metadata["origin"] = "pushed"
-                    chunks.append(chunk)
-            self.remove_source(source, [kind])
-            written += self.upsert_chunks(kind, chunks)
-        return written
+                    pending.append(chunk)
+            replace[source] = [kind]
+        return self._write(pending, replace, f"Embedding {len(pending)} {kind} chunks") if pending else 0
 
     # -- reading -----------------------------------------------------------------------------
     def _keyword_index(self) -> KeywordIndex:
