@@ -105,12 +105,14 @@ def tiny_sdxl_components(seed: int = 0, bos_token_id: int = 0, eos_token_id: int
         norm_num_groups=8,
     )
     torch.manual_seed(seed + 1)
+    # Four blocks like the real SDXL VAE: 8× down-sampling, which ControlNet's conditioning
+    # embedding (also 8×) and LoRA training on latents rely on.
     vae = AutoencoderKL(
-        block_out_channels=[16, 32],
+        block_out_channels=[8, 16, 16, 16],
         in_channels=3,
         out_channels=3,
-        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
-        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
+        down_block_types=["DownEncoderBlock2D"] * 4,
+        up_block_types=["UpDecoderBlock2D"] * 4,
         latent_channels=4,
         norm_num_groups=8,
         sample_size=64,
@@ -143,7 +145,7 @@ def build_tiny_sdxl(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
-def build_tiny_controlnet(unet_folder_or_pipeline: Any, out: Path, seed: int = 0) -> Path:
+def build_tiny_controlnet(unet_folder_or_pipeline: Any, out: Path, seed: int = 0, weight_scale: float = 0.1) -> Path:
     """A tiny SDXL ControlNet derived from the tiny UNet (ControlNetModel.from_unet), saved to `out`.
 
     `unet_folder_or_pipeline` is a pipeline folder (with unet/), a UNet folder, a pipeline or a UNet.
@@ -166,8 +168,43 @@ def build_tiny_controlnet(unet_folder_or_pipeline: Any, out: Path, seed: int = 0
     with torch.no_grad():
         for module in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block,
                        controlnet.controlnet_cond_embedding.conv_out]:
-            for param in module.parameters():
-                param.copy_(torch.randn(param.shape, generator=generator) * 0.2)
+            module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * weight_scale)
+        # Without biases in the conditioning embedding its output is driven by the control image
+        # alone; with random ones it is a near-constant offset whatever the image shows.
+        for name, param in controlnet.controlnet_cond_embedding.named_parameters():
+            if name.endswith("bias"):
+                param.zero_()
+        # Rescale so an edge map's embedding is as strong as the latent's own (≈0.5), like a trained one.
+        probe = -torch.ones(1, 3, 64, 64)
+        probe[..., 8:56, 30:34] = 1.0
+        strength = controlnet.controlnet_cond_embedding(probe).abs().mean()
+        controlnet.controlnet_cond_embedding.conv_out.weight.mul_(0.5 / strength)
     out = Path(out)
     controlnet.save_pretrained(out)
     return out
+
+
+def build_tiny_lora(sdxl_folder: Path, out_file: Path, seed: int = 0, rank: int = 4,
+                    scale: float = 0.5) -> Path:
+    """A random (non-zero) SDXL UNet LoRA for the tiny pipeline, written the way diffusers' training
+    scripts write one: peft adapter → get_peft_model_state_dict → save_lora_weights (.safetensors)."""
+    import torch
+    from diffusers import StableDiffusionXLPipeline, UNet2DConditionModel
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    unet = UNet2DConditionModel.from_pretrained(Path(sdxl_folder) / "unet")
+    torch.manual_seed(seed)
+    # init_lora_weights=False: B is random, not zero, so the adapter visibly changes the output.
+    unet.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights=False,
+                                target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    with torch.no_grad():
+        for name, param in unet.named_parameters():
+            if "lora_" in name:
+                param.mul_(scale)
+    layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    StableDiffusionXLPipeline.save_lora_weights(out_file.parent, unet_lora_layers=layers, weight_name=out_file.name)
+    return out_file
