@@ -102,3 +102,20 @@ def test_unreachable_vlm_is_a_clear_error(ctx, film: Path) -> None:
     ctx.settings.video.vlm_base_url = "http://127.0.0.1:9/v1"
     out = invoke("detect_scenes", {"film": str(film)}, ctx)
     assert not out.ok and "unreachable" in out.error and "vlm_base_url" in out.hint
+
+
+def test_the_shipped_sample_film_ranks_its_scenes(shared_ctx, tmp_path_factory) -> None:
+    """The project's own film (tools.media.sample_film): cuts match its ground truth, words find scenes."""
+    from tools.media.sample_film import load_truth, make_sample_film
+
+    film = make_sample_film(tmp_path_factory.mktemp("sample") / "tide.mp4", duration_s=10, width=192, height=108,
+                            fps=12)
+    truth = load_truth(film)
+    shared_ctx.workspace.allow_file(film)
+    scenes = invoke("detect_scenes", {"film": str(film)}, shared_ctx).result["scenes"]
+    assert [round(s["start"], 2) for s in scenes] == [round(t.start, 2) for t in truth.scenes]
+    names = {t.index: t.name for t in truth.scenes}
+    for query, expected in [("the ocean scene", "ocean"), ("forest", "forest"), ("night town", "night_harbour"),
+                            ("sunset", "sunset_beach")]:
+        out = invoke("find_scene", {"film": str(film), "query": query, "top_k": 1}, shared_ctx)
+        assert names[out.result["matches"][0]["scene"]["index"]] == expected, (query, out.summary)

@@ -17,7 +17,7 @@ from tools.video.decode import AudioLevels, analysis_size, iter_frames
 from tools.video.descriptors import SceneAccumulator, count_faces, measure_frame
 from tools.video.models import Scene, timecode
 
-ANALYSIS_VERSION = 1  # bump when descriptors change so old cache entries are not reused
+ANALYSIS_VERSION = 3  # bump when descriptors change so old cache entries are not reused
 _MAX_CANDIDATES = 32
 
 

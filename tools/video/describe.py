@@ -19,18 +19,26 @@ from tools.video.models import SceneDescriptors
 def describe_descriptors(d: SceneDescriptors, duration: float) -> str:
     """A plain-words sentence list built from the measured descriptors."""
     words: list[str] = []
-    if d.brightness < 0.22 or d.dark_ratio > 0.6:
+    if d.brightness < 0.3 or d.dark_ratio > 0.5:
         light = "dark night scene, low light"
     elif d.brightness > 0.65:
         light = "bright daylight scene"
     else:
         light = "evenly lit scene"
     words.append(light)
-    if d.water_ratio > 0.25:
-        if d.sky_ratio > 0.12:
-            words.append("ocean or sea under a blue sky: blue-cyan water with a horizon, seascape, coast")
+    dark = light.startswith("dark")
+    # An almost black frame (title card, credits, starry sky): blue-ish or bright bits are not a place.
+    very_dark = d.dark_ratio > 0.85
+    if very_dark:
+        words.append("almost black frame: night sky, a title card or credits")
+    elif d.water_ratio > 0.25:
+        if dark:
+            words.append("dark water at night: harbour, port, bay or sea at night")
+        elif d.sky_ratio > 0.12:
+            words.append("ocean or sea under a blue sky: bright blue-cyan sea water with waves and a horizon, "
+                         "seascape, coast, swimming in the sea")
         elif d.water_ratio > 0.55:
-            words.append("mostly blue-cyan water filling the frame: ocean, sea, possibly underwater")
+            words.append("mostly blue-cyan water filling the frame: ocean, sea, possibly underwater, swimming")
         else:
             words.append("blue-cyan water: sea, lake or river")
         if d.sand_ratio > 0.08:
@@ -45,7 +53,7 @@ def describe_descriptors(d: SceneDescriptors, duration: float) -> str:
         words.append("some green plants or trees")
     if d.warm_ratio > 0.3 and d.brightness > 0.4:
         words.append("warm orange-red light: sunset, sunrise or fire")
-    if light.startswith("dark") and (d.lights_ratio > 0.01 or d.edge_density > 0.08):
+    if dark and not very_dark and (d.lights_ratio > 0.005 or d.edge_density > 0.08):
         words.append("night town or city with lit windows and street lights")
     if d.dominant_colors:
         words.append("colours: " + ", ".join(c.name for c in d.dominant_colors[:3]))

@@ -70,7 +70,7 @@ def measure_frame(frame_bgr: np.ndarray, frame_index: int) -> FrameMeasures:
     edges = cv2.Canny(gray, 80, 160)
     # "Lights": bright warm points in an otherwise dark frame (windows, lamps at night).
     dark_share = _ratio(dark)
-    lights = _ratio((v > 180) & (h < 35) & (s > 60)) if dark_share > 0.5 else 0.0
+    lights = _ratio((v > 180) & (h < 35) & (s > 60)) if float(v.mean()) < 0.35 * 255 else 0.0
     small = cv2.resize(frame_bgr, (32, max(1, round(32 * rows / frame_bgr.shape[1]))), interpolation=cv2.INTER_AREA)
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
     nearest = np.argmin(((lab[:, None, :] - _palette_lab()[None, :, :]) ** 2).sum(-1), axis=1)
