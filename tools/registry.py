@@ -47,6 +47,8 @@ TOOL_MODULES: list[str] = [
     "tools.dataset.export",
     "tools.dataset.train_lora",
     "tools.dataset.infer",
+    "tools.image.image_tools",
+    "tools.audio.tts",
 ]
 
 

@@ -1,0 +1,165 @@
+"""TTS backends: each turns one sentence into WAV bytes.
+
+- espeak-ng: offline, always available (apt), robotic but instant; voices + variants (en-us+f3).
+- GPT-SoVITS: voice cloning through its HTTP API (tools/audio/gptsovits.py).
+- Piper: neural offline voices from an .onnx model; the `piper` CLI, or the piper-tts package.
+"""
+from __future__ import annotations
+
+import importlib
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from tools.image.characters import VoicePreset
+from tools.settings.loader import resolve_path
+from tools.types import ToolError
+
+ESPEAK_WPM = 175  # espeak-ng's default rate = speed 1.0
+_VOICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+\-/.]{0,60}$")
+
+
+@dataclass
+class SentenceRequest:
+    text: str
+    preset: VoicePreset
+    speed: float  # multiplier, already combined from preset, call and emotion
+    emotion: str = "neutral"
+
+
+class SpeechBackend(Protocol):
+    name: str
+
+    def synthesize(self, request: SentenceRequest) -> bytes: ...
+
+
+class EspeakBackend:
+    name = "espeak"
+
+    def __init__(self, settings):
+        self.binary = settings.tts.espeak_binary
+        self.timeout = settings.tts.timeout_s
+
+    def synthesize(self, request: SentenceRequest) -> bytes:
+        exe = shutil.which(self.binary)
+        if not exe:
+            raise ToolError(f"{self.binary} is not installed", "apt-get install espeak-ng, or set tts.espeak_binary")
+        voice = request.preset.voice
+        if not _VOICE_NAME.match(voice):
+            raise ToolError(f"invalid espeak voice name {voice!r}", "use e.g. en-us, en-gb, en-us+f3 (espeak-ng --voices)")
+        if request.emotion == "whisper" and "+" not in voice:
+            voice += "+whisper"
+        wpm = int(round(min(max(ESPEAK_WPM * request.speed, 80), 450)))
+        with tempfile.TemporaryDirectory(prefix="espeak-") as tmp:
+            out = Path(tmp) / "out.wav"
+            # Text on stdin: a sentence starting with "-" can never be read as an option.
+            args = [exe, "-w", str(out), "-v", voice, "-s", str(wpm), "-b", "1", "--stdin"]
+            try:
+                proc = subprocess.run(args, input=request.text.encode("utf-8"), capture_output=True,
+                                      timeout=self.timeout, check=False)
+            except subprocess.TimeoutExpired as exc:
+                raise ToolError(f"espeak-ng timed out after {self.timeout}s") from exc
+            err = proc.stderr.decode("utf-8", "replace").strip()
+            if proc.returncode != 0 or not out.is_file() or out.stat().st_size <= 44:
+                raise ToolError(f"espeak-ng failed for voice {voice!r}: {err or 'no audio produced'}",
+                                "list voices with `espeak-ng --voices`")
+            if "failed to read voice" in err.lower() or "unknown voice" in err.lower():
+                raise ToolError(f"espeak-ng has no voice {voice!r}", "list voices with `espeak-ng --voices`")
+            return out.read_bytes()
+
+
+class PiperBackend:
+    name = "piper"
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.timeout = settings.tts.timeout_s
+        self._voices: dict[str, object] = {}
+
+    def _model(self, preset: VoicePreset) -> Path:
+        raw = preset.voice if preset.voice.endswith(".onnx") else self.settings.tts.piper_model
+        if raw is None:
+            raise ToolError("Piper needs a voice model: tts.piper_model is not set",
+                            "set tts.piper_model (or the preset's voice) to a Piper .onnx file with its .onnx.json")
+        path = resolve_path(raw)
+        if not path.is_file():
+            raise ToolError(f"Piper voice model not found: {path}", "fix tts.piper_model or the preset's voice")
+        return path
+
+    def synthesize(self, request: SentenceRequest) -> bytes:
+        model = self._model(request.preset)
+        length_scale = 1.0 / min(max(request.speed, 0.3), 3.0)
+        exe = shutil.which(self.settings.tts.piper_binary)
+        if exe:
+            return self._cli(exe, model, request.text, length_scale)
+        return self._python(model, request.text, length_scale)
+
+    def _cli(self, exe: str, model: Path, text: str, length_scale: float) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="piper-") as tmp:
+            out = Path(tmp) / "out.wav"
+            args = [exe, "--model", str(model), "--output_file", str(out), "--length_scale", f"{length_scale:.3f}"]
+            try:
+                proc = subprocess.run(args, input=text.encode("utf-8"), capture_output=True,
+                                      timeout=self.timeout, check=False)
+            except subprocess.TimeoutExpired as exc:
+                raise ToolError(f"piper timed out after {self.timeout}s") from exc
+            if proc.returncode != 0 or not out.is_file():
+                tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+                raise ToolError(f"piper failed: {' | '.join(tail) or 'no audio'}", "check tts.piper_model")
+            return out.read_bytes()
+
+    def _python(self, model: Path, text: str, length_scale: float) -> bytes:
+        try:
+            piper = importlib.import_module("piper")
+        except ImportError as exc:
+            raise ToolError("Piper is not installed (neither the `piper` CLI nor the piper-tts package)",
+                            "pip install piper-tts, or set tts.piper_binary, or use tts.backend: espeak") from exc
+        voice = self._voices.get(str(model))
+        if voice is None:
+            voice = self._voices[str(model)] = piper.PiperVoice.load(str(model))
+        buf = io.BytesIO()
+        with wave.open(buf, "wb") as wav:
+            voice.synthesize_wav(text, wav, syn_config=piper.SynthesisConfig(length_scale=length_scale))
+        return buf.getvalue()
+
+
+class GPTSoVITSBackend:
+    name = "gptsovits"
+
+    def __init__(self, settings, transport=None):
+        from tools.audio.gptsovits import GPTSoVITSClient
+
+        self.settings = settings
+        self.client = GPTSoVITSClient(settings.tts.gptsovits_url, settings.tts.timeout_s, transport=transport)
+
+    def synthesize(self, request: SentenceRequest) -> bytes:
+        preset, cfg = request.preset, self.settings.tts
+        ref, prompt = preset.ref_audio, preset.prompt_text
+        if request.emotion in preset.emotions:  # cloning copies the tone of the reference clip
+            ref, prompt = preset.emotions[request.emotion].ref_audio, preset.emotions[request.emotion].prompt_text
+        if ref is None:
+            ref, prompt = cfg.gptsovits_ref_audio, prompt or cfg.gptsovits_prompt_text
+        if ref is None:
+            raise ToolError("GPT-SoVITS needs a reference clip and none is configured",
+                            "set ref_audio (and prompt_text) in the character's voice preset, or tts.gptsovits_ref_audio")
+        self.client.set_weights(preset.gpt_weights and resolve_path(preset.gpt_weights),
+                                preset.sovits_weights and resolve_path(preset.sovits_weights))
+        lang = preset.language or cfg.gptsovits_text_lang
+        return self.client.tts(request.text, text_lang=lang, ref_audio_path=resolve_path(ref), prompt_text=prompt,
+                               prompt_lang=lang, speed_factor=min(max(request.speed, 0.5), 2.0))
+
+
+def make_backend(name: str, settings) -> SpeechBackend:
+    if name == "espeak":
+        return EspeakBackend(settings)
+    if name == "piper":
+        return PiperBackend(settings)
+    if name == "gptsovits":
+        return GPTSoVITSBackend(settings)
+    raise ToolError(f"Unknown TTS backend {name!r}", "use espeak, gptsovits or piper (tts.backend)")
