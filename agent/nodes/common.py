@@ -37,8 +37,13 @@ def traced(name: str):
 
 
 def tool_lines(specs: list[ToolSpec], limit: int = 10) -> str:
+    return _tool_lines(tuple(specs[:limit]))
+
+
+@functools.lru_cache(maxsize=64)
+def _tool_lines(specs: tuple[ToolSpec, ...]) -> str:
     lines = []
-    for spec in specs[:limit]:
+    for spec in specs:
         props = spec.args_model.model_json_schema().get("properties", {})
         args = ", ".join(f"{k}: {v.get('type', 'any')}" for k, v in props.items())
         lines.append(f"- {spec.name}: {spec.description.splitlines()[0][:120]}; ({args})")

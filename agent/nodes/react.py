@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
@@ -17,6 +18,7 @@ from agent.runtime import Runtime
 from agent.state import StepResult
 
 
+@lru_cache(maxsize=32)
 def _action_schema(names: tuple[str, ...]) -> type[BaseModel]:
     return create_model(
         "ReactAction", __config__=ConfigDict(extra="forbid"),

@@ -13,6 +13,17 @@ from tools.registry import ToolSpec
 from workflows import Workflow
 
 
+_VECTORS: dict[tuple, np.ndarray] = {}
+
+
+def _encode_cached(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Workflow/tool descriptions rarely change: encode them once per process."""
+    key = (str(embedder.path), tuple(texts))
+    if key not in _VECTORS:
+        _VECTORS[key] = embedder.encode(texts)
+    return _VECTORS[key]
+
+
 @dataclass
 class Route:
     workflow: str | None
@@ -35,13 +46,19 @@ class Router:
                     texts.append(text)
                     names.append(wf.name)
             self._wf_names = names
-            self._wf_vecs = embedder.encode(texts) if texts else None
-            self._tool_vecs = embedder.encode([f"{t.name}: {t.description}" for t in tools]) if tools else None
+            self._wf_vecs = _encode_cached(embedder, texts) if texts else None
+            self._tool_vecs = _encode_cached(embedder, [f"{t.name}: {t.description}" for t in tools]) if tools else None
+        self._queries: dict[str, np.ndarray] = {}
+
+    def _query(self, text: str) -> np.ndarray:
+        if text not in self._queries:  # the same request is routed and ranked several times per run
+            self._queries[text] = self.embedder.encode([text])[0]
+        return self._queries[text]
 
     def route(self, request: str, min_similarity: float, film_given: bool = False) -> Route:
         if self.embedder is None or self._wf_vecs is None:
             return Route(None, 0.0, [])
-        q = self.embedder.encode([request])[0]
+        q = self._query(request)
         sims = self._wf_vecs @ q
         best: dict[str, float] = {}
         for name, sim in zip(self._wf_names, sims):
@@ -56,6 +73,6 @@ class Router:
     def relevant_tools(self, request: str, k: int = 8) -> list[ToolSpec]:
         if self.embedder is None or self._tool_vecs is None:
             return self.tools[:k]
-        q = self.embedder.encode([request])[0]
+        q = self._query(request)
         order = np.argsort(-(self._tool_vecs @ q))[:k]
         return [self.tools[i] for i in order]
