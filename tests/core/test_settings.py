@@ -55,3 +55,18 @@ def test_dotted_overrides_parse_yaml_scalars():
         "agent": {"max_iterations": 3}, "web": {"enabled": False}, "llm": {"openai": {"model": "qwen"}}}
     with pytest.raises(ConfigError):
         dotted_overrides(["novalue"])
+
+
+def test_configuration_doc_is_generated_from_the_model():
+    from pathlib import Path
+
+    from agent.cli.config_doc import render
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    assert doc.read_text() == render(), "regenerate: animstudio config doc > docs/configuration.md"
+
+
+def test_default_yaml_only_uses_known_keys():
+    # load_settings would raise on an unknown key; this pins that the shipped file stays valid
+    s = load_settings()
+    assert s.paths.media_roots

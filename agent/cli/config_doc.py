@@ -1,0 +1,57 @@
+"""docs/configuration.md is generated from the Settings model, so it cannot drift from the code."""
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from tools.settings import Settings
+
+INTRO = """# Configuration
+
+Settings are one pydantic-settings model (`tools/settings/`) made of per-family sections. They are
+composed, lowest to highest precedence, from:
+
+1. `configs/default.yaml` (shipped; every section documented there),
+2. a user file: `--config FILE`, `Agent(config=FILE)` or the `ANIMSTUDIO_CONFIG` env var,
+3. environment variables `ANIMSTUDIO_<SECTION>__<KEY>` (e.g. `ANIMSTUDIO_LLM__BACKEND=openai`,
+   `ANIMSTUDIO_AGENT__MAX_ITERATIONS=5`),
+4. explicit overrides: CLI flags (`--llm`, `--strategy`, `--set agent.max_iterations=2`) or
+   `Agent(overrides={...})`.
+
+Unknown keys are errors that name the key, the file and the closest known key
+(`unknown setting 'agent.max_iteratons' (did you mean 'agent.max_iterations'?)`). Every file carries
+`config_version: 1`; a file written for another version is refused with a pointer to this page.
+Relative paths resolve against `ANIMSTUDIO_HOME` (default: the project folder).
+`animstudio config show` prints the effective settings.
+
+Every model is a local path or an endpoint; nothing is downloaded at run time. A missing model
+gives an error naming the setting to fill (`animstudio doctor` lists them all).
+
+This page is generated from the code (`animstudio config doc > docs/configuration.md`); a test
+keeps it in sync.
+"""
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str]]:
+    rows = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            rows += _rows(ann, prefix + name + ".")
+            continue
+        default = field.default if field.default_factory is None else field.default_factory()
+        type_name = str(ann).replace("typing.", "").replace("pathlib.", "").replace("<class '", "").replace("'>", "")
+        if isinstance(default, list):
+            default = [str(x) for x in default]
+        shown = str(default) if not isinstance(default, str) else repr(default)
+        rows.append((prefix + name, type_name.replace("|", "\\|"), shown[:70].replace("|", "\\|")))
+    return rows
+
+
+def render() -> str:
+    parts = [INTRO]
+    for name, field in Settings.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            parts.append(f"\n## `{name}`\n\n| key | type | default |\n| --- | --- | --- |")
+            parts += [f"| `{k}` | `{t}` | `{d}` |" for k, t, d in _rows(ann, name + ".")]
+    return "\n".join(parts) + "\n"
