@@ -1,0 +1,195 @@
+"""Tool `assemble_parody`: scene + script + voices → the finished parody MP4 (one render_edit run).
+
+Inserts: with SDXL configured (image.sdxl_model_path) the lead character is generated with its
+preset and LoRA and becomes the title card's picture; otherwise the title card holds the scene's
+keyframe from the film. The result says which, and why.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tools.context import ToolContext
+from tools.media.ffmpeg import require_binary, run_tool
+from tools.media.probe import media_info
+from tools.registry import InputPath, invoke, tool
+from tools.story.models import TITLE_CARD_S, ParodyScript, SceneRef
+from tools.story.timeline import Mix, Span, build_edl, place_lines
+from tools.story.voices import VoiceClip
+from tools.types import Artifact, ToolError, ToolResult
+
+_MIX_PROBLEMS = re.compile(r"loudness|peak|clipped", re.I)
+_FROZEN = re.compile(r"frozen", re.I)
+
+
+class InsertReport(BaseModel):
+    mode: Literal["sdxl", "keyframes"]
+    why: str
+    images: list[str] = Field(default_factory=list)
+
+
+class LineOut(BaseModel):
+    """A line where it is heard in the final video (evaluate_media's `lines` format)."""
+
+    text: str
+    start: float
+    end: float
+    speaker: str = ""
+
+
+class ParodyResult(ToolResult):
+    video: str
+    subtitles: str | None
+    duration: float
+    planned_duration: float
+    lines: list[LineOut]
+    inserts: InsertReport
+    window: list[float]  # source seconds of the film used
+    speed: float
+    timeline: list[Span]
+    changes: list[str] = Field(default_factory=list)  # what this iteration did differently
+    warnings: list[str] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        extra = f"; changed: {'; '.join(self.changes)}" if self.changes else ""
+        return (f"parody {self.video}: {self.duration:.1f}s, {len(self.lines)} voiced lines, film "
+                f"{self.window[0]:.1f}-{self.window[1]:.1f}s, inserts: {self.inserts.mode} ({self.inserts.why[:80]}){extra}")
+
+
+def iteration_mix(iteration: int, feedback: list[str], voice_gain_db: float) -> tuple[Mix, bool, list[str]]:
+    """This iteration's levels and whether freeze frames stay; a redo changes only what was blamed."""
+    mix = Mix()
+    mix.voice_gain_db += voice_gain_db
+    changes = []
+    if voice_gain_db:
+        changes.append(f"voices {voice_gain_db:+.0f} dB")
+    if iteration and any(_MIX_PROBLEMS.search(f) for f in feedback):
+        mix.original_gain_db -= 3.0 * iteration
+        mix.effect_gain_db -= 3.0 * iteration
+        changes.append(f"original sound {mix.original_gain_db:+.0f} dB, effects {mix.effect_gain_db:+.0f} dB")
+    keep_freezes = not (iteration and any(_FROZEN.search(f) for f in feedback))
+    if not keep_freezes:
+        changes.append("freeze frames dropped (the evaluation found frozen picture)")
+    return mix, keep_freezes, changes
+
+
+def _sdxl_insert(ctx: ToolContext, character: str, place: str, size: tuple[int, int], fps: float) -> tuple[str | None, str]:
+    """Generate the lead character and turn it into a title-card clip with a slow push-in."""
+    outcome = invoke("generate_character_image", {"character": character, "prompt": f"comic pose at {place}, parody"}, ctx)
+    if not outcome.ok:
+        return None, f"SDXL is configured but generation failed ({outcome.error}); used film keyframes"
+    image = next((a.path for a in outcome.artifacts if a.kind == "image"), None)
+    if image is None:
+        return None, "SDXL returned no image; used film keyframes"
+    src = ctx.workspace.resolve_input(image)
+    out = ctx.workspace.unique_output(f"insert_{Path(image).stem}", ".mp4", "parody")
+    w, h = size
+    frames = int(round(TITLE_CARD_S * fps)) + 2
+    vf = (f"scale={w * 2}:{h * 2}:force_original_aspect_ratio=increase,crop={w * 2}:{h * 2},"
+          f"zoompan=z='min(1+0.1*on/{frames},1.1)':d={frames}:s={w}x{h}:fps={fps},format=yuv420p")
+    ffmpeg = require_binary(ctx.settings.video.ffmpeg, "video.ffmpeg")
+    run_tool([ffmpeg, "-nostdin", "-y", "-v", "error", "-loop", "1", "-i", f"file:{src}", "-f", "lavfi", "-i",
+              "anullsrc=r=48000:cl=stereo", "-vf", vf, "-t", f"{TITLE_CARD_S + 0.1:.3f}", "-c:v", "libx264",
+              "-preset", "veryfast", "-c:a", "aac", "-shortest", f"file:{out}"], timeout=120, what="SDXL insert clip")
+    return ctx.workspace.relative(out), f"SDXL + {character}'s preset/LoRA generated the title-card insert ({image})"
+
+
+def decide_inserts(ctx: ToolContext, cast: list[str], place: str, size: tuple[int, int], fps: float) -> tuple[InsertReport, str | None]:
+    from tools.image.pipeline import image_generation_available
+
+    available, reason = image_generation_available(ctx.settings)
+    if not available:
+        return InsertReport(mode="keyframes", why=f"no image generation ({reason}); the title card uses the scene's "
+                                                  "keyframe from the film"), None
+    lead = cast[0] if cast else "Narrator"
+    clip, why = _sdxl_insert(ctx, lead, place, size, fps)
+    if clip is None:
+        return InsertReport(mode="keyframes", why=why), None
+    return InsertReport(mode="sdxl", why=why, images=[clip]), clip
+
+
+def _scenes(ctx: ToolContext, film: Path) -> tuple[list[SceneRef], dict[int, float]]:
+    from tools.video.scenes import scene_list
+
+    found = scene_list(ctx, film)  # cached by find_scene in the same run
+    refs = [SceneRef(index=s.index, start=s.start, end=s.end, description=s.description) for s in found.scenes]
+    return refs, {s.index: s.keyframe_time for s in found.scenes if s.keyframe_time is not None}
+
+
+@tool(family="story")
+def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: ParodyScript, voices: list[VoiceClip],
+                    footage_duration: float, characters: list[str] = [], voice_gain_db: float = 0.0,
+                    iteration: int = 0, feedback: list[str] = [], output_name: str = "parody") -> ParodyResult:
+    """Edit the finished parody: the scene (extended with neighbouring scenes to the target length), a title card,
+    voices over the ducked original sound, burned subtitles, freeze-frame captions, zooms, slow motion, sound
+    effects and loudness normalisation; rendered with render_edit.
+
+    Args:
+        film: The film the scene comes from.
+        scene: The scene to parody (find_scene's best match).
+        script: The timed parody script (write_parody_script's `script`).
+        voices: One voiced clip per script line (voice_script's `voices`).
+        footage_duration: Seconds of footage after the title card (write_parody_script's `footage_duration`).
+        characters: The cast (the first is the lead, used for inserts).
+        voice_gain_db: Extra voice level decided by voice_script.
+        iteration: The agent's iteration (a redo changes only what the evaluation blamed).
+        feedback: Problems found by the last evaluation.
+        output_name: File name stem of the MP4 (saved under parody/).
+    """
+    if not script.lines:
+        raise ToolError("the script has no lines", "write the script first (write_parody_script)")
+    if len(voices) != len(script.lines):
+        raise ToolError(f"{len(voices)} voice clips for {len(script.lines)} script lines",
+                        "voice the current script again (voice_script) before assembling")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,48}", output_name):
+        raise ToolError(f"invalid output_name {output_name!r}", "use letters, digits, '_' and '-'")
+    info = media_info(film, ctx.settings.video.ffprobe)
+    if not info.has_video or not info.width or not info.height:
+        raise ToolError(f"{film.name} has no video stream", "give the film the scene was found in")
+    if scene.start >= info.duration:
+        raise ToolError(f"the scene starts at {scene.start:.1f}s but {film.name} is {info.duration:.1f}s long",
+                        "find the scene in this film again (find_scene)")
+    for clip in voices:
+        ctx.workspace.resolve_input(clip.audio)  # a missing voice file fails here, clearly
+    fps = float(info.fps or ctx.settings.video.fps)
+    size = (int(info.width), int(info.height))
+    scenes, keyframes = _scenes(ctx, film)
+    feedback = [str(f) for f in feedback]
+    mix, keep_freezes, changes = iteration_mix(iteration, feedback, voice_gain_db)
+    if not keep_freezes:
+        script = script.model_copy(update={"effects": [e for e in script.effects if e.kind != "freeze_frame"]})
+    from tools.story.template import place_from
+
+    inserts, insert_clip = decide_inserts(ctx, list(characters), place_from(scene.description), size, fps)
+    lines = place_lines(script, [(v.audio, v.duration) for v in voices])
+    out_rel = f"parody/{output_name}_{iteration}.mp4"
+    edl, spans, decided = build_edl(film=str(film), film_duration=info.duration, scenes=scenes, match=scene,
+                                    script=script, lines=lines, footage=footage_duration, mix=mix, output=out_rel,
+                                    size=size, fps=fps, title_frame=keyframes.get(scene.index))
+    if insert_clip:
+        from tools.video.edl import Clip
+
+        edl.clips[0] = Clip(source=insert_clip, start=0.0, end=TITLE_CARD_S, audio=False)
+    edl_file = ctx.workspace.unique_output(f"{output_name}_{iteration}_edl", ".json", "parody")
+    edl_file.write_text(edl.model_dump_json(indent=2), encoding="utf-8")
+    from tools.video.render import render
+
+    rendered = render(ctx, edl)
+    placed = decided["lines"]
+    out_lines = [LineOut(text=l.text, start=round(TITLE_CARD_S + l.start, 3), end=round(TITLE_CARD_S + l.voice_end, 3),
+                         speaker=l.character) for l in placed]
+    artifacts = []
+    for art in rendered.artifacts:
+        meta = {**art.metadata, "final": True, "inserts": inserts.mode} if art.path == rendered.path else art.metadata
+        artifacts.append(Artifact(path=art.path, kind=art.kind, metadata=meta))
+    artifacts.append(Artifact(path=ctx.workspace.relative(edl_file), kind="json", metadata={"what": "parody EDL"}))
+    ctx.trace.event("story.assembled", video=rendered.path, duration=rendered.duration, window=decided["window"],
+                    speed=decided["speed"], inserts=inserts.mode, iteration=iteration, changes=changes)
+    return ParodyResult(video=rendered.path, subtitles=rendered.subtitles, duration=rendered.duration,
+                        planned_duration=decided["duration"], lines=out_lines, inserts=inserts,
+                        window=decided["window"], speed=decided["speed"], timeline=spans, changes=changes,
+                        warnings=rendered.warnings, artifacts=artifacts)
+

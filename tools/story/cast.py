@@ -1,0 +1,62 @@
+"""Who speaks in the parody: the characters the request named, else those the knowledge base knows for the film."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tools.context import ToolContext
+
+_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'. -]{0,29}$")
+_NOT_NAMES = {"none", "unknown", "n/a", "characters", "character", "narrator", "string", "null", "the", "a"}
+MAX_CAST = 3
+
+
+def valid_names(names: list[str]) -> list[str]:
+    """Keep name-like entries (1–4 words of letters), drop placeholders a small model may write."""
+    out: list[str] = []
+    for raw in names:
+        name = " ".join(str(raw).split()).strip(" .,'")
+        if not name or name.lower() in _NOT_NAMES or not _NAME.match(name) or len(name.split()) > 4:
+            continue
+        name = " ".join(w[:1].upper() + w[1:] for w in name.split())
+        if name not in out:
+            out.append(name)
+    return out[:MAX_CAST]
+
+
+def film_words(film: str) -> str:
+    return re.sub(r"[_\-.]+", " ", Path(film).stem).strip() if film else ""
+
+
+def knowledge_cast(ctx: ToolContext, film: str, description: str) -> list[str]:
+    """Character names from knowledge documents about this film, those named in the best passage first."""
+    if ctx.knowledge is None:
+        return []
+    title = film_words(film)
+    query = f"{title} characters in the scene: {description}".strip()
+    try:
+        hits = ctx.knowledge.search(query, k=6, filters={"kind": ["scenes", "films", "characters"]})
+    except Exception as exc:  # the knowledge base is optional here; the template has a generic cast
+        ctx.trace.event("story.cast_lookup_failed", error=repr(exc))
+        return []
+    wanted = title.lower().replace("the ", "")
+    names: list[str] = []
+    first_text = ""
+    for hit in hits:
+        meta = getattr(hit, "metadata", {}) or {}
+        film_of = str(meta.get("film") or meta.get("films") or "").lower()
+        if wanted and film_of and wanted not in film_of.replace("the ", ""):
+            continue
+        found = [n.strip() for n in str(meta.get("characters") or "").split(",") if n.strip()]
+        if found and not first_text:
+            first_text = str(getattr(hit, "text", ""))
+        names += [n for n in found if n not in names]
+    names.sort(key=lambda n: (n not in first_text, names.index(n)))
+    return valid_names(names)
+
+
+def resolve_cast(ctx: ToolContext, characters: list[str], film: str, description: str) -> list[str]:
+    cast = valid_names(characters)
+    if not cast:
+        cast = knowledge_cast(ctx, film, description)
+    return cast
