@@ -112,8 +112,8 @@ def test_kohya_and_diffusers_layouts(ctx, media):
     result = run_export(ctx, store, "both")
     kohya = store.root / "export" / "kohya" / "alice"
     img_dir = kohya / "img" / "10_alice_chr character"
-    pngs = sorted(img_dir.glob("*.png"))
-    assert len(pngs) == 2 and all(p.with_suffix(".txt").read_text().startswith("alice_chr") for p in pngs)
+    images = sorted(img_dir.glob("*.jpg"))
+    assert len(images) == 2 and all(p.with_suffix(".txt").read_text().startswith("alice_chr") for p in images)
     config = tomllib.loads((kohya / "dataset_config.toml").read_text())
     assert config["datasets"][0]["subsets"][0]["image_dir"] == str(img_dir)
     assert config["general"]["keep_tokens"] == 1

@@ -44,15 +44,16 @@ def test_one_keyframe_per_scene_and_every_decision_matches_ground_truth(ctx, med
 
 
 def test_threshold_change_re_decides_without_re_extracting(tmp_path, media, settings_for):
-    ctx = make_context(settings_for(tmp_path))
+    ctx = make_context(settings_for(tmp_path, frame_format="png"))
     store, _, _ = _extract_and_filter(ctx, media["film"])
     mtimes = {i.id: store.abspath(i.file).stat().st_mtime_ns for i in store.items()}
-    strict = make_context(settings_for(tmp_path, blur_min=1500.0))
+    strict = make_context(settings_for(tmp_path, blur_min=1500.0, frame_format="png"))
     store2 = DatasetStore.open(strict.settings, "film")
     again = extract_frames(strict, store2, media["film"], "scenes", 2.0)
     assert again.redone == 0 and again.reused == len(SCENES)
     filt = run_filter(strict, store2)
     assert filt.redone == 0 and filt.reused == len(SCENES)  # scores came from the cache
+    assert store2.items()[0].file.endswith(".png")
     assert {i.id: store2.abspath(i.file).stat().st_mtime_ns for i in store2.items()} == mtimes
     newly = [i for i in store2.items() if i.stages["filter"].reason.startswith("blurry")]
     assert len(newly) > 1 and all("blur_min 1500.0" in i.stages["filter"].reason for i in newly)

@@ -34,19 +34,22 @@ class SerialExecutor:
 class PoolExecutor:
     """A bounded-window pool: at most `2 × workers` items in flight, results as they complete."""
 
-    def __init__(self, kind: Literal["process", "thread"], workers: int):
+    def __init__(self, kind: Literal["process", "thread"], workers: int, min_process_items: int = 64):
         self.kind = kind
         self.workers = max(1, workers)
+        # Starting processes costs seconds; below this many items threads win (OpenCV releases the GIL).
+        self.min_process_items = min_process_items
 
-    def _pool(self) -> Executor:
-        if self.kind == "thread":
+    def _pool(self, n_items: int) -> Executor:
+        if self.kind == "thread" or n_items < self.min_process_items:
             return ThreadPoolExecutor(self.workers)
         # spawn: forking a process that holds torch/BLAS threads can deadlock the children.
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def map(self, fn: Callable[[T], Any], items: Iterable[T]) -> Iterator[tuple[T, Any]]:
+        items = list(items)
         it = iter(items)
-        with self._pool() as pool:
+        with self._pool(len(items)) as pool:
             pending: dict[Any, T] = {}
 
             def fill() -> None:

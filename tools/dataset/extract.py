@@ -1,8 +1,9 @@
 """Stage 1 — extract: keyframes per scene (PySceneDetect), at a fixed interval, or both.
 
-Each frame is written once (frames/<frame index>.png) with its timestamp and scene id. Scene
-detection is cached by film fingerprint + detector parameters, and frames already recorded are
-never decoded-and-written again, so a re-run after a kill continues where it stopped.
+Each frame is written once (frames/<frame index>.png) with its timestamp and scene id. Detection
+and extraction share one decode pass (frame_pass.py). The scene list is cached by film
+fingerprint + detector parameters, so changing the interval or mode later only seeks to the new
+frames; frames already written are never written again, so a re-run after a kill continues.
 """
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Literal
 import cv2
 
 from tools.context import ToolContext
+from tools.dataset.frame_pass import decode_pass
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, file_fingerprint, fingerprint
+from tools.dataset.quality import measure_array, measure_fingerprint
 from tools.dataset.stage import StageClock, StageResult
 from tools.registry import InputPath, tool
 from tools.types import ToolError
@@ -20,64 +23,27 @@ from tools.types import ToolError
 ExtractMode = Literal["scenes", "interval", "both"]
 
 
-def detect_scene_spans(film: Path, detector: str, threshold: float, min_scene_len_s: float,
-                       progress_task=None) -> tuple[list[tuple[float, float]], float, int]:
-    """Scene spans in seconds, fps and frame count, decoded once with PySceneDetect."""
-    from scenedetect import AdaptiveDetector, ContentDetector, SceneManager, open_video
-
-    try:
-        video = open_video(str(film), backend="opencv")
-    except Exception as exc:
-        raise ToolError(f"{film.name} cannot be opened as a video ({exc})", "check that the file is a complete video") from exc
-    fps = float(video.frame_rate)
-    total = int(video.duration.get_frames()) if video.duration else 0
-    min_len = max(1, int(round(min_scene_len_s * fps)))
-    det = (AdaptiveDetector(adaptive_threshold=threshold, min_scene_len=min_len) if detector == "adaptive"
-           else ContentDetector(threshold=threshold, min_scene_len=min_len))
-    manager = SceneManager()
-    manager.auto_downscale = True
-    manager.add_detector(det)
-    if progress_task is not None:
-        progress_task.update(total=total or None)
-    chunk = max(1, int(fps * 4))
-    while True:  # chunked so progress moves; detect_scenes continues from the current position
-        n = manager.detect_scenes(video, duration=chunk)
-        if progress_task is not None and n:
-            progress_task.advance(n)
-        if n < chunk:
-            break
-    spans = [(s.get_seconds(), e.get_seconds()) for s, e in manager.get_scene_list(start_in_scene=True)]
-    if not spans and total:
-        spans = [(0.0, total / fps)]
-    if not total and spans:
-        total = int(round(spans[-1][1] * fps))
-    return spans, fps, total
-
-
-def plan_frames(spans: list[tuple[float, float]], fps: float, total: int, mode: ExtractMode,
-                interval_s: float) -> dict[int, tuple[int, set[str]]]:
-    """frame index → (scene id, sources): scene midpoints and/or every `interval_s` seconds."""
-    def scene_of(t: float) -> int:
+def plan_frames(spans: list[tuple[int, int]], keyframes: list[int], total: int, mode: ExtractMode,
+                interval_frames: int) -> dict[int, tuple[int, set[str]]]:
+    """frame index → (scene id, sources): each scene's keyframe and/or every `interval_frames` frames."""
+    def scene_of(idx: int) -> int:
         for i, (s, e) in enumerate(spans):
-            if s <= t < e:
+            if s <= idx < e:
                 return i
         return max(0, len(spans) - 1)
 
     wanted: dict[int, tuple[int, set[str]]] = {}
-    last = max(0, total - 1)
     if mode in ("scenes", "both"):
-        for i, (s, e) in enumerate(spans):
-            idx = min(last, int(round((s + e) / 2 * fps)))
-            wanted.setdefault(idx, (i, set()))[1].add("scene")
+        for idx in keyframes:
+            wanted.setdefault(idx, (scene_of(idx), set()))[1].add("scene")
     if mode in ("interval", "both"):
-        step = max(1, int(round(interval_s * fps)))
-        for idx in range(step // 2, total, step):
-            wanted.setdefault(idx, (scene_of(idx / fps), set()))[1].add("interval")
+        for idx in range(interval_frames // 2, total, interval_frames):
+            wanted.setdefault(idx, (scene_of(idx), set()))[1].add("interval")
     return wanted
 
 
 def extract_frames(ctx: ToolContext, store: DatasetStore, film: Path, mode: ExtractMode, interval_s: float) -> StageResult:
-    s, v = ctx.settings.dataset, ctx.settings.video
+    v = ctx.settings.video
     if not film.is_file() or film.stat().st_size == 0:
         raise ToolError(f"Film not found or empty: {film}", "give the path of a complete video file")
     film_fp = file_fingerprint(film)
@@ -85,39 +51,103 @@ def extract_frames(ctx: ToolContext, store: DatasetStore, film: Path, mode: Extr
     if meta.film_fingerprint and meta.film_fingerprint != film_fp:
         ctx.logger.info("film changed: previous frames of %s are discarded", meta.name)
         meta.items.clear()
+        meta.outputs.pop("scenes_fingerprint", None)
     meta.film, meta.film_fingerprint = str(film), film_fp
     threshold = v.adaptive_threshold if v.detector == "adaptive" else v.content_threshold
-    scene_fp = fingerprint(film_fp, v.detector, threshold, v.min_scene_len_s)
-    clock = StageClock("extract", fingerprint(scene_fp, mode, interval_s))
-    if meta.outputs.get("scenes_fingerprint") == scene_fp and meta.scenes:
-        spans, fps, total = meta.scenes, meta.fps, int(meta.outputs.get("frame_count", 0))
-        clock.notes.append("scene detection reused")
-    else:
-        with ctx.progress.task(f"extract: detecting scenes in {film.name}") as task:
-            spans, fps, total = detect_scene_spans(film, v.detector, threshold, v.min_scene_len_s, task)
-        meta.scenes, meta.fps = [tuple(x) for x in spans], fps
-        meta.outputs.update(scenes_fingerprint=scene_fp, frame_count=total)
-        store.save()  # scene detection is the slow pass: never redo it after a kill
-    wanted = plan_frames(spans, fps, total, mode, interval_s)
-    for stale in [k for k, it in meta.items.items() if it.frame_index not in wanted]:
-        del meta.items[stale]  # a parameter change removed this frame from the plan
+    scene_fp = fingerprint(film_fp, v.detector, threshold, v.min_scene_len_s, MAX_CANDIDATES)
+    clock = StageClock("extract", fingerprint(scene_fp, mode, interval_s, ctx.settings.dataset.frame_format))
     (store.root / "frames").mkdir(exist_ok=True)
-    todo = []
-    for idx, (scene, sources) in sorted(wanted.items()):
-        item_id = f"f{idx:07d}"
-        item = meta.items.get(item_id)
-        if item and item.status("extract") == "done" and store.abspath(item.file).exists():
-            item.scene, item.sources = scene, sorted(sources)  # cheap re-labelling, no re-decode
-            clock.reused += 1
-            clock.counts["done"] += 1
-        else:
-            todo.append((idx, item_id, scene, sources))
-    with ctx.progress.task("extract: writing keyframes", total=len(todo)) as task:
-        _write_frames(store, film, fps, todo, clock, task)
+    done = {it.frame_index for it in meta.items.values()
+            if it.status("extract") == "done" and store.abspath(it.file).exists()}
+    clock.reused = len(done)
+    writer = _FrameWriter(store, clock, ctx.settings.dataset.frame_format, ctx.settings.dataset.jpeg_quality)
+    if meta.outputs.get("scenes_fingerprint") == scene_fp:
+        clock.notes.append("scene detection reused")
+        fps, total = meta.fps, int(meta.outputs["frame_count"])
+        spans = [tuple(x) for x in meta.outputs["scene_frames"]]
+        keyframes = list(meta.outputs["scene_keyframes"])
+        wanted = plan_frames(spans, keyframes, total, mode, _interval_frames(interval_s, fps))
+        todo = sorted(i for i in wanted if i not in done)
+        with ctx.progress.task("extract: writing keyframes", total=len(todo)) as task:
+            _seek_and_write(film, fps, todo, writer, task)
+    else:
+        with ctx.progress.task(f"extract: {film.name} (scenes + keyframes, one pass)") as task:
+            fps_probe = _probe_fps(film)
+            result = decode_pass(film, detector=v.detector, threshold=threshold, min_scene_len_s=v.min_scene_len_s,
+                                 interval_frames=_interval_frames(interval_s, fps_probe) if mode != "scenes" else 0,
+                                 want_scene_keys=mode != "interval", skip=set(done),
+                                 write=lambda idx, frame: writer.write(idx, frame, fps_probe),
+                                 progress=lambda n, total: task.update(completed=n, total=total or None),
+                                 max_candidates=MAX_CANDIDATES)
+        fps, total, spans = result.fps, result.frames, result.spans
+        keyframes = [result.keyframes[k] for k in sorted(result.keyframes)]
+        meta.outputs.update(scenes_fingerprint=scene_fp, frame_count=total, scene_frames=[list(x) for x in spans],
+                            scene_keyframes=keyframes)
+        if mode == "interval":  # keyframes were not kept in this pass: a later mode change must re-decode
+            meta.outputs.pop("scenes_fingerprint")
+        wanted = plan_frames(spans, keyframes, total, mode, _interval_frames(interval_s, fps))
+    meta.fps = fps
+    meta.scenes = [(round(a / fps, 4), round(b / fps, 4)) for a, b in spans]
+    for key, item in list(meta.items.items()):
+        if item.frame_index not in wanted:
+            del meta.items[key]  # a parameter change removed this frame from the plan
+            continue
+        item.scene, sources = wanted[item.frame_index]
+        item.sources = sorted(sources)
+    clock.counts.update(item.stages["extract"].status for item in meta.items.values() if "extract" in item.stages)
+    clock.redone = writer.written
     return clock.finish(ctx, store)
 
 
-def _write_frames(store: DatasetStore, film: Path, fps: float, todo: list, clock: StageClock, task) -> None:
+MAX_CANDIDATES = 24
+
+
+def _interval_frames(interval_s: float, fps: float) -> int:
+    return max(1, int(round(interval_s * fps)))
+
+
+def _probe_fps(film: Path) -> float:
+    cap = cv2.VideoCapture(str(film))
+    fps = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
+    cap.release()
+    if not fps or fps <= 0:
+        raise ToolError(f"{film.name} cannot be opened as a video", "check that the file is a complete video")
+    return fps
+
+
+class _FrameWriter:
+    """Writes a frame once (tmp + rename) and journals its item, so a kill loses nothing finished."""
+
+    def __init__(self, store: DatasetStore, clock: StageClock, frame_format: str = "png", jpeg_quality: int = 95):
+        self.store, self.clock, self.written = store, clock, 0
+        self.store_format, self.jpeg_quality = frame_format, jpeg_quality
+
+    def write(self, idx: int, frame, fps: float) -> None:
+        item_id = f"f{idx:07d}"
+        ext = self.store_format
+        item = FrameItem(id=item_id, file=f"frames/{item_id}.{ext}", frame_index=idx, timestamp=round(idx / fps, 4), scene=-1)
+        if frame is None:
+            item.stages["extract"] = StageRecord(status="failed", reason="frame could not be decoded")
+            self.clock.reasons["frame could not be decoded"] += 1
+        else:
+            path = self.store.abspath(item.file)
+            tmp = path.with_suffix(f".tmp.{ext}")
+            params = [cv2.IMWRITE_PNG_COMPRESSION, 1] if ext == "png" else [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality]
+            if not cv2.imwrite(str(tmp), frame, params):
+                raise ToolError(f"cannot write {tmp}", "check free disk space and permissions")
+            tmp.replace(path)
+            item.height, item.width = frame.shape[:2]
+            item.stages["extract"] = StageRecord(status="done", fingerprint=fingerprint(self.store.meta.film_fingerprint, idx))
+            # Measure for the filter now, while the frame is decoded (no re-read; scores of the
+            # decoded frame, before JPEG compression). Editing the file later invalidates them.
+            item.stages["filter"] = StageRecord(status="pending", fingerprint=measure_fingerprint(item, path),
+                                                scores=measure_array(frame))
+        self.written += 1
+        self.store.record(item)
+
+
+def _seek_and_write(film: Path, fps: float, todo: list[int], writer: _FrameWriter, task) -> None:
+    """Write frames missing from a finished plan (scenes known): grab forward when near, seek when far."""
     if not todo:
         return
     cap = cv2.VideoCapture(str(film))
@@ -125,8 +155,7 @@ def _write_frames(store: DatasetStore, film: Path, fps: float, todo: list, clock
         raise ToolError(f"OpenCV cannot decode {film.name}", "re-encode it with ffmpeg to H.264 MP4")
     pos = 0
     try:
-        for idx, item_id, scene, sources in todo:
-            # Near targets are reached by grabbing forward (exact); far ones by seeking.
+        for idx in todo:
             if idx < pos or idx - pos > max(48, int(fps * 4)):
                 cap.set(cv2.CAP_PROP_POS_FRAMES, idx)
                 pos = idx
@@ -134,23 +163,7 @@ def _write_frames(store: DatasetStore, film: Path, fps: float, todo: list, clock
                 pos += 1
             ok, frame = cap.read()
             pos += 1 if ok else 0
-            item = FrameItem(id=item_id, file=f"frames/{item_id}.png", frame_index=idx, timestamp=round(idx / fps, 4),
-                             scene=scene, sources=sorted(sources))
-            if not ok or frame is None:
-                item.stages["extract"] = StageRecord(status="failed", reason="frame could not be decoded")
-                clock.counts["failed"] += 1
-                clock.reasons["frame could not be decoded"] += 1
-            else:
-                path = store.abspath(item.file)
-                tmp = path.with_suffix(".tmp.png")
-                if not cv2.imwrite(str(tmp), frame, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
-                    raise ToolError(f"cannot write {tmp}", "check free disk space and permissions")
-                tmp.replace(path)
-                item.height, item.width = frame.shape[:2]
-                item.stages["extract"] = StageRecord(status="done", fingerprint=fingerprint(store.meta.film_fingerprint, idx))
-                clock.counts["done"] += 1
-            clock.redone += 1
-            store.record(item)
+            writer.write(idx, frame if ok else None, fps)
             task.advance()
     finally:
         cap.release()

@@ -8,17 +8,14 @@ scenes; the sharpest of a group is kept) → not among the best `frames_per_batc
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 from tools.context import ToolContext
 from tools.dataset.executor import make_executor
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, fingerprint
-from tools.dataset.quality import MEASURE_VERSION, measure_frame, phash_distance
+from tools.dataset.quality import MEASURE_VERSION, measure_fingerprint, measure_frame, phash_distance
 from tools.dataset.stage import StageClock, StageResult
 from tools.registry import tool
-
-
-def _measure_fp(item: FrameItem) -> str:
-    return fingerprint(item.stages["extract"].fingerprint, MEASURE_VERSION)
 
 
 def measure_all(ctx: ToolContext, store: DatasetStore, clock: StageClock) -> list[FrameItem]:
@@ -28,7 +25,8 @@ def measure_all(ctx: ToolContext, store: DatasetStore, clock: StageClock) -> lis
     todo = []
     for item in items:
         rec = item.stages.get("filter")
-        if rec and rec.fingerprint == _measure_fp(item) and (rec.scores or rec.status == "failed"):
+        fresh = rec is not None and rec.fingerprint == measure_fingerprint(item, store.abspath(item.file))
+        if fresh and (rec.scores or rec.status == "failed"):
             clock.reused += 1
         else:
             todo.append(item)
@@ -37,11 +35,11 @@ def measure_all(ctx: ToolContext, store: DatasetStore, clock: StageClock) -> lis
     with ctx.progress.task("filter: measuring frames", total=len(todo)) as task:
         for path, result in executor.map(measure_frame, list(paths)):
             item = paths[path]
+            fp = measure_fingerprint(item, Path(path))
             if isinstance(result, Exception):
-                item.stages["filter"] = StageRecord(status="failed", fingerprint=_measure_fp(item),
-                                                    reason=f"unreadable frame: {result}")
+                item.stages["filter"] = StageRecord(status="failed", fingerprint=fp, reason=f"unreadable frame: {result}")
             else:
-                item.stages["filter"] = StageRecord(status="pending", fingerprint=_measure_fp(item), scores=result)
+                item.stages["filter"] = StageRecord(status="pending", fingerprint=fp, scores=result)
             clock.redone += 1
             store.record(item)
             task.advance()

@@ -12,7 +12,7 @@ import imagehash
 import numpy as np
 from PIL import Image
 
-MEASURE_VERSION = 2  # bump when a measurement changes meaning, so cached scores are recomputed
+MEASURE_VERSION = 3  # bump when a measurement changes meaning, so cached scores are recomputed
 _MAX_SIDE = 640  # measure at a fixed scale so thresholds do not depend on the film's resolution
 
 
@@ -37,9 +37,11 @@ def blur_score(gray: np.ndarray) -> float:
 
 
 def exposure(gray: np.ndarray) -> dict[str, float]:
-    g = gray.astype(np.float32) / 255.0
-    return {"brightness": round(float(g.mean()), 4), "p95": round(float(np.percentile(g, 95)), 4),
-            "p05": round(float(np.percentile(g, 5)), 4)}
+    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    cdf = np.cumsum(hist) / max(hist.sum(), 1)
+    mean = float((hist * np.arange(256)).sum() / max(hist.sum(), 1)) / 255
+    return {"brightness": round(mean, 4), "p95": round(int(np.searchsorted(cdf, 0.95)) / 255, 4),
+            "p05": round(int(np.searchsorted(cdf, 0.05)) / 255, 4)}
 
 
 def title_card_features(img: np.ndarray) -> dict[str, float]:
@@ -54,27 +56,44 @@ def title_card_features(img: np.ndarray) -> dict[str, float]:
     keys = q[:, 0].astype(np.int32) * 256 + q[:, 1].astype(np.int32) * 16 + q[:, 2]
     dominant = np.bincount(keys).argmax()
     bg = np.array([dominant // 256, (dominant // 16) % 16, dominant % 16], np.int32) * 16 + 8
-    dist = np.abs(img.astype(np.int32) - bg).sum(axis=2)
-    background = dist < 60
+    lo, hi = np.clip(bg - 30, 0, 255).astype(np.uint8), np.clip(bg + 30, 0, 255).astype(np.uint8)
+    background = cv2.inRange(img, lo, hi) > 0  # within ±30 per channel of the dominant colour
     flat = float(background.mean())
     mask = (~background).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    stats = stats[1:]
     area = img.shape[0] * img.shape[1]
-    glyphs = 0
-    for i in range(1, n):
-        w, h, a = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
-        if 8 <= a <= area * 0.004 and max(w, h) <= img.shape[0] * 0.15:
-            glyphs += 1
+    a = stats[:, cv2.CC_STAT_AREA]
+    side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    glyphs = int(((a >= 8) & (a <= area * 0.004) & (side <= img.shape[0] * 0.15)).sum())
     return {"flat_fraction": round(flat, 4), "glyphs": glyphs}
 
 
 def measure_frame(path: str) -> dict[str, object]:
     """Everything the filter decides on, for one frame file."""
-    img = _fit(read_image(path))
+    return measure_array(read_image(path))
+
+
+def measure_array(img: np.ndarray) -> dict[str, object]:
+    """The same for a decoded BGR frame (extraction measures frames while they are in memory)."""
+    img = _fit(img)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    rgb = Image.fromarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    # phash works on a 32×32 grey image; shrinking with OpenCV first avoids PIL's slow full-size resample.
+    tiny = Image.fromarray(cv2.resize(gray, (32, 32), interpolation=cv2.INTER_AREA))
     return {"blur": round(blur_score(gray), 2), **exposure(gray), **title_card_features(img),
-            "phash": str(imagehash.phash(rgb, hash_size=8)), "version": MEASURE_VERSION}
+            "phash": str(imagehash.phash(tiny, hash_size=8)), "version": MEASURE_VERSION}
+
+
+def measure_fingerprint(item, path: Path) -> str:
+    """Cached scores stay valid while the frame file (size, mtime) and MEASURE_VERSION are unchanged."""
+    from tools.dataset.metadata import fingerprint
+
+    try:
+        st = path.stat()
+        stat = (st.st_size, st.st_mtime_ns)
+    except OSError:
+        stat = None
+    return fingerprint(item.stages["extract"].fingerprint, MEASURE_VERSION, stat)
 
 
 def phash_distance(a: str, b: str) -> int:
