@@ -20,14 +20,14 @@ from typing import Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pydantic import BaseModel, ValidationError  # noqa: E402
+from pydantic import BaseModel, ValidationError
 
-from agent.llm import create_chat_model  # noqa: E402
-from agent.llm.local_backend import _cpu_threads, packaged_model_path  # noqa: E402
-from tools.llm_io import extract_json  # noqa: E402
-from tools.scheduler import ResourceScheduler  # noqa: E402
-from tools.settings import settings_from_dict  # noqa: E402
-from tools.trace import Trace  # noqa: E402
+from agent.llm import create_chat_model
+from agent.llm.local_backend import _cpu_threads, packaged_model_path
+from tools.llm_io import extract_json
+from tools.scheduler import ResourceScheduler
+from tools.settings import settings_from_dict
+from tools.trace import Trace
 
 PROMPTS = ["Describe the ocean scene in Luca in two sentences.", "Write a joke about a vespa.",
            "Give three tips for drawing a cartoon sea monster."]

@@ -25,7 +25,7 @@ class StructuredOutputError(RuntimeError):
 def extract_json(text: str) -> Any:
     """Parse the first JSON value in `text`, tolerating ``` fences and chatter around it."""
     text = text.strip()
-    fence = re.search(r"```(?:json)?\s*(.*?)```", text, flags=re.S)
+    fence = re.search(r"```(?:json)?\s*(.*?)```", text, flags=re.DOTALL)
     if fence:
         text = fence.group(1).strip()
     try:

@@ -23,6 +23,8 @@ def create_chat_model(settings, scheduler=None, trace=None) -> ManagedChatModel:
     Raises LLMConfigError (naming the setting) when the configured model/endpoint is unusable.
     """
     backend = settings.llm.backend
+    if trace is None and scheduler is not None:
+        trace = getattr(scheduler, "trace", None)  # one run trace for switches and calls
     if backend == "local":
         from agent.llm.local_backend import create_local_model
 

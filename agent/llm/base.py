@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.llm.messages import coerce_messages
 from tools.trace import NULL_TRACE
@@ -121,6 +122,19 @@ class ManagedChatModel(BaseChatModel):
             kwargs["tool_choice"] = tool_choice
         return self.bind(tools=formatted, **kwargs)
 
+    def with_structured_output(self, schema: Any, *, include_raw: bool = False, **kwargs: Any):
+        """Pydantic schemas go through tools.llm_io.invoke_structured (constrained + validated + retried)."""
+        if not (isinstance(schema, type) and issubclass(schema, BaseModel)) or include_raw:
+            return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
+        from langchain_core.runnables import RunnableLambda
+
+        from tools.llm_io import invoke_structured
+
+        retries = int(kwargs.get("retries", 2))
+        return RunnableLambda(lambda value: invoke_structured(
+            self, _prompt_messages(value), schema, retries=retries, trace=self.trace,
+            purpose="with_structured_output"), name=f"{self.backend}_structured_{schema.__name__}")
+
     @property
     def _llm_type(self) -> str:
         return f"animstudio-{self.backend}"
@@ -128,6 +142,13 @@ class ManagedChatModel(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"backend": self.backend, "model_name": self.model_name}
+
+
+def _prompt_messages(value: Any) -> list[BaseMessage]:
+    """A runnable's input (string, messages, or a PromptValue) as messages."""
+    if hasattr(value, "to_messages"):
+        return value.to_messages()
+    return coerce_messages(value)
 
 
 def _dumps(value: Any) -> str:

@@ -12,14 +12,15 @@ import json
 import re
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import yaml
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import tool_call
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from agent.llm.base import ManagedChatModel, _CallRecord
 from agent.llm.errors import FakeScriptExhausted, LLMConfigError
@@ -57,7 +58,7 @@ class FakeRule(BaseModel):
     def applies(self, call: FakeCall) -> bool:
         if self.times is not None and self.times <= 0:
             return False
-        if self.match is not None and not re.search(self.match, call.last_text, flags=re.S | re.I):
+        if self.match is not None and not re.search(self.match, call.last_text, flags=re.DOTALL | re.IGNORECASE):
             return False
         if self.schema_title is not None and call.schema_title != self.schema_title:
             return False
@@ -67,8 +68,8 @@ class FakeRule(BaseModel):
 class FakeChatModel(ManagedChatModel):
     backend: str = "fake"
     model_name: str = "fake-script"
-    responses: list[Any] = []
-    rules: list[FakeRule] = []
+    responses: list[Any] = Field(default_factory=list)
+    rules: list[FakeRule] = Field(default_factory=list)
     handler: Callable[[FakeCall], Any] | None = None
 
     _cursor: int = PrivateAttr(default=0)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import tool_call
@@ -210,11 +211,15 @@ class LocalLlamaChatModel(ManagedChatModel):
             stream = llama.create_chat_completion(messages=wire, temperature=self.temperature, stream=True,
                                                   max_tokens=kwargs.get("max_tokens") or self.max_tokens,
                                                   stop=stop or [], seed=self.seed)
-            for event in stream:
-                delta = event["choices"][0].get("delta") or {}
-                if delta.get("content"):
-                    count += 1  # llama.cpp streams one token per event
-                    yield AIMessageChunk(content=delta["content"])
+            try:  # llama-cpp checks the context size lazily, on the first event
+                for event in stream:
+                    delta = event["choices"][0].get("delta") or {}
+                    if delta.get("content"):
+                        count += 1  # llama.cpp streams one token per event
+                        yield AIMessageChunk(content=delta["content"])
+            except ValueError as exc:
+                raise LLMError(f"the local model rejected the request: {exc}",
+                               "shorten the conversation or raise llm.local.n_ctx") from exc
         rec.usage(None, count)
 
     def _complete_json(self, messages: list[BaseMessage], schema: dict[str, Any], rec: _CallRecord) -> str:

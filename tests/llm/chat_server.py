@@ -103,10 +103,10 @@ class ChatServer:
     def posts(self) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["body"] is not None]
 
-    def __enter__(self) -> "ChatServer":
+    def __enter__(self) -> ChatServer:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()

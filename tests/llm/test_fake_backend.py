@@ -5,7 +5,14 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import BaseModel
 
-from agent.llm import FakeChatModel, FakeRule, FakeScriptExhausted, LLMConfigError, LLMError, create_chat_model
+from agent.llm import (
+    FakeChatModel,
+    FakeRule,
+    FakeScriptExhausted,
+    LLMConfigError,
+    LLMError,
+    create_chat_model,
+)
 from tools.llm_io import invoke_structured
 from tools.settings import settings_from_dict
 

@@ -11,9 +11,9 @@ import pytest
 from pydantic import BaseModel, Field
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is a project dependency; install it")
-from agent.llm import LLMConfigError, create_chat_model  # noqa: E402
-from agent.llm.local_backend import packaged_model_path  # noqa: E402
-from tools.settings import settings_from_dict  # noqa: E402
+from agent.llm import LLMConfigError, LLMError, create_chat_model
+from agent.llm.local_backend import packaged_model_path
+from tools.settings import settings_from_dict
 
 MAX_STRING, MAX_ITEMS = 16, 2
 
@@ -120,3 +120,9 @@ def test_corrupt_gguf_gives_clear_error(tmp_path):
     llm = create_chat_model(local_settings(model_path=str(bad)))
     with pytest.raises(LLMConfigError, match="could not load"):
         llm.invoke("hi")
+
+
+def test_prompt_longer_than_context_gives_clear_error():
+    llm = create_chat_model(local_settings(n_ctx=256))
+    with pytest.raises(LLMError, match="llm.local.n_ctx"):
+        llm.invoke("sea monster " * 400)

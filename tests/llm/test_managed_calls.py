@@ -96,3 +96,21 @@ def test_invoke_structured_merges_instruction_into_the_system_turn():
     sent = llm.calls[0].messages
     assert [m.type for m in sent] == ["system", "human"]
     assert sent[0].content.startswith("You caption frames.") and '"tags"' in sent[0].content
+
+
+def test_with_structured_output_uses_the_json_schema_path():
+    from langchain_core.prompts import ChatPromptTemplate
+
+    llm = FakeChatModel(responses=['{"text": "bad"', '{"text": "Luca", "tags": ["boy"]}'])
+    chain = ChatPromptTemplate.from_messages([("user", "Caption {frame}")]) | llm.with_structured_output(Caption)
+    assert chain.invoke({"frame": "12"}) == Caption(text="Luca", tags=["boy"])
+    assert [c.mode for c in llm.calls] == ["json_schema", "json_schema"]  # retried after invalid JSON
+    assert llm.calls[0].messages[-1].content == "Caption 12"
+
+
+def test_factory_uses_the_scheduler_trace(scheduler, trace):
+    from agent.llm import create_chat_model
+    from tools.settings import settings_from_dict
+
+    llm = create_chat_model(settings_from_dict({"llm": {"backend": "fake"}}), scheduler)
+    assert llm.trace is trace and llm.scheduler is scheduler

@@ -73,7 +73,7 @@ def test_tool_calls_round_trip(server):
 
 
 def test_streamed_tool_call_fragments_merge(server):
-    frag = lambda **kw: [{"index": 0, **kw}]  # noqa: E731
+    frag = lambda **kw: [{"index": 0, **kw}]
     server.actions = [{"sse": [
         chunk(tool_calls=frag(id="call_9", type="function", function={"name": "cut_scene", "arguments": ""})),
         chunk(tool_calls=frag(function={"arguments": '{"start_s": 2,'})),
