@@ -17,7 +17,7 @@ from tools.video.decode import AudioLevels, analysis_size, iter_frames
 from tools.video.descriptors import SceneAccumulator, count_faces, measure_frame
 from tools.video.models import Scene, timecode
 
-ANALYSIS_VERSION = 3  # bump when descriptors change so old cache entries are not reused
+ANALYSIS_VERSION = 4  # bump when descriptors change so old cache entries are not reused
 _MAX_CANDIDATES = 32
 
 
@@ -28,6 +28,7 @@ def detector_params(vs) -> dict[str, Any]:
         "adaptive_window": vs.adaptive_window, "min_content_val": vs.min_content_val,
         "content_threshold": vs.content_threshold, "min_scene_len_s": vs.min_scene_len_s,
         "analysis_width": vs.analysis_width, "sample_fps": vs.sample_fps, "faces": vs.detect_faces,
+        "fast_decode": vs.fast_decode,
     }
 
 
@@ -120,11 +121,12 @@ def analyse(path: Path, info, vs, progress_task=None) -> FilmAnalysis:
     step = max(1, round(fps_f / vs.sample_fps))
     cuts: list[int] = []
     measures = []
-    motion: list[float] = [0.0]
+    motion: list[tuple[int, float]] = []  # (frame, mean |Δluma|) against the frame before it
     finished: list[_Open] = []
     current = _Open(start=0)
     recent: deque[tuple[int, np.ndarray]] = deque(maxlen=8)
     prev_gray = None
+    decoded = 0
 
     def on_cuts(new: list[int]) -> None:
         nonlocal current
@@ -141,21 +143,26 @@ def analyse(path: Path, info, vs, progress_task=None) -> FilmAnalysis:
             finished.append(current)
             current = nxt
 
-    for n, frame in enumerate(iter_frames(vs.ffmpeg, path, size)):
+    small = (max(32, size[0] // 2), max(18, size[1] // 2))
+    for n, frame in enumerate(iter_frames(vs.ffmpeg, path, size, vs.fast_decode)):
         recent.append((n, frame))
-        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        if prev_gray is not None:
-            motion.append(float(cv2.absdiff(gray, prev_gray).mean()) / 255.0)
-        prev_gray = gray
-        if n % step == 0:
-            measures.append(measure_frame(frame, n))
-            current.add(_Candidate(n, frame))
+        # Motion and descriptors are sampled: the frame before each sample gives the motion pair.
+        if n % step == step - 1 or n % step == 0:
+            half = cv2.resize(frame, small, interpolation=cv2.INTER_AREA)
+            gray = cv2.cvtColor(half, cv2.COLOR_BGR2GRAY)
+            if n % step == 0:
+                if prev_gray is not None and n > 0:
+                    motion.append((n, float(cv2.absdiff(gray, prev_gray).mean()) / 255.0))
+                measures.append(measure_frame(half, n))
+                current.add(_Candidate(n, frame))
+            prev_gray = gray
+        decoded = n + 1
         new = feed.frame(n, frame)
         if new:
             on_cuts(new)
         if progress_task is not None and n % 24 == 0:
             progress_task.update(completed=n)
-    n = len(motion) if prev_gray is not None else 0  # frames decoded (motion has one entry a frame)
+    n = decoded
     if n == 0:
         raise ToolError(f"{path.name} has no decodable video frames", "check that the file is a complete video")
     on_cuts(feed.end(n - 1))
@@ -175,7 +182,7 @@ def analyse(path: Path, info, vs, progress_task=None) -> FilmAnalysis:
             if measures[mi].frame >= a:
                 acc.measures.append(measures[mi])
             mi += 1
-        acc.motion = motion[a + 1:b]  # excludes the cut itself
+        acc.motion = [m for f, m in motion if a < f < b]  # a pair across the cut is not motion
         start_s, end_s = float(a / fps), float(b / fps)
         key = _medoid(opened.candidates) if opened.candidates else None
         faces = count_faces(key.image) if (key is not None and vs.detect_faces) else None

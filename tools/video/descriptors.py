@@ -129,9 +129,9 @@ def count_faces(frame_bgr: np.ndarray) -> int | None:
             return None
         _CASCADE = cascade
     gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-    if gray.shape[1] < 480:  # the cascade's 24-px window needs some resolution
-        scale = 480 / gray.shape[1]
+    if gray.shape[1] < 320:  # the cascade's 24-px window needs some resolution
+        scale = 320 / gray.shape[1]
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     gray = cv2.equalizeHist(gray)
-    faces = _CASCADE.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=5, minSize=(28, 28))
+    faces = _CASCADE.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=5, minSize=(20, 20))
     return int(len(faces))

@@ -35,7 +35,7 @@ class SceneDescriptors(BaseModel):
     warm_ratio: float = 0.0  # saturated orange-amber pixels (sunset, fire)
     dark_ratio: float = 0.0  # nearly black pixels
     lights_ratio: float = 0.0  # small bright warm points in a dark frame (windows, street lights)
-    motion_energy: float = 0.0  # mean absolute luma change between frames, 0–1
+    motion_energy: float = 0.0  # mean absolute luma change between consecutive frames (sampled), 0–1
     edge_density: float = 0.0  # share of edge pixels (busy detail: buildings, foliage)
     faces: int | None = None  # Haar-cascade face count on the keyframe; None when not run
     loudness_db: float | None = None  # RMS level of the scene's audio in dBFS; None without audio
