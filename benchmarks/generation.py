@@ -37,7 +37,12 @@ LINES = ["The gull stole my chips again, and the captain laughed at me.",
 def build_full_sdxl(folder: Path) -> Path:
     """Full-size SDXL base 1.0 architecture (published configs), random fp16 weights."""
     import torch
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
     from tests.tiny_models import write_tiny_clip_tokenizer

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 import sys
 import threading
 import time
 import wave
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse

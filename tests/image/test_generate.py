@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from tools.image.image_tools import generate_image  # noqa: F401  (registers the tools)
@@ -50,7 +49,7 @@ def test_generate_batch_saves_pngs_with_params_and_holds_sdxl(ctx):
         params = read_generation_params(path)
         assert (params.seed, params.steps, params.width, params.negative_prompt) == (seed, 2, 64, "blurry")
         assert artifact.metadata["seed"] == seed and artifact.metadata["prompt"] == params.prompt
-        assert "Seed: %d" % seed in Image.open(path).text["parameters"]
+        assert f"Seed: {seed}" in Image.open(path).text["parameters"]
     assert not np.array_equal(pixels(ctx, out.artifacts[0].path), pixels(ctx, out.artifacts[1].path))
     # the pipeline is a registered, loaded "sdxl" handle; evicting sdxl (the LLM's turn) unloads it
     assert "sdxl" in ctx.scheduler.resident()

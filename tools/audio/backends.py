@@ -55,7 +55,7 @@ class EspeakBackend:
             raise ToolError(f"invalid espeak voice name {voice!r}", "use e.g. en-us, en-gb, en-us+f3 (espeak-ng --voices)")
         if request.emotion == "whisper" and "+" not in voice:
             voice += "+whisper"
-        wpm = int(round(min(max(ESPEAK_WPM * request.speed, 80), 450)))
+        wpm = round(min(max(ESPEAK_WPM * request.speed, 80), 450))
         with tempfile.TemporaryDirectory(prefix="espeak-") as tmp:
             out = Path(tmp) / "out.wav"
             # Text on stdin: a sentence starting with "-" can never be read as an option.

@@ -31,10 +31,10 @@ class GPTSoVITSClient:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> "GPTSoVITSClient":
+    def __enter__(self) -> GPTSoVITSClient:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

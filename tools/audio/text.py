@@ -14,8 +14,8 @@ _TAGS = re.compile(r"<[^>]{1,200}>")
 _STAGE = re.compile(r"\([^()]{0,80}\)|\[[^\[\]]{0,80}\]|\{[^{}]{0,80}\}")
 _BOLD = re.compile(r"\*\*|__")
 _EMPHASIS_ACTION = re.compile(r"(?<![\w*])\*[^*\n]{1,60}\*(?![\w*])")  # *sighs*: an action, not emphasis
-_MD = re.compile(r"(`|~~|^#{1,6}\s+|^>\s+|^[-*+]\s+)", re.M)
-_SPEAKER = re.compile(r"^\s*[A-Z][A-Za-z .'-]{0,30}:\s+(?=\S)", re.M)  # "PIP: hello" / "Captain Brine: ..."
+_MD = re.compile(r"(`|~~|^#{1,6}\s+|^>\s+|^[-*+]\s+)", re.MULTILINE)
+_SPEAKER = re.compile(r"^\s*[A-Z][A-Za-z .'-]{0,30}:\s+(?=\S)", re.MULTILINE)  # "PIP: hello" / "Captain Brine: ..."
 _URL = re.compile(r"https?://\S+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*(\s+)(?=[\"'“‘(]?[A-Z0-9À-ÖØ-Þ¡¿])")

@@ -51,7 +51,7 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     """Linear resampling: only used to join pieces whose backends disagree on the rate."""
     if rate == target or len(samples) == 0:
         return samples
-    n = int(round(len(samples) * target / rate))
+    n = round(len(samples) * target / rate)
     return np.interp(np.linspace(0, len(samples) - 1, n), np.arange(len(samples)), samples).astype(np.float32)
 
 

@@ -14,9 +14,10 @@ import gc
 import importlib.util
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tools.scheduler.handles import release_torch_memory
 from tools.settings.loader import resolve_path
@@ -280,7 +281,7 @@ class SDXLHandle:
             pipe.to(self.plan.device)
 
 
-_HANDLES: "weakref.WeakKeyDictionary[Any, SDXLHandle]" = weakref.WeakKeyDictionary()
+_HANDLES: weakref.WeakKeyDictionary[Any, SDXLHandle] = weakref.WeakKeyDictionary()
 _HANDLES_LOCK = threading.Lock()
 
 
