@@ -17,8 +17,14 @@ from tools.registry import InputPath, tool
 from tools.types import Artifact, ToolResult
 
 
+# A parody with a failing scorer is not finished, whatever the weighted mean says: its combined
+# score is held just under the threshold so the agent's loop redoes what that scorer blamed.
+FAIL_MARGIN = 0.05
+
+
 class ParodyScore(ToolResult):
     combined: float
+    weighted: float  # the plain weighted mean of the scorers that ran
     passed: bool
     threshold: float
     reasons: list[str]
@@ -55,7 +61,8 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] = [
     out = ctx.workspace.unique_output("parody_quality", ".json", "quality")
     out.write_text(json.dumps(report.model_dump(mode="json"), indent=2), encoding="utf-8")
     rel = ctx.workspace.relative(out)
-    return ParodyScore(combined=report.score, passed=report.passed, threshold=report.threshold,
+    combined = report.score if report.passed else min(report.score, max(0.0, report.threshold - FAIL_MARGIN))
+    return ParodyScore(combined=round(combined, 4), weighted=report.score, passed=report.passed, threshold=report.threshold,
                        reasons=report.reasons, blame=report.blame,
                        reports=[r.model_dump(mode="json") for r in report.reports], report_path=rel,
                        artifacts=[Artifact(path=rel, kind="json", metadata={"score": report.score,

@@ -1,0 +1,42 @@
+"""A scripted chat model for parody runs (used in-process and by the kill/resume subprocess)."""
+from __future__ import annotations
+
+GOOD_DRAFT = {"title": "Pip's Big Splash", "lines": [
+    {"character": "Narrator", "text": "This is Pip. Pip believes he can fly."},
+    {"character": "Pip", "text": "Watch this, everyone! Triple backflip!"},
+    {"character": "Narrator", "text": "Pip cannot fly."},
+    {"character": "Gull", "text": "Amateur. Zero out of ten."}],
+    "effects": [{"kind": "freeze_frame", "at": 4.0, "caption": "Pip, moments before"}]}
+
+# Sparse on purpose: pauses between lines leave room to measure the original sound un-ducked.
+E2E_DRAFT = {"title": "Pip's Big Splash", "lines": [
+    {"character": "Narrator", "text": "This is Pip. Pip believes he can fly."},
+    {"character": "Pip", "text": "Watch this, everyone!"},
+    {"character": "Gull", "text": "Zero out of ten."}],
+    "effects": [{"kind": "freeze_frame", "at": 5.0, "caption": "Pip, moments before"}]}
+
+NONSENSE_DRAFT = {"title": "the the the", "lines": [
+    {"character": "Pip", "text": "sea sea sea sea sea sea sea sea"},
+    {"character": "Pip", "text": "a" * 89},
+    {"character": "x", "text": "!!!! ???? 1234 5678"}], "effects": []}
+
+
+def parody_handler(duration: float = 12.0, draft: dict | None = None, verdicts: list[dict] | None = None):
+    """Answers by requested schema: intent, workflow slots, script drafts, judge verdicts (in order, last repeats)."""
+    verdicts = list(verdicts or [])
+
+    def handler(call):
+        title = call.schema_title
+        if title == "Intent":
+            return {"goal": "parody of the ocean scene", "task": "parody"}
+        if title and title.endswith("_params"):
+            return {"scene": "the ocean scene", "tone": "deadpan", "target_duration_s": duration}
+        if title == "ScriptDraft":
+            return draft or E2E_DRAFT
+        if title == "JudgeVerdict":
+            return verdicts.pop(0) if len(verdicts) > 1 else (verdicts[0] if verdicts else None)
+        if call.mode in ("chat", "stream"):
+            return "1. find the scene 2. write the script 3. voice it 4. edit 5. score"
+        return None
+
+    return handler
