@@ -146,9 +146,11 @@ class VideoSettings(Section):
     min_scene_len_s: float = 0.6
     # Frames are decoded at this width for detection and descriptors (never upscaled).
     analysis_width: int = Field(320, ge=64, le=1920)
-    # Descriptor samples a second (motion is measured on every frame).
+    # Descriptor samples a second (motion: each sample against the frame just before it).
     sample_fps: float = Field(4.0, gt=0.0, le=60.0)
     detect_faces: bool = True
+    # Skip the H.264 deblocking filter when decoding for analysis (faster; invisible at analysis size).
+    fast_decode: bool = True
     # OpenAI-compatible vision endpoint for scene descriptions; empty → descriptors only.
     vlm_base_url: str = ""
     vlm_model: str = ""
