@@ -193,3 +193,37 @@ def test_list_loras_reports_registry_and_characters(ctx):
     out = run(ctx, "list_loras")
     assert {lo["name"] for lo in out.result["loras"]} == {"style_a", "pip"}
     assert out.result["characters"] == ["Pip"]
+
+
+def test_out_of_memory_retries_once_in_low_memory_mode(ctx):
+    """The registry's OOM path: evict others, retry with ctx.low_memory → VAE tiling/slicing (+ offload on CUDA)."""
+    import torch
+
+    from tools.image import pipeline
+
+    attempts: list[bool] = []
+
+    def flaky_loader(settings, plan):
+        attempts.append(True)
+        if len(attempts) == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return pipeline.load_sdxl(settings, plan)
+
+    handle = pipeline.SDXLHandle(ctx.settings, loader=flaky_loader)
+    pipeline._HANDLES[ctx.scheduler] = handle
+    ctx.scheduler.register("sdxl", handle)
+    with ctx.scheduler.use("llm"):
+        pass  # the LLM is resident (idle) when the image call runs out of memory
+    out = run(ctx, "generate_image", prompt="a boat", seed=2)
+    assert len(attempts) == 2 and handle.low_memory and handle.pipe.vae.use_tiling
+    assert "llm" not in ctx.scheduler.resident() and out.artifacts
+
+
+def test_fp16_variant_folders_load(ctx, tiny_models, tmp_path):
+    from diffusers import StableDiffusionXLPipeline
+
+    variant = tmp_path / "sdxl fp16"
+    StableDiffusionXLPipeline.from_pretrained(tiny_models["sdxl"]).save_pretrained(variant, variant="fp16")
+    assert not list((variant / "unet").glob("diffusion_pytorch_model.safetensors"))
+    ctx.settings.image.sdxl_model_path = variant
+    assert run(ctx, "generate_image", prompt="a boat", seed=1).artifacts

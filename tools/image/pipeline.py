@@ -139,6 +139,12 @@ def load_sdxl(settings, plan: DevicePlan) -> Any:
                             "point image.vae_path at a diffusers AutoencoderKL folder or clear it") from exc
     try:
         if path.is_dir():
+            unet = path / "unet"
+            # Folders downloaded with variant="fp16" hold only *.fp16.safetensors weights.
+            if not any(unet.glob("diffusion_pytorch_model*.safetensors")) or all(
+                    ".fp16." in f.name for f in unet.glob("diffusion_pytorch_model*.safetensors")):
+                if any(unet.glob("*.fp16.safetensors")):
+                    kwargs["variant"] = "fp16"
             pipe = StableDiffusionXLPipeline.from_pretrained(path, local_files_only=True, **kwargs)
         else:
             config = settings.image.single_file_config
@@ -209,9 +215,9 @@ class SDXLHandle:
 
     # -- ModelHandle protocol ----------------------------------------------------------------
     def load(self) -> None:
-        with self._lock:
-            if self.pipe is None:
-                self._load(self.low_memory)
+        """Lazy on purpose: the scheduler calls this when sdxl becomes resident, but the pipeline is
+        built on first use inside the tool call instead, where the registry's out-of-memory retry
+        (low-memory mode) covers loading too and the call's ControlNets are known."""
 
     def unload(self) -> None:
         with self._lock:
