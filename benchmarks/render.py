@@ -23,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.context import make_context  # noqa: E402
-from tools.media.probe import media_info  # noqa: E402
-from tools.settings import settings_from_dict  # noqa: E402
-from tools.video.edl import EDL, AudioTrack, Clip, SubtitleLine, TextOverlay, TextStyle  # noqa: E402
-from tools.video.graph import FONT_BOLD, FONT_REGULAR  # noqa: E402
-from tools.video.render import render  # noqa: E402
-from tools.workspace import Workspace  # noqa: E402
+from tools.context import make_context
+from tools.media.probe import media_info
+from tools.settings import settings_from_dict
+from tools.video.edl import EDL, AudioTrack, Clip, SubtitleLine, TextOverlay, TextStyle
+from tools.video.graph import FONT_BOLD, FONT_REGULAR
+from tools.video.render import render
+from tools.workspace import Workspace
 
 CUTS = [(4.0, 7.0), (12.0, 15.0), (18.0, 21.0), (25.0, 28.0)]
 OVERLAYS = [("SPLASH!", 0.5, 2.5), ("Meanwhile, in the forest", 3.5, 5.5)]
@@ -63,8 +63,14 @@ def run_ours(film: Path, voice: Path, workdir: Path) -> tuple[float, Path]:
 
 
 def run_moviepy(film: Path, voice: Path, workdir: Path) -> tuple[float, Path]:
-    from moviepy import (AudioFileClip, CompositeAudioClip, CompositeVideoClip, TextClip, VideoFileClip,
-                         concatenate_videoclips)
+    from moviepy import (
+        AudioFileClip,
+        CompositeAudioClip,
+        CompositeVideoClip,
+        TextClip,
+        VideoFileClip,
+        concatenate_videoclips,
+    )
     from moviepy.audio.fx import MultiplyVolume
 
     out = workdir / "moviepy.mp4"

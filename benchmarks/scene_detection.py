@@ -27,11 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.context import make_context  # noqa: E402
-from tools.settings import settings_from_dict  # noqa: E402
-from tools.settings.loader import resolve_path  # noqa: E402
-from tools.video.scenes import scene_list  # noqa: E402
-from tools.workspace import Workspace  # noqa: E402
+from tools.context import make_context
+from tools.settings import settings_from_dict
+from tools.settings.loader import resolve_path
+from tools.video.scenes import scene_list
+from tools.workspace import Workspace
 
 
 def bench_film(settings) -> Path:

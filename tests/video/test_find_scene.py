@@ -66,7 +66,7 @@ def test_empty_query_is_rejected(ctx, film: Path) -> None:
 class _VisionServer(BaseHTTPRequestHandler):
     requests: list[dict] = []
 
-    def do_POST(self) -> None:  # noqa: N802 – http.server API
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _VisionServer.requests.append(body)
         reply = {"choices": [{"message": {"role": "assistant", "content": "Two kids splash in the harbour."}}]}

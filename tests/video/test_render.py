@@ -13,8 +13,19 @@ from tests.synthetic_media import FOREST, OCEAN, make_tone, make_video
 from tests.video.conftest import FPS, SIZE, audio_of, band_db, frame_at
 from tools.media.probe import media_info
 from tools.registry import invoke
-from tools.video.edl import (EDL, AudioTrack, Clip, Ducking, FreezeFrame, SubtitleLine, TextOverlay, TextStyle,
-                             TitleCard, Transition, Zoom)
+from tools.video.edl import (
+    EDL,
+    AudioTrack,
+    Clip,
+    Ducking,
+    FreezeFrame,
+    SubtitleLine,
+    TextOverlay,
+    TextStyle,
+    TitleCard,
+    Transition,
+    Zoom,
+)
 from tools.video.render import render
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -94,5 +94,5 @@ class AudioLevels:
             return None
         rms = float(np.sqrt(np.mean(np.square(seg, dtype=np.float64))))
         peak = float(np.max(np.abs(seg)))
-        to_db = lambda v: round(20 * np.log10(max(v, 1e-6)), 2)  # noqa: E731 – floor at -120 dB
+        to_db = lambda v: round(20 * np.log10(max(v, 1e-6)), 2)
         return to_db(rms), to_db(peak)

@@ -134,4 +134,4 @@ def count_faces(frame_bgr: np.ndarray) -> int | None:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     gray = cv2.equalizeHist(gray)
     faces = _CASCADE.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=5, minSize=(20, 20))
-    return int(len(faces))
+    return len(faces)

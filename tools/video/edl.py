@@ -12,7 +12,7 @@ seconds on the *output timeline*. A transition belongs to the clip it leads into
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -69,7 +69,7 @@ class Clip(_Model):
     transition: Transition | None = None
 
     @model_validator(mode="after")
-    def _range(self) -> "Clip":
+    def _range(self) -> Clip:
         if self.end is not None and self.end <= self.start:
             raise ValueError(f"clip of {self.source!r}: end ({self.end}s) must be after start ({self.start}s) — "
                              "a zero-length or reversed clip")
@@ -94,7 +94,7 @@ class TitleCard(_Model):
     transition: Transition | None = None
 
 
-Segment = Annotated[Union[Clip, FreezeFrame, TitleCard], Field(discriminator="kind")]
+Segment = Annotated[Clip | FreezeFrame | TitleCard, Field(discriminator="kind")]
 
 
 class TextOverlay(_Model):
@@ -106,7 +106,7 @@ class TextOverlay(_Model):
     fade: float = Field(0.2, ge=0.0, le=5.0)
 
     @model_validator(mode="after")
-    def _range(self) -> "TextOverlay":
+    def _range(self) -> TextOverlay:
         if self.end <= self.start:
             raise ValueError(f"overlay {self.text[:30]!r}: end ({self.end}s) must be after start ({self.start}s)")
         return self
@@ -118,7 +118,7 @@ class SubtitleLine(_Model):
     end: float
 
     @model_validator(mode="after")
-    def _range(self) -> "SubtitleLine":
+    def _range(self) -> SubtitleLine:
         if self.end <= self.start:
             raise ValueError(f"subtitle {self.text[:30]!r}: end ({self.end}s) must be after start ({self.start}s)")
         return self
@@ -148,7 +148,7 @@ class AudioTrack(_Model):
     fade_out: float = Field(0.0, ge=0.0)
 
     @model_validator(mode="after")
-    def _one_source(self) -> "AudioTrack":
+    def _one_source(self) -> AudioTrack:
         if (self.source is None) == (self.effect is None):
             raise ValueError("an audio track needs exactly one of 'source' (a file) or 'effect' (a generated sound)")
         if self.effect is not None and self.effect not in EFFECTS:
@@ -198,7 +198,7 @@ class EDL(_Model):
         return data
 
     @model_validator(mode="after")
-    def _sizes(self) -> "EDL":
+    def _sizes(self) -> EDL:
         for name in ("width", "height"):
             value = getattr(self, name)
             if value is not None and value % 2:
