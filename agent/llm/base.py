@@ -45,6 +45,15 @@ class ManagedChatModel(BaseChatModel):
     scheduler: Any = Field(default=None, exclude=True)  # tools.scheduler.ResourceScheduler
     trace: Any = Field(default=NULL_TRACE, exclude=True)  # tools.trace.Trace
 
+    def attach(self, scheduler: Any = None, trace: Any = None) -> ManagedChatModel:
+        """Route this model's calls through a run's scheduler and trace (for a model built outside
+        the run, e.g. `Agent(llm=FakeChatModel(...))`). Returns self."""
+        if scheduler is not None:
+            self.scheduler = scheduler
+        if trace is not None:
+            self.trace = trace
+        return self
+
     # -- what backends implement --------------------------------------------------------------
     def _complete(self, messages: list[BaseMessage], stop: list[str] | None, rec: _CallRecord,
                   **kwargs: Any) -> AIMessage:

@@ -47,7 +47,7 @@ class ChatCompletionsClient:
         """Server-sent events of a streamed completion. Retries only before the first event."""
         attempt = 0
         while True:
-            received = False
+            received, retry_after = False, None
             try:
                 with self._http.stream("POST", self._url(path), json=payload) as resp:
                     if resp.status_code >= 400:
@@ -63,11 +63,12 @@ class ChatCompletionsClient:
                 if attempt >= self.max_retries:
                     exc.error.message += f" (after {attempt + 1} attempts)"
                     raise exc.error from None
+                retry_after = exc.retry_after
             except httpx.HTTPError as exc:
                 err = self._transport_error(exc)
                 if received or attempt >= self.max_retries:
                     raise err from exc
-            self._sleep(attempt, None)
+            self._sleep(attempt, retry_after)
             attempt += 1
 
     # -- internals ---------------------------------------------------------------------------------

@@ -114,3 +114,10 @@ def test_factory_uses_the_scheduler_trace(scheduler, trace):
 
     llm = create_chat_model(settings_from_dict({"llm": {"backend": "fake"}}), scheduler)
     assert llm.trace is trace and llm.scheduler is scheduler
+
+
+def test_attach_routes_a_prebuilt_model_through_a_run(scheduler, trace):
+    llm = FakeChatModel(responses=["ok"])
+    assert llm.attach(scheduler, trace) is llm
+    llm.invoke("x")
+    assert scheduler.resident() == ["llm"] and [e["kind"] for e in trace.read()][-1] == "llm.call"

@@ -190,3 +190,19 @@ def test_empty_model_is_discovered_from_models_endpoint(server):
 def test_bad_base_url_is_a_config_error():
     with pytest.raises(LLMError, match="llm.openai.base_url"):
         create_chat_model(openai_settings("localhost:8000"))
+
+
+def test_stream_is_retried_before_the_first_event(server):
+    server.actions = [{"status": 502, "json": {"error": "bad gateway"}, "headers": {"Retry-After": "0"}},
+                      {"sse": [chunk("back "), chunk("online", finish_reason="stop")]}]
+    llm = create_chat_model(openai_settings(server.base_url))
+    assert "".join(c.content for c in llm.stream("hi")) == "back online"
+    assert len(server.posts) == 2
+
+
+def test_async_invoke_works(server):
+    import asyncio
+
+    server.actions = [{"json": completion("async ok")}]
+    llm = create_chat_model(openai_settings(server.base_url))
+    assert asyncio.run(llm.ainvoke("hi")).content == "async ok"
