@@ -22,10 +22,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.dataset import synth  # noqa: E402
-from tools.context import make_context  # noqa: E402
-from tools.dataset.metadata import DatasetStore  # noqa: E402
-from tools.settings.loader import settings_from_dict  # noqa: E402
+from tests.dataset import synth
+from tools.context import make_context
+from tools.dataset.metadata import DatasetStore
+from tools.settings.loader import settings_from_dict
 
 
 def make_hd_film(path: Path, seconds: float, width: int, fps: int = 24) -> tuple[Path, int]:
@@ -67,23 +67,29 @@ def main() -> None:
         refs = synth.make_refs(tmp / "refs")
         settings = settings_from_dict({"paths": {"datasets_dir": str(tmp / "datasets"), "runs_dir": str(tmp / "runs")},
                                        "image": {"loras_file": str(tmp / "loras.yaml")},
-                                       "dataset": {"extract_mode": "both", "interval_s": 1.0, "executor": "process"}})
+                                       "dataset": {"extract_mode": "both", "executor": "process"}})
         ctx = make_context(settings)
         from tools.dataset.extract import extract_frames
         from tools.dataset.filter import run_filter
 
-        anchor = min(ffmpeg_decode_seconds(film) for _ in range(2))
-        store = DatasetStore.open(settings, "bench")
-        t0 = time.perf_counter()
-        ex = extract_frames(ctx, store, film, "both", 1.0)
-        t1 = time.perf_counter()
-        fl = run_filter(ctx, store)
-        ours = time.perf_counter() - t0
+        interval = settings.dataset.interval_s
+        anchor, ours, t_extract = float("inf"), float("inf"), 0.0
+        for attempt in range(2):  # best of two for both: the machine is shared and noisy
+            anchor = min(anchor, ffmpeg_decode_seconds(film))
+            shutil.rmtree(tmp / "datasets" / "bench", ignore_errors=True)
+            store = DatasetStore.open(settings, "bench")
+            t0 = time.perf_counter()
+            ex = extract_frames(ctx, store, film, "both", interval)
+            t1 = time.perf_counter()
+            fl = run_filter(ctx, store)
+            if time.perf_counter() - t0 < ours:
+                ours, t_extract = time.perf_counter() - t0, t1 - t0
         print(f"film: {frames} frames {args.width}x{args.width * 9 // 16}, {args.seconds:.0f} s")
         print(f"ffmpeg decode-only: {anchor:.3f} s ({frames / anchor:.0f} fps)")
-        print(f"ours extract: {t1 - t0:.3f} s ({ex.counts}), filter: {ours - (t1 - t0):.3f} s ({fl.counts})")
+        print(f"ours extract: {t_extract:.3f} s ({ex.counts}), filter: {ours - t_extract:.3f} s ({fl.counts}), "
+              f"mode both, interval {interval} s, scenes every 1.5 s")
         print(f"ours extract+filter: {ours:.3f} s ({frames / ours:.0f} film fps)")
-        stage_times = {"extract": t1 - t0, "filter": ours - (t1 - t0)}
+        stage_times = {"extract": t_extract, "filter": ours - t_extract}
         if not args.no_train:
             stage_times.update(full_tiny_run(ctx, tmp, refs))
         print("stage timings (s): " + ", ".join(f"{k}={v:.2f}" for k, v in stage_times.items()))
@@ -106,7 +112,7 @@ def full_tiny_run(ctx, tmp: Path, refs: Path) -> dict[str, float]:
                                                  "checkpoint_every": 2, "rank": 4, "alpha": 4.0, "samples": 2,
                                                  "sample_steps": 2})
     ctx.settings = ctx.settings.model_copy(update={"dataset": ds})
-    store_open = lambda: DatasetStore.open(ctx.settings, "bench")  # noqa: E731
+    store_open = lambda: DatasetStore.open(ctx.settings, "bench")
     times: dict[str, float] = {}
     for stage, call in [("characters", lambda: run_characters(ctx, store_open(), refs)),
                         ("caption", lambda: run_caption(ctx, store_open(), "fill")),
@@ -116,8 +122,11 @@ def full_tiny_run(ctx, tmp: Path, refs: Path) -> dict[str, float]:
         start = time.perf_counter()
         out = call()
         times[stage] = time.perf_counter() - start
-        ok = getattr(out, "ok", True)
-        print(f"  {stage}: {times[stage]:.2f} s  {out.summary() if hasattr(out, 'summary') and ok else getattr(out, 'error', '')}")
+        if getattr(out, "ok", True) is False:
+            text = f"FAILED: {out.error}"
+        else:
+            text = out.summary if isinstance(out.summary, str) else out.summary()
+        print(f"  {stage}: {times[stage]:.2f} s  {text}")
     return times
 
 

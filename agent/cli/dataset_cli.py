@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -29,7 +28,7 @@ def _error(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
-def _settings(config: Optional[Path], overrides: list[str]):
+def _settings(config: Path | None, overrides: list[str]):
     return load_settings(config, dotted_overrides(overrides or []))
 
 
@@ -47,7 +46,7 @@ class RichProgress:
         self.progress.update(self.tasks[desc], completed=event["completed"], total=event["total"])
 
 
-def _context(settings, film: Optional[Path] = None):
+def _context(settings, film: Path | None = None):
     ctx = make_context(settings)
     if film is not None:
         ctx.workspace.allow_file(film)
@@ -56,13 +55,13 @@ def _context(settings, film: Optional[Path] = None):
 
 @app.command()
 def run(name: str = typer.Option(..., "--name", help="Dataset name (folder under paths.datasets_dir)."),
-        film: Optional[Path] = typer.Option(None, "--film", help="The film to extract frames from."),
-        refs: Optional[Path] = typer.Option(None, "--refs", help="Folder with refs/<character>/*.png|jpg."),
-        start: Optional[str] = typer.Option(None, "--from", help=f"First stage: {', '.join(PIPELINE_STAGES)}."),
-        until: Optional[str] = typer.Option(None, "--until", help="Last stage (inclusive)."),
+        film: Path | None = typer.Option(None, "--film", help="The film to extract frames from."),
+        refs: Path | None = typer.Option(None, "--refs", help="Folder with refs/<character>/*.png|jpg."),
+        start: str | None = typer.Option(None, "--from", help=f"First stage: {', '.join(PIPELINE_STAGES)}."),
+        until: str | None = typer.Option(None, "--until", help="Last stage (inclusive)."),
         character: list[str] = typer.Option([], "--character", help="Only these characters (train/infer/export)."),
-        max_steps: Optional[int] = typer.Option(None, "--max-steps", help="LoRA training steps."),
-        config: Optional[Path] = typer.Option(None, "--config", help="A config file layered on the defaults."),
+        max_steps: int | None = typer.Option(None, "--max-steps", help="LoRA training steps."),
+        config: Path | None = typer.Option(None, "--config", help="A config file layered on the defaults."),
         set_: list[str] = typer.Option([], "--set", help="Override a setting, e.g. dataset.blur_min=80.")) -> None:
     """Run the pipeline (or a range of stages) on a film; re-runs redo only what changed."""
     try:
@@ -82,7 +81,7 @@ def run(name: str = typer.Option(..., "--name", help="Dataset name (folder under
 
 @app.command()
 def status(name: str = typer.Argument(..., help="Dataset name."),
-           config: Optional[Path] = typer.Option(None, "--config"),
+           config: Path | None = typer.Option(None, "--config"),
            set_: list[str] = typer.Option([], "--set")) -> None:
     """Counts per stage and per character, and why items were dropped."""
     try:
@@ -121,7 +120,7 @@ def status(name: str = typer.Argument(..., help="Dataset name."),
 def export_cmd(name: str = typer.Argument(..., help="Dataset name."),
                format: str = typer.Option("kohya", "--format", help="kohya | diffusers | both"),
                character: list[str] = typer.Option([], "--character"),
-               config: Optional[Path] = typer.Option(None, "--config"),
+               config: Path | None = typer.Option(None, "--config"),
                set_: list[str] = typer.Option([], "--set")) -> None:
     """Write the kohya_ss folder layout or the diffusers imagefolder layout, per character."""
     from tools.dataset.export import run_export

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.dataset.synth import CHARACTERS, SCENES, W, H, background, draw_character
+from tests.dataset.synth import CHARACTERS, SCENES, background, draw_character
 from tools.context import make_context
 from tools.dataset.characters import load_references, precision_recall, run_characters
 from tools.dataset.extract import extract_frames

@@ -46,8 +46,9 @@ def test_workflow_chains_every_stage_and_validates_against_the_registry():
 
 
 def test_executors_agree_and_report_bad_items(tmp_path, media):
-    from tests.dataset.synth import SCENES, scene_frame
     import cv2
+
+    from tests.dataset.synth import SCENES, scene_frame
 
     paths = []
     for n, scene in enumerate(SCENES[:4]):

@@ -18,6 +18,7 @@ from tools.dataset.filter import run_filter
 from tools.dataset.metadata import DatasetStore
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # real subprocesses / LoRA training: seconds, not milliseconds
 
 
 @pytest.fixture(scope="module")

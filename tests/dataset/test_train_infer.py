@@ -25,6 +25,7 @@ from tools.registry import invoke
 from tools.trace import Trace
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # real subprocesses / LoRA training: seconds, not milliseconds
 TRAIN = dict(resolution=32, rank=4, alpha=4.0, checkpoint_every=2, learning_rate=1e-3, max_steps=6,
              gradient_checkpointing=True)
 

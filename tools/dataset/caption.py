@@ -11,9 +11,9 @@ import base64
 import math
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import cv2
 import httpx
@@ -104,6 +104,8 @@ def compose_caption(item: FrameItem, triggers: dict[str, str], class_word: str, 
 def vlm_caption(settings, img: np.ndarray) -> str:
     s = settings.dataset
     ok, jpg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise ToolError("could not encode the frame for the VLM", "check that the frame file is a valid image")
     url = "data:image/jpeg;base64," + base64.b64encode(jpg.tobytes()).decode("ascii")
     body = {"model": s.vlm_model, "max_tokens": 120, "temperature": 0.2, "messages": [{"role": "user", "content": [
         {"type": "text", "text": VLM_PROMPT}, {"type": "image_url", "image_url": {"url": url}}]}]}

@@ -7,6 +7,7 @@ the threshold or the margin re-matches without re-detecting.
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -60,10 +61,21 @@ def load_references(refs_dir: Path, backend) -> tuple[dict[str, CharacterInfo], 
     return infos, embeds, problems
 
 
+_local = threading.local()
+
+
+def _worker_backend(min_fraction: float) -> OpenCVBackend:
+    """One backend per worker thread/process: loading the cascade per frame costs more than detecting."""
+    cached = getattr(_local, "backend", None)
+    if cached is None or cached.min_fraction != min_fraction:
+        _local.backend = cached = OpenCVBackend(min_region_fraction=min_fraction)
+    return cached
+
+
 def analyse_frame(job: tuple[str, str, float]) -> list[dict]:
     """Worker (OpenCV backend): detect regions, save embeddings to the feature file."""
     path, feature_path, min_fraction = job
-    regions = OpenCVBackend(min_region_fraction=min_fraction).regions(read_image(path))
+    regions = _worker_backend(min_fraction).regions(read_image(path))
     _save_features(Path(feature_path), regions)
     return [{"box": list(r.box), "kind": r.kind} for r in regions]
 
@@ -130,7 +142,7 @@ def _detect(ctx: ToolContext, store: DatasetStore, backend, todo: list[FrameItem
             regions = backend.regions(read_image(store.abspath(item.file)))
             _save_features(feats / f"{item.id}.npz", regions)
             yield item, regions
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one bad frame is recorded, the stage goes on
             yield item, exc
 
 

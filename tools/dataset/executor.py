@@ -7,8 +7,9 @@ interface. `fn` must be a module-level function of picklable arguments for the p
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import Executor, FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from typing import Any, Callable, Iterable, Iterator, Literal, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from typing import Any, Literal, Protocol, TypeVar
 
 T = TypeVar("T")
 ExecutorKind = Literal["process", "thread", "serial"]
@@ -27,7 +28,7 @@ class SerialExecutor:
         for item in items:
             try:
                 yield item, fn(item)
-            except Exception as exc:  # a bad item is reported, the stage goes on
+            except Exception as exc:  # noqa: BLE001 - a bad item is reported, the stage goes on
                 yield item, exc
 
 

@@ -9,10 +9,10 @@ within stride/2 of the true middle (exact for scenes up to `max_candidates` fram
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -44,7 +44,7 @@ class _SceneBuffer:
             self.stride *= 2
             self.frames = [(i, f) for i, f in self.frames if (i - self.start) % self.stride == 0]
 
-    def split(self, cut: int, max_candidates: int) -> "_SceneBuffer":
+    def split(self, cut: int, max_candidates: int) -> _SceneBuffer:
         nxt = _SceneBuffer(cut, max_candidates)
         for i, f in self.frames:
             if i >= cut:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from pydantic import Field
 
 from tools.context import ToolContext
 from tools.dataset.identity import get_backend
@@ -32,7 +33,7 @@ class InferResult(ToolResult):
     contact_sheet: str
     identity_backend: str | None = None
     identity_consistency: float | None = None  # mean best similarity of samples to the references
-    per_image_identity: list[float | None] = []
+    per_image_identity: list[float | None] = Field(default_factory=list)
 
     def summary(self) -> str:
         ident = (f", identity consistency {self.identity_consistency:.3f} ({self.identity_backend})"

@@ -133,7 +133,7 @@ class DatasetStore:
         self._journal = None
 
     @classmethod
-    def open(cls, settings, name: str, *, create: bool = True) -> "DatasetStore":
+    def open(cls, settings, name: str, *, create: bool = True) -> DatasetStore:
         root = dataset_dir(settings, name)
         if not root.exists() and not create:
             raise ToolError(f"No dataset named {name!r} in {root.parent}", "run `animstudio dataset run` first")

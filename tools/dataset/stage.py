@@ -4,6 +4,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+from pydantic import Field
+
 from tools.context import ToolContext
 from tools.dataset.metadata import DatasetStore, StageSummary
 from tools.types import Artifact, ToolResult
@@ -13,12 +15,12 @@ class StageResult(ToolResult):
     dataset: str
     stage: str
     counts: dict[str, int]
-    reasons: dict[str, int] = {}
+    reasons: dict[str, int] = Field(default_factory=dict)
     redone: int = 0
     reused: int = 0
     seconds: float = 0.0
     metadata_path: str = ""
-    notes: list[str] = []
+    notes: list[str] = Field(default_factory=list)
 
     def summary(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))

@@ -67,8 +67,8 @@ def run_train(ctx: ToolContext, store: DatasetStore, character: str, max_steps: 
     captions = [caption_for(i, info.trigger) for i in items]
     steps = max_steps or s.max_steps
     low_mem = ctx.low_memory
-    params = dict(resolution=s.resolution, rank=s.rank, alpha=s.alpha, learning_rate=s.learning_rate,
-                  batch_size=1 if low_mem else s.train_batch_size, seed=s.seed)
+    params = {"resolution": s.resolution, "rank": s.rank, "alpha": s.alpha, "learning_rate": s.learning_rate,
+              "batch_size": 1 if low_mem else s.train_batch_size, "seed": s.seed}
     fp = fingerprint(str(base), [str(p) for p in images], captions, params)
     cfg = TrainConfig(base_model=base, images=images, captions=captions, output_dir=store.root / "lora" / character,
                       max_steps=steps, checkpoint_every=s.checkpoint_every,
