@@ -58,6 +58,7 @@ class KeywordIndex:
     def __init__(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]],
                  k1: float = 1.5, b: float = 0.75):
         self.ids = ids
+        self.position = {doc_id: i for i, doc_id in enumerate(ids)}
         self.texts = texts
         self.metadatas = metadatas
         corpus = [tokenize(t) for t in texts]
@@ -83,8 +84,8 @@ class KeywordIndex:
         out = np.zeros(len(self.ids), dtype=np.float64)
         for term in tokenize(query):
             hit = self._postings.get(term)
-            if hit is not None:
-                np.add.at(out, hit[0], hit[1])
+            if hit is not None:  # a term's postings hold each document once: plain fancy-index add
+                out[hit[0]] += hit[1]
         return out
 
     def search(self, query: str, k: int, where: dict[str, Any] | None = None) -> list[tuple[int, float]]:
@@ -92,7 +93,10 @@ class KeywordIndex:
         if not self.ids:
             return []
         scores = self.scores(query)
-        order = np.argsort(-scores, kind="stable")
+        positive = np.flatnonzero(scores > 0)
+        if where is None and len(positive) > 4 * k:  # no filter: only the top k need sorting
+            positive = positive[np.argpartition(-scores[positive], k)[:k]]
+        order = positive[np.argsort(-scores[positive], kind="stable")]
         out: list[tuple[int, float]] = []
         for i in order:
             if scores[i] <= 0 or len(out) >= k:

@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 from pydantic import BaseModel, Field
 
+from rag.dense import DenseIndex
 from rag.keyword import KeywordIndex, reciprocal_rank_fusion
 from rag.markdown import KIND_RE, Chunk, KnowledgeDocument, chunk_document, content_hash, normalise_metadata
 from rag.store import ChromaStore
@@ -69,15 +72,18 @@ def build_where(filters: dict[str, Any] | None) -> tuple[list[str] | None, dict[
 
 class KnowledgeBase:
     def __init__(self, persist_dir: Path, embedder, *, chunk_chars: int = 900, mode: str = "hybrid",
-                 candidates: int = 30, rrf_k: int = 60) -> None:
+                 candidates: int = 30, rrf_k: int = 60, exact_search_max_chunks: int = 50_000) -> None:
         self.store = ChromaStore(persist_dir, embedder)
         self.embedder = embedder
         self.chunk_chars = chunk_chars
         self.mode = mode
         self.candidates = candidates
         self.rrf_k = rrf_k
-        self._keyword: tuple[str, KeywordIndex] | None = None
+        self._memory: tuple[str, KeywordIndex, DenseIndex | None] | None = None
+        self.exact_search_max_chunks = exact_search_max_chunks
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._counts_cache: tuple[str, dict[str, int]] | None = None
         self._query_vectors: OrderedDict[str, Any] = OrderedDict()
         self.query_cache_size = 256  # the agent re-asks the same questions across nodes/iterations
 
@@ -166,18 +172,30 @@ class KnowledgeBase:
         return self._write(pending, replace, f"Embedding {len(pending)} {kind} chunks") if pending else 0
 
     # -- reading -----------------------------------------------------------------------------
-    def _keyword_index(self) -> KeywordIndex:
+    def _indexes(self) -> tuple[KeywordIndex, DenseIndex | None]:
+        """In-memory BM25 index (+ exact vector matrix when small enough), rebuilt on change."""
         generation = self.store.generation()
         with self._lock:
-            if self._keyword is None or self._keyword[0] != generation:
-                ids, texts, metas = [], [], []
+            if self._memory is None or self._memory[0] != generation:
+                exact = sum(self.store.counts().values()) <= self.exact_search_max_chunks
+                ids, texts, metas, kinds, vectors = [], [], [], [], []
                 for kind in self.store.kinds():
-                    i, t, m = self.store.all_chunks(kind)
+                    i, t, m, v = self.store.all_chunks(kind, with_vectors=exact)
                     ids += i
                     texts += t
                     metas += m
-                self._keyword = (generation, KeywordIndex(ids, texts, metas))
-            return self._keyword[1]
+                    kinds += [kind] * len(i)
+                    if v is not None:
+                        vectors.append(v)
+                dense = None
+                if exact:
+                    matrix = np.vstack(vectors) if vectors else np.zeros((0, self.embedder.dimension), np.float32)
+                    dense = DenseIndex(ids, matrix, kinds) if len(matrix) == len(ids) else None
+                self._memory = (generation, KeywordIndex(ids, texts, metas), dense)
+            return self._memory[1], self._memory[2]
+
+    def _keyword_index(self) -> KeywordIndex:
+        return self._indexes()[0]
 
     def search(self, query: str, k: int = 5, filters: dict[str, Any] | None = None,
                mode: str | None = None) -> list[Evidence]:
@@ -187,32 +205,65 @@ class KnowledgeBase:
             return []
         mode = mode or self.mode
         kinds, where = build_where(filters)
-        available = self.store.kinds()
+        available = self._kinds()
         kinds = [kd for kd in (kinds or available) if kd in available]
         if not kinds:
             return []
         n = max(self.candidates, k)
         found: dict[str, dict[str, Any]] = {}
         rankings: list[list[str]] = []
+        index, dense = self._indexes()  # the keyword index also holds every chunk's text and metadata
+
+        def entry(pos: int) -> dict[str, Any]:
+            doc_id = index.ids[pos]
+            return found.setdefault(doc_id, {"id": doc_id, "metadata": index.metadatas[pos], "text": index.texts[pos]})
+
         if mode in ("hybrid", "vector"):
             vector = self._embed_query(query)
-            hits = [h for kind in kinds for h in self.store.query(kind, vector, n, where)]
-            hits.sort(key=lambda h: h["distance"])
-            for h in hits[:n]:
-                found.setdefault(h["id"], h)["similarity"] = 1.0 - h["distance"]
-            rankings.append([h["id"] for h in hits[:n]])
+            counts = self._counts()
+            if dense is not None and where is None:
+                hits = dense.search(vector, n, kinds)
+            else:  # metadata filters (or a very large base): chromadb's filtered HNSW search
+                hits = self._vector_hits(kinds, vector, n, where, counts)
+            hits.sort(key=lambda h: h[1])
+            ranking = []
+            for doc_id, distance in hits[:n]:
+                pos = index.position.get(doc_id)
+                if pos is None:  # written by another process after the index was built
+                    continue
+                entry(pos)["similarity"] = 1.0 - distance
+                ranking.append(doc_id)
+            rankings.append(ranking)
         if mode in ("hybrid", "keyword"):
-            index = self._keyword_index()
             kind_where = {"kind": {"$in": kinds}}
             full = {"$and": [kind_where, where]} if where else kind_where
             hits_kw = index.search(query, n, full)
             for pos, score in hits_kw:
-                entry = found.setdefault(index.ids[pos], {"id": index.ids[pos], "metadata": index.metadatas[pos],
-                                                          "text": index.texts[pos]})
-                entry["bm25"] = score
+                entry(pos)["bm25"] = score
             rankings.append([index.ids[pos] for pos, _ in hits_kw])
         fused = reciprocal_rank_fusion(rankings, k=self.rrf_k)[:k]
         return [self._evidence(found[doc_id], score) for doc_id, score in fused]
+
+    def _vector_hits(self, kinds: list[str], vector, n: int, where, counts: dict[str, int]) -> list[tuple[str, float]]:
+        """Query each kind's collection; in parallel when several (chromadb's Rust core releases
+        the GIL, so per-collection overheads overlap instead of adding up)."""
+        kinds = [kd for kd in kinds if counts.get(kd, 0) > 0]
+        if len(kinds) <= 1:
+            return [h for kd in kinds for h in self.store.query(kd, vector, n, where, counts[kd])]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kb-query")
+        futures = [self._pool.submit(self.store.query, kd, vector, n, where, counts[kd]) for kd in kinds]
+        return [h for f in futures for h in f.result()]
+
+    def _kinds(self) -> list[str]:
+        return list(self._counts())
+
+    def _counts(self) -> dict[str, int]:
+        """Chunks per collection, re-read only when the database changed (any process's write)."""
+        generation = self.store.generation()
+        if self._counts_cache is None or self._counts_cache[0] != generation:
+            self._counts_cache = (generation, self.store.counts())
+        return self._counts_cache[1]
 
     def _embed_query(self, query: str):
         vector = self._query_vectors.get(query)
@@ -273,4 +324,4 @@ def open_knowledge_base(settings, embedder=None) -> KnowledgeBase:
     rag = settings.rag
     return KnowledgeBase(resolve_path(rag.persist_dir), embedder or get_embedder(settings),
                          chunk_chars=rag.chunk_chars, mode=rag.retrieval, candidates=rag.candidates,
-                         rrf_k=rag.rrf_k)
+                         rrf_k=rag.rrf_k, exact_search_max_chunks=rag.exact_search_max_chunks)

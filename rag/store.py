@@ -120,28 +120,37 @@ class ChromaStore:
             self.bump_generation()
 
     # -- reads -----------------------------------------------------------------------------
-    def all_chunks(self, kind: str) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    def all_chunks(self, kind: str, with_vectors: bool = False):
+        """(ids, texts, metadatas, vectors or None) of one collection."""
         col = self.collection(kind)
-        got = col.get(include=["documents", "metadatas"])
-        return list(got["ids"]), list(got["documents"] or []), [dict(m or {}) for m in got["metadatas"] or []]
+        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+        got = col.get(include=include)
+        vectors = None
+        if with_vectors:
+            emb = got.get("embeddings")
+            vectors = np.asarray(emb, dtype=np.float32) if emb is not None and len(emb) else None
+        return (list(got["ids"]), list(got["documents"] or []), [dict(m or {}) for m in got["metadatas"] or []],
+                vectors)
 
     def metadatas(self, kind: str, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         col = self.collection(kind)
         got = col.get(where=where, include=["metadatas"]) if where else col.get(include=["metadatas"])
         return [dict(m or {}) for m in got["metadatas"] or []]
 
-    def query(self, kind: str, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> list[dict[str, Any]]:
+    def query(self, kind: str, vector: np.ndarray, n: int, where: dict[str, Any] | None,
+              count: int | None = None) -> list[tuple[str, float]]:
+        """Nearest (id, cosine distance) pairs. Only distances are fetched: texts and metadata
+        come from the in-memory index, which makes the query several times cheaper."""
         col = self.collection(kind)
-        count = col.count()
+        count = col.count() if count is None else count
         if count == 0:
             return []
-        kwargs: dict[str, Any] = {"query_embeddings": [list(map(float, vector))], "n_results": min(n, count),
-                                  "include": ["documents", "metadatas", "distances"]}
+        kwargs: dict[str, Any] = {"query_embeddings": [vector.astype(np.float32)], "n_results": min(n, count),
+                                  "include": ["distances"]}
         if where:
             kwargs["where"] = where
         got = col.query(**kwargs)
-        return [{"id": i, "text": d, "metadata": dict(m or {}), "distance": float(dist)}
-                for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
+        return [(i, float(d)) for i, d in zip(got["ids"][0], got["distances"][0])]
 
     # -- change tracking -------------------------------------------------------------------
     @property

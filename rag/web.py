@@ -27,6 +27,8 @@ _TEXT_TYPES = ("text/html", "text/plain", "application/xhtml+xml")
 
 
 def web_notice(reason: str) -> Evidence:
+    reason = " ".join(reason.split())
+    reason = reason if len(reason) <= 240 else reason[:237] + "..."
     return Evidence(id="web-unavailable", source="web", kind="notice", origin="notice", trusted=True,
                     title="Web unavailable",
                     text=f"Web search unavailable ({reason}); continuing with local knowledge only.",

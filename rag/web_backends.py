@@ -88,7 +88,7 @@ class DdgsBackend:
 
     name = "ddgs"
 
-    def __init__(self, region: str = "wt-wt", safesearch: str = "moderate"):
+    def __init__(self, region: str = "us-en", safesearch: str = "moderate"):
         self.region = region
         self.safesearch = safesearch
 

@@ -233,6 +233,9 @@ class RAGSettings(Section):
     retrieval: Literal["hybrid", "vector", "keyword"] = "hybrid"
     candidates: int = Field(30, ge=5, le=500)  # per-retriever candidates fed to the fusion
     rrf_k: int = Field(60, ge=1, le=1000)
+    # Up to this many chunks, unfiltered vector search is an exact in-memory matrix product;
+    # above it (or with metadata filters) chromadb's HNSW index answers.
+    exact_search_max_chunks: int = Field(50_000, ge=0)
     # Sync knowledge_dir into the knowledge base when a run starts (content hashes: unchanged files cost nothing).
     auto_ingest: bool = True
 
@@ -252,7 +255,7 @@ class WebSettings(Section):
     max_chars_per_result: int = 1200
     fetch_pages: int = Field(2, ge=0, le=10)  # top results whose page text is fetched
     max_page_bytes: int = 400_000
-    region: str = "wt-wt"
+    region: str = "us-en"  # ddgs region code
     safesearch: Literal["on", "moderate", "off"] = "moderate"
     # Page fetches never reach loopback/private addresses unless this is set (self-hosted setups).
     allow_private_fetch: bool = False
