@@ -1,0 +1,134 @@
+"""Small units: journal replay after a torn write, batch selection, mixed precision choice,
+the insightface backend through a fake of its real interface, the keyframe buffer."""
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from tools.context import make_context
+from tools.dataset.extract import extract_frames
+from tools.dataset.filter import run_filter
+from tools.dataset.frame_pass import _SceneBuffer
+from tools.dataset.identity import get_backend
+from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord
+
+
+def test_journal_replay_ignores_a_torn_last_line(tmp_path, settings_for):
+    settings = settings_for(tmp_path)
+    store = DatasetStore.open(settings, "j")
+    for n in range(3):
+        store.record(FrameItem(id=f"f{n}", file=f"frames/f{n}.jpg", frame_index=n, timestamp=n, scene=0,
+                               stages={"extract": StageRecord(status="done")}))
+    with store.journal_path.open("a") as fh:
+        fh.write('{"op": "item", "item": {"id": "f9", "fi')  # the line a kill -9 interrupted
+    again = DatasetStore.open(settings, "j")
+    assert sorted(again.meta.items) == ["f0", "f1", "f2"]
+    again.save()
+    assert not again.journal_path.exists() and len(DatasetStore.open(settings, "j").meta.items) == 3
+    assert not list(again.root.glob(".metadata-*"))  # no temp file left behind
+
+
+def test_best_frame_per_batch(tmp_path, media, settings_for):
+    ctx = make_context(settings_for(tmp_path, extract_mode="interval", interval_s=0.25, batch_size=3,
+                                    frames_per_batch=1, phash_distance=-1))  # -1: no duplicate removal
+    store = DatasetStore.open(ctx.settings, "b")
+    extract_frames(ctx, store, media["film"], "interval", 0.25)
+    run_filter(ctx, store)
+    losers = [i for i in store.items() if i.stages["filter"].reason.startswith("not best of batch")]
+    assert losers
+    for item in losers:  # each loser is beaten by a kept frame of its own scene batch
+        rec = item.stages["filter"]
+        assert f"scene {item.scene}," in rec.reason and "rank" in rec.reason
+    kept_per_scene = {}
+    for item in store.items():
+        if item.status("filter") == "kept":
+            kept_per_scene[item.scene] = kept_per_scene.get(item.scene, 0) + 1
+    frames_per_scene = {}
+    for item in store.items():
+        if not item.stages["filter"].reason or item.stages["filter"].reason.startswith("not best"):
+            frames_per_scene[item.scene] = frames_per_scene.get(item.scene, 0) + 1
+    for scene, n in frames_per_scene.items():
+        assert kept_per_scene.get(scene, 0) == -(-n // 3)  # one per started batch of three
+
+
+def test_mixed_precision_choice(monkeypatch):
+    import torch
+
+    from tools.dataset.lora_trainer import autocast_dtype
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert autocast_dtype("auto", cpu) is None and autocast_dtype("fp16", cpu) is None
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert autocast_dtype("auto", cuda) is torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert autocast_dtype("auto", cuda) is torch.float16 and autocast_dtype("no", cuda) is None
+    assert autocast_dtype("bf16", cuda) is torch.bfloat16
+
+
+FAKE_INSIGHTFACE = '''
+import numpy as np
+
+class _Face:
+    def __init__(self, bbox, emb):
+        self.bbox = np.array(bbox, dtype=np.float32)
+        self.normed_embedding = emb / np.linalg.norm(emb)
+
+class FaceAnalysis:
+    """Same constructor/prepare/get interface as insightface.app.FaceAnalysis."""
+    def __init__(self, name, root, providers, allowed_modules=None):
+        import os
+        assert os.path.isdir(os.path.join(root, "models", name)), "pack folder"
+        self.prepared = False
+    def prepare(self, ctx_id, det_size):
+        self.prepared = True
+    def get(self, img):
+        assert self.prepared
+        # one "face" per bright square, identity = its colour
+        faces = []
+        mask = img.max(axis=2) > 128
+        if mask.any():
+            ys, xs = np.nonzero(mask)
+            colour = img[ys[0], xs[0]].astype(np.float32) + 1
+            faces.append(_Face([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], colour))
+        return faces
+'''
+
+
+def test_insightface_backend_through_a_fake_package(tmp_path, settings_for, monkeypatch):
+    pkg = tmp_path / "site" / "insightface"
+    (pkg / "app").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "app" / "__init__.py").write_text(textwrap.dedent(FAKE_INSIGHTFACE))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    for mod in [m for m in sys.modules if m.startswith("insightface")]:
+        monkeypatch.delitem(sys.modules, mod)
+    root = tmp_path / "insightface"
+    settings = settings_for(tmp_path, identity_backend="insightface", insightface_root=str(root))
+    with pytest.raises(Exception, match="models/buffalo_l"):
+        get_backend(settings)  # installed, but no pack: never downloaded
+    (root / "models" / "buffalo_l").mkdir(parents=True)
+    (root / "models" / "buffalo_l" / "w600k_r50.onnx").write_bytes(b"onnx")
+    backend = get_backend(settings)
+    assert backend.name == "insightface"
+    assert get_backend(settings_for(tmp_path, identity_backend="auto", insightface_root=str(root))).name == "insightface"
+    img = np.zeros((64, 64, 3), np.uint8)
+    img[10:30, 20:40] = (200, 150, 250)
+    (region,) = backend.regions(img)
+    assert region.box == (20, 10, 20, 20) and abs(float(np.linalg.norm(region.embedding)) - 1) < 1e-5
+    assert float(backend.reference(img) @ region.embedding) > 0.999
+
+
+def test_scene_buffer_keeps_the_middle_within_bounds():
+    buf = _SceneBuffer(100, max_candidates=8)
+    for idx in range(100, 400):
+        buf.offer(idx, np.array([idx]))
+    assert len(buf.frames) <= 8 + 1
+    mid, _ = buf.middle(400)
+    assert abs(mid - 249.5) <= buf.stride / 2 + 1
+    short = _SceneBuffer(0, max_candidates=8)
+    for idx in range(7):
+        short.offer(idx, np.array([idx]))
+    assert short.middle(7)[0] == 3  # exact for short scenes
