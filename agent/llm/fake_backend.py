@@ -74,7 +74,7 @@ class FakeChatModel(ManagedChatModel):
 
     _cursor: int = PrivateAttr(default=0)
     _calls: list[FakeCall] = PrivateAttr(default_factory=list)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _lock: threading.RLock = PrivateAttr(default_factory=threading.RLock)  # a handler may call the model
 
     @property
     def calls(self) -> list[FakeCall]:
