@@ -227,3 +227,28 @@ def test_fp16_variant_folders_load(ctx, tiny_models, tmp_path):
     assert not list((variant / "unet").glob("diffusion_pytorch_model.safetensors"))
     ctx.settings.image.sdxl_model_path = variant
     assert run(ctx, "generate_image", prompt="a boat", seed=1).artifacts
+
+
+def test_pose_from_reference_uses_the_presets_first_reference(ctx, image_settings, tmp_path):
+    import yaml
+
+    ref = tmp_path / "refs" / "pip ref.png"
+    ref.parent.mkdir()
+    Image.new("RGB", (64, 64), "white").save(ref)
+    path = image_settings.image.characters_file
+    data = yaml.safe_load(path.read_text())
+    data["characters"][0]["reference_images"] = [str(ref)]
+    path.write_text(yaml.safe_dump(data))
+    out = run(ctx, "generate_character_image", character="Pip", prompt="standing", seed=1, pose_from_reference=True)
+    params = read_generation_params(ctx.workspace.root / out.artifacts[0].path)
+    assert params.controls[0].kind == "canny" and params.controls[0].image == str(ref)
+    # a later run reproduces it from the PNG alone: the preset's reference is trusted config
+    import shutil
+
+    from tools.context import make_context
+    from tools.workspace import Workspace
+
+    later = make_context(image_settings, workspace=Workspace(tmp_path / "later run"))
+    shutil.copy(ctx.workspace.root / out.artifacts[0].path, later.workspace.root / "pip.png")
+    again = run(later, "reproduce_image", image="pip.png")
+    assert np.abs(pixels(later, again.artifacts[0].path) - pixels(ctx, out.artifacts[0].path)).max() <= 2

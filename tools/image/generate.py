@@ -177,6 +177,14 @@ def reproduce(ctx, image: Path, *, allow_other_model: bool = False, output_name:
     if params.model != current and not allow_other_model:
         raise ToolError(f"{Path(image).name} was made with {params.model}, but image.sdxl_model_path is {current}",
                         "configure the original model, or pass allow_other_model=true for a close variant")
+    if params.character:  # a preset's reference images are trusted config, readable like user files
+        from tools.image.characters import load_characters
+        from tools.settings.loader import resolve_path
+
+        preset = load_characters(ctx.settings).get(params.character.lower())
+        for ref in preset.reference_images if preset else []:
+            if str(resolve_path(ref)) in {c.image for c in params.controls}:
+                ctx.workspace.allow_file(resolve_path(ref))
     controls = []
     for c in params.controls:
         preprocess = c.low_threshold is not None

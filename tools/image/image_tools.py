@@ -13,6 +13,7 @@ from tools.image.generate import MAX_SEED, ControlSpec, ImageResult, generate, r
 from tools.image.loras import load_registry
 from tools.image.pipeline import SCHEDULERS
 from tools.registry import InputPath, tool
+from tools.settings.loader import resolve_path
 from tools.types import ToolError, ToolResult
 
 Size = Annotated[int, Field(ge=64, le=4096, multiple_of=8)]
@@ -117,7 +118,11 @@ def generate_character_image(
     if pose_from_reference and control_image is None:
         if not preset.reference_images:
             raise ToolError(f"{preset.name} has no reference images", "add reference_images to its preset or pass control_image")
-        control_image = ctx.workspace.resolve_input(preset.reference_images[0])
+        # Preset paths come from the user's config (trusted) and resolve against the project home.
+        reference = resolve_path(preset.reference_images[0])
+        if not reference.is_file():
+            raise ToolError(f"{preset.name}'s reference image {reference} does not exist", "fix reference_images in its preset")
+        control_image = ctx.workspace.allow_file(reference)
     words = [w for w in preset.trigger_words if w.lower() not in prompt.lower()]
     full = ", ".join(p for p in [*words, preset.prompt, prompt] if p)
     negative = ", ".join(p for p in [preset.negative_prompt, negative_prompt] if p)
@@ -158,8 +163,6 @@ class CatalogResult(ToolResult):
 @tool(family="image")
 def list_loras(ctx: ToolContext) -> CatalogResult:
     """List the registered LoRAs (name, kind, trigger words) and the character presets."""
-    from tools.settings.loader import resolve_path
-
     loras = [LoraInfo(name=e.name, kind=e.kind, trigger_words=e.trigger_words, weight=e.weight,
                       exists=resolve_path(e.path).exists()) for e in load_registry(ctx.settings).values()]
     return CatalogResult(loras=loras, characters=[p.name for p in load_characters(ctx.settings).values()])
