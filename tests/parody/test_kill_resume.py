@@ -1,0 +1,53 @@
+"""A parody run killed (SIGKILL) while render_edit encodes resumes without redoing finished steps."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from agent import Agent
+from agent.llm import FakeChatModel
+from tests.parody.media_checks import tool_counts
+from tests.parody.scripted import parody_handler
+from tools.media.probe import media_info
+from tools.trace import read_trace
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_killed_mid_render_resumes_from_the_checkpoint(parody_film, parody_settings, tmp_path):
+    settings = parody_settings()
+    settings_file = tmp_path / "settings.json"
+    settings_file.write_text(settings.model_dump_json())
+    run_id = "parody-kill-1"
+    trace = Path(settings.paths.runs_dir) / run_id / "trace.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "tests.parody.runner", str(settings_file), str(parody_film), run_id],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any(e["kind"] == "video.render.start" for e in read_trace(trace)):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    before = tool_counts(trace)
+    assert before["write_parody_script"] == 1 and before["voice_script"] == 1 and before["assemble_parody"] == 0
+    voiced = before["synthesize_speech"]
+
+    result = Agent(settings=settings, llm=FakeChatModel(handler=parody_handler())).resume(run_id)
+    after = tool_counts(trace)
+    for done in ("find_scene", "write_parody_script", "voice_script"):
+        assert after[done] == 1, (done, after)  # finished before the kill: not repeated
+    assert after["synthesize_speech"] == voiced and after["assemble_parody"] == 1 and after["score_parody"] == 1
+    assert any(e["kind"] == "run.resume" for e in read_trace(trace))
+    video = Path(result.run_dir) / result.step_results["render"]["result"]["video"]
+    assert result.status == "passed" and media_info(video).duration > 10
