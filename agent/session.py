@@ -39,6 +39,8 @@ def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any =
         from agent.llm import create_chat_model
 
         llm = create_chat_model(settings, scheduler, trace)
+    elif hasattr(llm, "attach"):  # a model built outside the run still goes through its scheduler and trace
+        llm = llm.attach(scheduler, trace)
     from rag import open_knowledge_base, open_web_search
 
     kb = open_knowledge_base(settings)

@@ -61,7 +61,7 @@ def checks(settings: Settings) -> list[dict[str, Any]]:
     try:
         from agent.llm import describe_llm
 
-        info = describe_llm(settings, probe=False)
+        info = describe_llm(settings, probe=settings.llm.backend == "openai")
         add(f"llm ({settings.llm.backend})", bool(info.get("found", info.get("ok", True))),
             str(info.get("model") or info.get("detail") or info)[:200], str(info.get("setting", "llm.backend")))
     except Exception as exc:
