@@ -6,8 +6,15 @@ Factories used by the agent's retrieve/web nodes: `open_knowledge_base(settings)
 from rag.types import Evidence, Retriever, WebSearcher
 from rag.untrusted import format_evidence, quote_untrusted
 
-__all__ = ["Evidence", "Retriever", "WebSearcher", "open_knowledge_base", "open_web_search",
-           "quote_untrusted", "format_evidence"]
+__all__ = [
+    "Evidence",
+    "Retriever",
+    "WebSearcher",
+    "format_evidence",
+    "open_knowledge_base",
+    "open_web_search",
+    "quote_untrusted",
+]
 
 
 def open_knowledge_base(settings, embedder=None):

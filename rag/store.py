@@ -26,10 +26,10 @@ class MiniLMEmbeddingFunction:
     def __init__(self, embedder) -> None:
         self._embedder = embedder
 
-    def __call__(self, input):  # noqa: A002 - chromadb's parameter name
+    def __call__(self, input):
         return list(self._embedder.encode(list(input)))
 
-    def embed_query(self, input):  # noqa: A002
+    def embed_query(self, input):
         return self(input)
 
     @staticmethod
@@ -49,7 +49,7 @@ class MiniLMEmbeddingFunction:
         return {"model_path": str(self._embedder.path)}
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> "MiniLMEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> MiniLMEmbeddingFunction:
         from tools.embeddings import Embedder
 
         return MiniLMEmbeddingFunction(Embedder(Path(config["model_path"])))

@@ -18,8 +18,14 @@ import httpx
 
 from rag.types import Evidence
 from rag.untrusted import clean_text, html_to_text
-from rag.web_backends import (DdgsBackend, HttpSearchBackend, RateLimited, SearchBackend, SearchBackendError,
-                              SearchHit)
+from rag.web_backends import (
+    DdgsBackend,
+    HttpSearchBackend,
+    RateLimited,
+    SearchBackend,
+    SearchBackendError,
+    SearchHit,
+)
 from rag.web_cache import TTLCache
 
 log = logging.getLogger("animstudio.rag.web")
@@ -207,10 +213,10 @@ def open_web_search(settings, **overrides: Any) -> WebSearch:
             cache = TTLCache(resolve_path(web.cache_path), web.cache_ttl_s)
         except Exception as exc:  # an unwritable cache folder only costs repeated queries
             log.warning("web cache disabled: %s", exc)
-    kwargs: dict[str, Any] = dict(timeout_s=web.timeout_s, max_retries=web.max_retries,
-                                  min_interval_s=web.min_interval_s, retry_backoff_s=web.retry_backoff_s,
-                                  max_chars_per_result=web.max_chars_per_result, fetch_pages=web.fetch_pages,
-                                  max_page_bytes=web.max_page_bytes, allow_private_fetch=web.allow_private_fetch,
-                                  disabled_reason=reason)
+    kwargs: dict[str, Any] = {"timeout_s": web.timeout_s, "max_retries": web.max_retries,
+                                  "min_interval_s": web.min_interval_s, "retry_backoff_s": web.retry_backoff_s,
+                                  "max_chars_per_result": web.max_chars_per_result, "fetch_pages": web.fetch_pages,
+                                  "max_page_bytes": web.max_page_bytes, "allow_private_fetch": web.allow_private_fetch,
+                                  "disabled_reason": reason}
     kwargs.update(overrides)
     return WebSearch(backend, kwargs.pop("cache", cache), **kwargs)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -22,7 +21,7 @@ ConfigOpt = typer.Option(None, "--config", help="A config file layered on the de
 SetOpt = typer.Option([], "--set", help="Override a setting, e.g. rag.retrieval=vector.")
 
 
-def _open(config: Optional[Path], overrides: list[str]):
+def _open(config: Path | None, overrides: list[str]):
     from rag.knowledge_base import open_knowledge_base
 
     settings = load_settings(config, dotted_overrides(overrides or []))
@@ -35,10 +34,10 @@ def _fail(exc: Exception) -> None:
 
 
 @app.command()
-def ingest(path: Optional[Path] = typer.Argument(None, help="A markdown file or folder (default: rag.knowledge_dir)."),
-           kind: Optional[str] = typer.Option(None, "--kind", help="Collection for files whose front matter names none."),
+def ingest(path: Path | None = typer.Argument(None, help="A markdown file or folder (default: rag.knowledge_dir)."),
+           kind: str | None = typer.Option(None, "--kind", help="Collection for files whose front matter names none."),
            no_prune: bool = typer.Option(False, "--no-prune", help="Keep chunks of files deleted from the folder."),
-           config: Optional[Path] = ConfigOpt, set_: list[str] = SetOpt) -> None:
+           config: Path | None = ConfigOpt, set_: list[str] = SetOpt) -> None:
     """Ingest markdown (idempotent: unchanged files are skipped, changed ones replaced)."""
     from rag.ingest import ingest_path
 
@@ -70,12 +69,12 @@ def ingest(path: Optional[Path] = typer.Argument(None, help="A markdown file or 
 @app.command()
 def search(query: str = typer.Argument(..., help="What to look for."),
            k: int = typer.Option(5, "-k", help="How many passages."),
-           kind: Optional[str] = typer.Option(None, "--kind", help="characters, films, scenes, styles, comedy, runs…"),
-           film: Optional[str] = typer.Option(None, "--film", help="Only passages about this film."),
-           character: Optional[str] = typer.Option(None, "--character", help="Only passages about this character."),
-           mode: Optional[str] = typer.Option(None, "--mode", help="hybrid | vector | keyword."),
+           kind: str | None = typer.Option(None, "--kind", help="characters, films, scenes, styles, comedy, runs…"),
+           film: str | None = typer.Option(None, "--film", help="Only passages about this film."),
+           character: str | None = typer.Option(None, "--character", help="Only passages about this character."),
+           mode: str | None = typer.Option(None, "--mode", help="hybrid | vector | keyword."),
            as_json: bool = typer.Option(False, "--json", help="Print Evidence JSON."),
-           config: Optional[Path] = ConfigOpt, set_: list[str] = SetOpt) -> None:
+           config: Path | None = ConfigOpt, set_: list[str] = SetOpt) -> None:
     """Search the knowledge base (hybrid vector + BM25 by default)."""
     if mode not in (None, "hybrid", "vector", "keyword"):
         _fail(ValueError(f"--mode must be hybrid, vector or keyword, got {mode!r}"))
@@ -98,8 +97,8 @@ def search(query: str = typer.Argument(..., help="What to look for."),
 
 
 @app.command("list")
-def list_sources(kind: Optional[str] = typer.Option(None, "--kind", help="Only this collection."),
-                 config: Optional[Path] = ConfigOpt, set_: list[str] = SetOpt) -> None:
+def list_sources(kind: str | None = typer.Option(None, "--kind", help="Only this collection."),
+                 config: Path | None = ConfigOpt, set_: list[str] = SetOpt) -> None:
     """List ingested sources with their kind and chunk count."""
     try:
         _, kb = _open(config, set_)
@@ -113,7 +112,7 @@ def list_sources(kind: Optional[str] = typer.Option(None, "--kind", help="Only t
 
 
 @app.command()
-def stats(config: Optional[Path] = ConfigOpt, set_: list[str] = SetOpt) -> None:
+def stats(config: Path | None = ConfigOpt, set_: list[str] = SetOpt) -> None:
     """Chunks per collection, number of sources, where it is stored, which embedding model."""
     try:
         _, kb = _open(config, set_)
@@ -130,7 +129,7 @@ def stats(config: Optional[Path] = ConfigOpt, set_: list[str] = SetOpt) -> None:
 
 @app.command()
 def remove(source: str = typer.Argument(..., help="A source as shown by `kb list`."),
-           config: Optional[Path] = ConfigOpt, set_: list[str] = SetOpt) -> None:
+           config: Path | None = ConfigOpt, set_: list[str] = SetOpt) -> None:
     """Remove one source's chunks."""
     try:
         _, kb = _open(config, set_)

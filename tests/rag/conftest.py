@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from tools.settings.loader import PROJECT_ROOT, settings_from_dict  # noqa: E402
+from tools.settings.loader import PROJECT_ROOT, settings_from_dict
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 

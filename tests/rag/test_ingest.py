@@ -72,7 +72,7 @@ def test_bad_files_are_reported_and_good_ones_still_ingested(tmp_path, make_kb):
     (folder / "binary.md").write_bytes(b"\xff\xfe\x00bad")
     report = ingest_path(make_kb(), folder)
     assert len(report.added) == 1
-    assert set(Path(s).name for s in report.failed) == {"broken.md", "empty.md", "binary.md"}
+    assert {Path(s).name for s in report.failed} == {"broken.md", "empty.md", "binary.md"}
     assert "front matter is invalid" in next(v for k, v in report.failed.items() if k.endswith("broken.md"))
 
 
