@@ -124,3 +124,16 @@ def test_kohya_and_diffusers_layouts(ctx, media):
     assert result.counts == {"character:alice": 2, "character:bruno": 2, "character:chika": 2}
     with pytest.raises(Exception, match="unknown characters"):
         run_export(ctx, store, "kohya", ["zed"])
+
+
+def test_fill_reports_captions_made_from_older_matches(tmp_path, media, settings_for):
+    ctx = make_context(settings_for(tmp_path))
+    store = _prepared(ctx, media, "stale")
+    run_caption(ctx, store, "fill")
+    strict = make_context(settings_for(tmp_path, identity_threshold=0.99))
+    store = DatasetStore.open(strict.settings, "stale")
+    run_characters(strict, store, media["refs"])  # nobody matches now
+    kept = run_caption(strict, store, "fill")
+    assert kept.counts["kept existing (inputs changed)"] == 5 and "overwrite" in kept.notes[-1]
+    redone = run_caption(strict, store, "overwrite")
+    assert redone.redone == 6 and all(i.caption.startswith("no characters") for i in store.items(kept_after="filter"))

@@ -63,3 +63,24 @@ def test_executors_agree_and_report_bad_items(tmp_path, media):
     assert isinstance(make_executor("process", 2), PoolExecutor)
     assert isinstance(serial[str(bad)], ValueError) and isinstance(pooled[str(bad)], ValueError)
     assert {p: serial[p] for p in paths[:-1]} == {p: pooled[p] for p in paths[:-1]}
+
+
+def test_workflow_steps_chain_through_the_registry(tmp_path, media, settings_for):
+    """Runs the workflow's first five steps as the agent's executor does: resolve refs, invoke."""
+    from tools.context import make_context
+    from tools.registry import invoke
+    from workflows.plan import resolve_refs
+
+    ctx = make_context(settings_for(tmp_path))
+    ctx.workspace.allow_file(media["film"])
+    ctx.workspace.allow_file(media["refs"])  # what the agent does for files the user named
+    plan = load_workflow(ROOT / "workflows" / "movie_to_lora.yaml").instantiate(
+        {"film": str(media["film"]), "name": "wf", "refs": str(media["refs"]), "character": "bruno"})
+    steps: dict = {}
+    for step in plan.steps[:5]:
+        args = resolve_refs(step.args, {"params": plan.params, "steps": steps})
+        out = invoke(step.tool, args, ctx)
+        assert out.ok, (step.id, out.error)
+        steps[step.id] = {**out.result, "summary": out.summary}
+    assert steps["export"]["counts"]["character:bruno"] == 2
+    assert (tmp_path / "datasets" / "wf" / "export" / "kohya" / "bruno" / "dataset_config.toml").exists()

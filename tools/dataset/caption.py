@@ -140,7 +140,8 @@ def run_caption(ctx: ToolContext, store: DatasetStore, mode: Literal["fill", "ov
                 text, src = user_file.read_text(encoding="utf-8").strip(), "user"
             elif item.caption and (mode == "fill" or (rec and rec.fingerprint == item_fp)):
                 clock.reused += 1
-                clock.counts["kept existing"] += 1
+                stale = rec is not None and rec.fingerprint != item_fp and item.caption_source != "user"
+                clock.counts["kept existing (inputs changed)" if stale else "kept existing"] += 1
                 task.advance()
                 continue
             else:
@@ -167,6 +168,9 @@ def run_caption(ctx: ToolContext, store: DatasetStore, mode: Literal["fill", "ov
             clock.redone += 1
             store.record(item)
             task.advance()
+    if clock.counts.get("kept existing (inputs changed)"):
+        clock.notes.append(f"{clock.counts['kept existing (inputs changed)']} captions were made from older "
+                           "character matches; fill mode keeps them — use caption_mode=overwrite to redo them")
     return clock.finish(ctx, store)
 
 

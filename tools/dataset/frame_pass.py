@@ -20,6 +20,7 @@ import numpy as np
 from tools.types import ToolError
 
 DETECT_WIDTH = 256  # PySceneDetect's own auto-downscale target
+BUFFER_BYTES = 400 << 20  # at most this much decoded video held as keyframe candidates
 
 
 @dataclass
@@ -112,6 +113,9 @@ def decode_pass(film: Path, *, detector: str, threshold: float, min_scene_len_s:
                     close_scene(cut)
                     cuts.append(cut)
                     buf = nxt
+            if idx == 0 and frame.nbytes * max_candidates > BUFFER_BYTES:
+                # 4K frames: fewer candidates, so the look-behind buffer stays under BUFFER_BYTES
+                max_candidates = buf.max = max(4, BUFFER_BYTES // frame.nbytes)
             if want_scene_keys:
                 buf.offer(idx, frame)
             if interval_frames and idx % interval_frames == interval_frames // 2:
