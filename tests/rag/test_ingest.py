@@ -129,3 +129,15 @@ def test_search_edge_cases(make_kb):
     assert kb.search("golden", filters={"kind": "unknown-kind"}) == []
     assert kb.search("golden", filters={"film": "Nonexistent"}) == []
     assert kb.search("golden light", filters={"kind": ["styles", "comedy"]})[0].kind == "styles"
+
+
+def test_ingest_default_knowledge_uses_the_setting(tmp_path, make_kb):
+    from rag.ingest import ingest_default_knowledge
+    from tests.rag.conftest import rag_settings
+
+    _note(tmp_path / "kdir", "bruno.md")
+    kb = make_kb()
+    report = ingest_default_knowledge(kb, rag_settings(tmp_path / "chroma", knowledge_dir=str(tmp_path / "kdir")))
+    assert len(report.added) == 1
+    with pytest.raises(ToolError, match="rag.knowledge_dir"):
+        ingest_default_knowledge(kb, rag_settings(tmp_path / "chroma", knowledge_dir=str(tmp_path / "none")))
