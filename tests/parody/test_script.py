@@ -31,7 +31,7 @@ def _check_timing(script: dict, footage: float) -> None:
 
 
 def test_a_good_draft_is_kept_and_retimed(isolated_settings):
-    ctx, llm = _ctx(isolated_settings, lambda call: GOOD_DRAFT if call.schema_title == "ScriptDraft" else None)
+    ctx, _ = _ctx(isolated_settings, lambda call: GOOD_DRAFT if call.schema_title == "ScriptDraft" else None)
     out = invoke("write_parody_script", {"scene": SCENE, "request": "parody", "characters": ["Pip", "Gull"],
                                          "duration_s": 20.0}, ctx)
     assert out.ok, out.error

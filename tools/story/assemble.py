@@ -21,8 +21,8 @@ from tools.story.timeline import Mix, Span, build_edl, place_lines
 from tools.story.voices import VoiceClip
 from tools.types import Artifact, ToolError, ToolResult
 
-_MIX_PROBLEMS = re.compile(r"loudness|peak|clipped", re.I)
-_FROZEN = re.compile(r"frozen", re.I)
+_MIX_PROBLEMS = re.compile(r"loudness|peak|clipped", re.IGNORECASE)
+_FROZEN = re.compile(r"frozen", re.IGNORECASE)
 
 
 class InsertReport(BaseModel):
@@ -76,25 +76,26 @@ def iteration_mix(iteration: int, feedback: list[str], voice_gain_db: float) -> 
     return mix, keep_freezes, changes
 
 
-def _sdxl_insert(ctx: ToolContext, character: str, place: str, size: tuple[int, int], fps: float) -> tuple[str | None, str]:
+def _sdxl_insert(ctx: ToolContext, character: str, place: str, size: tuple[int, int],
+                 fps: float) -> tuple[str | None, str | None, str]:
     """Generate the lead character and turn it into a title-card clip with a slow push-in."""
     outcome = invoke("generate_character_image", {"character": character, "prompt": f"comic pose at {place}, parody"}, ctx)
     if not outcome.ok:
-        return None, f"SDXL is configured but generation failed ({outcome.error}); used film keyframes"
+        return None, None, f"SDXL is configured but generation failed ({outcome.error}); used film keyframes"
     image = next((a.path for a in outcome.artifacts if a.kind == "image"), None)
     if image is None:
-        return None, "SDXL returned no image; used film keyframes"
+        return None, None, "SDXL returned no image; used film keyframes"
     src = ctx.workspace.resolve_input(image)
     out = ctx.workspace.unique_output(f"insert_{Path(image).stem}", ".mp4", "parody")
     w, h = size
-    frames = int(round(TITLE_CARD_S * fps)) + 2
+    frames = round(TITLE_CARD_S * fps) + 2
     vf = (f"scale={w * 2}:{h * 2}:force_original_aspect_ratio=increase,crop={w * 2}:{h * 2},"
           f"zoompan=z='min(1+0.1*on/{frames},1.1)':d={frames}:s={w}x{h}:fps={fps},format=yuv420p")
     ffmpeg = require_binary(ctx.settings.video.ffmpeg, "video.ffmpeg")
     run_tool([ffmpeg, "-nostdin", "-y", "-v", "error", "-loop", "1", "-i", f"file:{src}", "-f", "lavfi", "-i",
               "anullsrc=r=48000:cl=stereo", "-vf", vf, "-t", f"{TITLE_CARD_S + 0.1:.3f}", "-c:v", "libx264",
               "-preset", "veryfast", "-c:a", "aac", "-shortest", f"file:{out}"], timeout=120, what="SDXL insert clip")
-    return ctx.workspace.relative(out), f"SDXL + {character}'s preset/LoRA generated the title-card insert ({image})"
+    return ctx.workspace.relative(out), image, f"SDXL + {character}'s preset/LoRA made the title-card insert ({image})"
 
 
 def decide_inserts(ctx: ToolContext, cast: list[str], place: str, size: tuple[int, int], fps: float) -> tuple[InsertReport, str | None]:
@@ -105,10 +106,10 @@ def decide_inserts(ctx: ToolContext, cast: list[str], place: str, size: tuple[in
         return InsertReport(mode="keyframes", why=f"no image generation ({reason}); the title card uses the scene's "
                                                   "keyframe from the film"), None
     lead = cast[0] if cast else "Narrator"
-    clip, why = _sdxl_insert(ctx, lead, place, size, fps)
-    if clip is None:
+    clip, image, why = _sdxl_insert(ctx, lead, place, size, fps)
+    if clip is None or image is None:
         return InsertReport(mode="keyframes", why=why), None
-    return InsertReport(mode="sdxl", why=why, images=[clip]), clip
+    return InsertReport(mode="sdxl", why=why, images=[image]), clip
 
 
 def _scenes(ctx: ToolContext, film: Path) -> tuple[list[SceneRef], dict[int, float]]:

@@ -16,7 +16,6 @@ from tools.quality.evaluate import evaluate
 from tools.registry import InputPath, tool
 from tools.types import Artifact, ToolResult
 
-
 # A parody with a failing scorer is not finished, whatever the weighted mean says: its combined
 # score is held just under the threshold so the agent's loop redoes what that scorer blamed.
 FAIL_MARGIN = 0.05

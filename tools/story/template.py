@@ -63,7 +63,7 @@ def technique_of(iteration: int) -> str:
 
 def template_script(characters: list[str], description: str, duration: float, iteration: int = 0) -> ParodyScript:
     """A complete script for `duration` seconds of footage; lines are timed later by timing.fit_lines."""
-    technique, title, lines, effects = _VARIANTS[iteration % len(_VARIANTS)]
+    _, title, lines, effects = _VARIANTS[iteration % len(_VARIANTS)]
     cast = [c for c in characters if c and c != "Narrator"] or ["Our Hero"]
     a = cast[0]
     b = cast[1] if len(cast) > 1 else "A Passing Fish"

@@ -10,8 +10,17 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from tools.story.models import TITLE_CARD_S, ParodyScript, SceneRef, ScriptEffect
-from tools.video.edl import (EDL, AudioTrack, Clip, Ducking, FreezeFrame, SubtitleLine, TextOverlay, TextStyle,
-                             Zoom)
+from tools.video.edl import (
+    EDL,
+    AudioTrack,
+    Clip,
+    Ducking,
+    FreezeFrame,
+    SubtitleLine,
+    TextOverlay,
+    TextStyle,
+    Zoom,
+)
 
 MIN_SUB_S = 1.2
 MAX_CPS = 16.5  # a little under the 17 cps rule: cue rounding must not push a line over it

@@ -18,7 +18,7 @@ from tools.types import Artifact, ToolError, ToolResult
 TTS_TOOL = "synthesize_speech"
 # espeak-ng variants for speakers without a preset (cycled in order of appearance).
 FALLBACK_VOICES = [("en-us+m3", -2.0), ("en-us+f2", 3.0), ("en-gb+m1", 0.0), ("en-us+f4", 5.0)]
-_VOICE_PROBLEMS = re.compile(r"not heard|silen|speech|voice", re.I)
+_VOICE_PROBLEMS = re.compile(r"not heard|silen|speech|voice", re.IGNORECASE)
 
 
 class VoiceClip(BaseModel):
