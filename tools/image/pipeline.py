@@ -141,10 +141,9 @@ def load_sdxl(settings, plan: DevicePlan) -> Any:
         if path.is_dir():
             unet = path / "unet"
             # Folders downloaded with variant="fp16" hold only *.fp16.safetensors weights.
-            if not any(unet.glob("diffusion_pytorch_model*.safetensors")) or all(
-                    ".fp16." in f.name for f in unet.glob("diffusion_pytorch_model*.safetensors")):
-                if any(unet.glob("*.fp16.safetensors")):
-                    kwargs["variant"] = "fp16"
+            weights = list(unet.glob("diffusion_pytorch_model*.safetensors"))
+            if weights and all(".fp16." in f.name for f in weights):
+                kwargs["variant"] = "fp16"
             pipe = StableDiffusionXLPipeline.from_pretrained(path, local_files_only=True, **kwargs)
         else:
             config = settings.image.single_file_config
