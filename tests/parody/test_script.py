@@ -112,3 +112,27 @@ def test_bad_arguments_are_clear(isolated_settings):
     assert not out.ok and "out of range" in out.error
     out = invoke("write_parody_script", {"scene": {"start": 1.0}}, ctx)
     assert not out.ok and out.error_kind == "validation"
+
+
+class _Hit:
+    def __init__(self, text, characters, film="The Tide Keeper"):
+        self.text, self.title = text, "guide"
+        self.metadata = {"characters": characters, "film": film}
+
+
+class _Knowledge:
+    def search(self, query, k=5, filters=None):
+        return [_Hit("Scene 4: Captain Brine on the pier", "Pip, Captain Brine, Gull"),
+                _Hit("Luca swims", "Luca, Alberto", film="Luca")]
+
+    def add_documents(self, kind, docs):
+        return 0
+
+
+def test_cast_comes_from_the_knowledge_base_when_none_is_given(isolated_settings):
+    from tools.story.cast import resolve_cast
+
+    ctx, _ = _ctx(isolated_settings)
+    ctx.knowledge = _Knowledge()
+    assert resolve_cast(ctx, [], "samples/the_tide_keeper.mp4", "night harbour") == ["Captain Brine", "Pip", "Gull"]
+    assert resolve_cast(ctx, ["none", "string", "pip"], "x.mp4", "") == ["Pip"]

@@ -51,8 +51,9 @@ def knowledge_cast(ctx: ToolContext, film: str, description: str) -> list[str]:
         if found and not first_text:
             first_text = str(getattr(hit, "text", ""))
         names += [n for n in found if n not in names]
-    names.sort(key=lambda n: (n not in first_text, names.index(n)))
-    return valid_names(names)
+    order = {n: i for i, n in enumerate(names)}
+    ranked = sorted(names, key=lambda n: (n not in first_text, order[n]))
+    return valid_names(ranked)
 
 
 def resolve_cast(ctx: ToolContext, characters: list[str], film: str, description: str) -> list[str]:
