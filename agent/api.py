@@ -72,10 +72,10 @@ class Agent:
         return db
 
     @contextmanager
-    def _graph(self, run_id: str, film: Path | None, settings: Settings):
+    def _graph(self, run_id: str, film: Path | None, settings: Settings, inputs: list[Path] | None = None):
         from langgraph.checkpoint.sqlite import SqliteSaver
 
-        rt = build_runtime(settings, run_id, film, self._llm)
+        rt = build_runtime(settings, run_id, film, self._llm, inputs)
         conn = sqlite3.connect(str(self._checkpoint_db()), check_same_thread=False)
         try:
             yield rt, build_graph(rt, SqliteSaver(conn))
@@ -121,24 +121,34 @@ class Agent:
 
     # -- public API ---------------------------------------------------------------------------------
     def stream(self, request: str, film: str | Path | None = None, *, strategy: str | None = None,
-               run_id: str | None = None, history: list[tuple[str, str]] | None = None) -> Iterator[dict]:
-        """Yield node updates ({type: node}), progress events ({type: progress}) and finally {type: result}."""
+               run_id: str | None = None, history: list[tuple[str, str]] | None = None,
+               inputs: list[str | Path] | None = None) -> Iterator[dict]:
+        """Yield node updates ({type: node}), progress events ({type: progress}) and finally {type: result}.
+
+        `inputs`: other files or folders the user names for this run (e.g. a refs/ folder of
+        character images); tools may read them like the film.
+        """
         request = check_request(request)
+        named = [Path(p).expanduser().resolve() for p in inputs or []]
+        missing = [str(p) for p in named if not p.exists()]
+        if missing:
+            raise AgentInputError(f"Input not found: {', '.join(missing)}")
         film_path = check_film(film, self.settings)
         run_id = run_id or new_run_id()
         settings = self.settings
         if strategy:
             settings = settings.model_copy(update={"agent": settings.agent.model_copy(update={"strategy": strategy})})
         started = time.perf_counter()
-        with self._graph(run_id, film_path, settings) as (rt, graph):
+        with self._graph(run_id, film_path, settings, named) as (rt, graph):
+            (rt.ctx.workspace.root / "inputs.json").write_text(json.dumps([str(p) for p in named]), encoding="utf-8")
             (rt.ctx.workspace.root / "settings.json").write_text(settings.model_dump_json(indent=2), encoding="utf-8")
             rt.trace.event("run.start", run_id=run_id, request=request, film=str(film_path) if film_path else None,
                            strategy=settings.agent.strategy, llm=settings.llm.backend)
-            inputs = {"request": request, "film": str(film_path) if film_path else None, "run_id": run_id,
-                      "strategy": settings.agent.strategy, "iteration": 0, "react_steps": 0, "status": "running",
-                      "messages": history_messages(history)}
+            start_state = {"request": request, "film": str(film_path) if film_path else None, "run_id": run_id,
+                           "strategy": settings.agent.strategy, "iteration": 0, "react_steps": 0, "status": "running",
+                           "messages": history_messages(history)}
             state: dict = {}
-            for event in self._events(graph, rt, inputs, run_id):
+            for event in self._events(graph, rt, start_state, run_id):
                 if event["type"] == "state":
                     state = event["state"]
                 else:
@@ -146,10 +156,11 @@ class Agent:
             yield {"type": "result", "result": self._result(state, rt, started)}
 
     def run(self, request: str, film: str | Path | None = None, *, strategy: str | None = None,
-            run_id: str | None = None, history: list[tuple[str, str]] | None = None, on_event=None) -> RunResult:
+            run_id: str | None = None, history: list[tuple[str, str]] | None = None,
+            inputs: list[str | Path] | None = None, on_event=None) -> RunResult:
         """Run a request to the end and return the typed result. `history`: earlier (role, text) turns."""
         result = None
-        for event in self.stream(request, film, strategy=strategy, run_id=run_id, history=history):
+        for event in self.stream(request, film, strategy=strategy, run_id=run_id, history=history, inputs=inputs):
             if on_event:
                 on_event(event)
             if event["type"] == "result":
@@ -165,7 +176,9 @@ class Agent:
             raise AgentInputError(f"No run {thread_id!r} to resume (looked in {run_dir})")
         settings = Settings.model_validate(json.loads(settings_file.read_text(encoding="utf-8")))
         started = time.perf_counter()
-        with self._graph(thread_id, None, settings) as (rt, graph):
+        inputs_file = run_dir / "inputs.json"
+        named = [Path(p) for p in json.loads(inputs_file.read_text())] if inputs_file.exists() else []
+        with self._graph(thread_id, None, settings, named) as (rt, graph):
             config = {"configurable": {"thread_id": thread_id}}
             snapshot = graph.get_state(config)
             if not snapshot.values:

@@ -28,11 +28,28 @@ def _stream_progress(event: dict) -> None:
         pass
 
 
-def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any = None) -> Runtime:
+def plannable_tools(settings: Settings, trace: Trace) -> list:
+    """Tools the planner may offer the model: image generation only when SDXL weights are configured."""
+    specs = all_tools()
+    try:
+        from tools.image.pipeline import image_generation_available
+
+        ok, why = image_generation_available(settings)
+    except Exception as exc:
+        ok, why = False, str(exc)
+    if not ok:
+        trace.event("plan.without_images", reason=why)
+        specs = [s for s in specs if s.family != "image" or "sdxl" not in s.resources]
+    return specs
+
+
+def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any = None,
+                  inputs: list[Path] | None = None) -> Runtime:
     media = [resolve_path(p) for p in settings.paths.media_roots]
     workspace = Workspace.create(resolve_path(settings.paths.runs_dir), run_id, media)
-    if film:
-        workspace.allow_file(film)
+    for named in [film, *(inputs or [])]:  # files and folders the user named for this run
+        if named:
+            workspace.allow_file(named)
     trace = Trace(workspace.root / "trace.jsonl")
     scheduler = create_scheduler(settings, trace)
     if llm is None:
@@ -67,7 +84,7 @@ def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any =
     workflows = dict(all_workflows())
     for folder in settings.agent.workflow_dirs:
         workflows.update(all_workflows(resolve_path(folder)))
-    router = Router(embedder, workflows, all_tools())
+    router = Router(embedder, workflows, plannable_tools(settings, trace))
     tiny = settings.llm.backend == "local" and settings.llm.local.model_path is None
     native = settings.llm.backend == "openai"
     return Runtime(settings=settings, ctx=ctx, llm=llm, trace=trace, kb=kb, web=web, router=router,

@@ -66,7 +66,7 @@ def _guard(fn):
 
 
 def _run_with_display(agent, request: str | None, film: Optional[Path], as_json: bool, resume: str | None,
-                      run_id: str | None = None):
+                      run_id: str | None = None, inputs: list[Path] | None = None):
     from agent.cli.render import EventPrinter, print_result
 
     printer = None if as_json else EventPrinter(console)
@@ -74,7 +74,7 @@ def _run_with_display(agent, request: str | None, film: Optional[Path], as_json:
         if resume:
             result = agent.resume(resume, on_event=printer)
         else:
-            result = agent.run(request, film=film, run_id=run_id, on_event=printer)
+            result = agent.run(request, film=film, run_id=run_id, inputs=inputs, on_event=printer)
     finally:
         if printer:
             printer.close()
@@ -94,6 +94,8 @@ def run(request: Optional[str] = typer.Argument(None, help="What you want, in pl
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
         resume: Optional[str] = typer.Option(None, "--resume", help="Resume a killed run by its thread/run id."),
         run_id: Optional[str] = typer.Option(None, "--run-id", help="Name the run (also its thread id)."),
+        inputs: Optional[list[Path]] = typer.Option(None, "--input", "-i",
+                                                    help="Another file or folder for this run, e.g. refs/ (repeatable)."),
         sets: Optional[list[str]] = SetOpt):
     """Run a request through the agent; leaves runs/<run_id>/ with trace, artifacts and report."""
     from agent.api import Agent
@@ -101,7 +103,7 @@ def run(request: Optional[str] = typer.Argument(None, help="What you want, in pl
     if not resume and not request:
         _fail("give a request, e.g. animstudio run \"make a funny parody of the ocean scene\" --film film.mp4")
     agent = Agent(settings=_settings(config, llm, sets, strategy))
-    _run_with_display(agent, request, film, as_json, resume, run_id)
+    _run_with_display(agent, request, film, as_json, resume, run_id, inputs)
 
 
 @app.command()
