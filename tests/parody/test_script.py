@@ -136,3 +136,4 @@ def test_cast_comes_from_the_knowledge_base_when_none_is_given(isolated_settings
     ctx.knowledge = _Knowledge()
     assert resolve_cast(ctx, [], "samples/the_tide_keeper.mp4", "night harbour") == ["Captain Brine", "Pip", "Gull"]
     assert resolve_cast(ctx, ["none", "string", "pip"], "x.mp4", "") == ["Pip"]
+    assert resolve_cast(ctx, ["The Tide Keeper", "Gull"], "samples/the_tide_keeper.mp4", "") == ["Gull"]

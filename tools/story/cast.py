@@ -57,7 +57,8 @@ def knowledge_cast(ctx: ToolContext, film: str, description: str) -> list[str]:
 
 
 def resolve_cast(ctx: ToolContext, characters: list[str], film: str, description: str) -> list[str]:
-    cast = valid_names(characters)
+    title = film_words(film).lower()
+    cast = [c for c in valid_names(characters) if c.lower() != title]  # a small model may name the film
     if not cast:
         cast = knowledge_cast(ctx, film, description)
     return cast

@@ -164,8 +164,11 @@ def build_edl(*, film: str, film_duration: float, scenes: list[SceneRef], match:
     spans.insert(0, Span(kind="title", out_start=0.0, out_end=t0, src_start=at, src_end=at, speed=0.0))
     for sp in spans[1:]:
         sp.out_start, sp.out_end = round(sp.out_start + t0, 3), round(sp.out_end + t0, 3)
-    overlays = [TextOverlay(text=script.title or "A Parody", start=0.1, end=t0 - 0.05, position="center",
-                            style=TextStyle(size=0.085, box=True), fade=0.25)]
+    title_text = script.title or "A Parody"
+    # Bold glyphs are ~0.6 of the font size wide: shrink long titles so they fit the frame's width.
+    title_size = min(0.085, 0.9 * (size[0] / size[1]) / (0.6 * max(1, len(title_text))))
+    overlays = [TextOverlay(text=title_text, start=0.1, end=t0 - 0.05, position="center",
+                            style=TextStyle(size=round(title_size, 4), box=True), fade=0.25)]
     audio: list[AudioTrack] = []
     for eff in effects:
         if eff.kind == "freeze_frame" and eff.caption:
