@@ -72,7 +72,9 @@ def evaluate(state: dict, rt: Runtime) -> dict:
     if len(reports) > 1:
         combined *= sum(r["score"] for r in reports[1:]) / (len(reports) - 1)
     threshold = rt.settings.agent.quality_threshold
-    entry = {"iteration": state.get("iteration", 0), "combined": round(combined, 4), "passed": combined >= threshold,
+    # A workflow scorer that failed (e.g. an unreadable script) fails the iteration whatever the mean says.
+    passed = combined >= threshold and all(r["passed"] for r in reports[1:])
+    entry = {"iteration": state.get("iteration", 0), "combined": round(combined, 4), "passed": passed,
              "threshold": threshold, "reports": reports}
     rt.trace.event("evaluate.score", **entry)
     return {"quality": [entry]}
