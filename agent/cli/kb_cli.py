@@ -92,7 +92,8 @@ def search(query: str = typer.Argument(..., help="What to look for."),
         return
     for rank, ev in enumerate(results, start=1):
         console.print(f"[bold]{rank}. {ev.title}[/bold]  [dim]{ev.kind} · {ev.source} · score {ev.score:.4f}[/dim]")
-        console.print(ev.text[:400] + ("…" if len(ev.text) > 400 else ""), markup=False, highlight=False)
+        preview = " ".join(ev.text.split())  # markdown's hard line breaks would wrap oddly
+        console.print(preview[:400] + ("…" if len(preview) > 400 else ""), markup=False, highlight=False)
         console.print()
 
 
