@@ -41,6 +41,8 @@ def compose_answer(state: dict, rt: Runtime) -> str:
         answer = _llm_answer(state, rt)
     if answer:
         parts.append(answer)
+    if not plan.steps and state.get("feedback") and plan.strategy != "react":
+        parts.append("Note: " + "; ".join(state["feedback"])[:400])
     failed = [f"{sid} ({r.get('error')})" for sid, r in (state.get("step_results") or {}).items() if not r.get("ok")]
     if failed:
         parts.append("Problems: " + "; ".join(failed)[:600])

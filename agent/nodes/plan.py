@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from tools.registry import get_tool
+from workflows import Plan, WorkflowError
 
 from agent.nodes.common import traced
 from agent.planning.strategies import STRATEGIES
@@ -18,14 +19,30 @@ def annotate_resources(plan) -> None:
             step.resources = []
 
 
+def _cannot_plan(rt: Runtime, state: dict, strategy: str, why: str) -> Plan:
+    rt.trace.event("plan.impossible", reason=why)
+    return Plan(goal=state["request"], strategy=strategy, reasoning=why)
+
+
 @traced("plan")
 def plan(state: dict, rt: Runtime) -> dict:
     strategy = state.get("strategy") or rt.strategy
-    result = STRATEGIES[strategy](rt, state)
+    wf_name = (state.get("intent") or {}).get("workflow")
+    if wf_name and rt.workflows[wf_name].needs_film and not state.get("film") and strategy != "react":
+        result = _cannot_plan(rt, state, strategy, f"The {wf_name} workflow needs a film: run again with "
+                                                   "--film PATH (or Agent().run(..., film=PATH)).")
+    else:
+        try:
+            result = STRATEGIES[strategy](rt, state)
+        except WorkflowError as exc:  # e.g. a required parameter the model could not fill
+            result = _cannot_plan(rt, state, strategy, str(exc))
     annotate_resources(result)
     order = rt.ctx.scheduler.order(result.steps) if result.steps else []
     data = result.model_dump(mode="json")
     (rt.ctx.workspace.root / "plan.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     rt.trace.event("plan.done", strategy=strategy, workflow=result.workflow, steps=[s.id for s in result.steps],
                    order=order)
-    return {"plan": data, "pending": order, "strategy": strategy, "iteration": state.get("iteration", 0)}
+    update = {"plan": data, "pending": order, "strategy": strategy, "iteration": state.get("iteration", 0)}
+    if not result.steps and result.reasoning and strategy != "react":
+        update["feedback"] = [result.reasoning]
+    return update

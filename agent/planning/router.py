@@ -63,8 +63,8 @@ class Router:
         best: dict[str, float] = {}
         for name, sim in zip(self._wf_names, sims):
             wf = self.workflows[name]
-            # A workflow that needs a film is less likely when none was given (and vice versa).
-            adjusted = float(sim) + (0.05 if wf.needs_film and film_given else 0.0)
+            # A workflow that needs a film is more likely when one was given, less likely without.
+            adjusted = float(sim) + ((0.05 if film_given else -0.1) if wf.needs_film else 0.0)
             best[name] = max(best.get(name, -1.0), adjusted)
         ranking = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
         top, score = ranking[0]

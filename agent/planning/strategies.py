@@ -6,7 +6,7 @@ import json
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from workflows import Plan
+from workflows import Plan, WorkflowError
 
 from agent.nodes.common import evidence_text, tool_lines
 from agent.planning.builders import fill_workflow, free_plan, score_plan
@@ -39,16 +39,28 @@ def plan_tot(rt: Runtime, state: dict) -> Plan:
     route = rt.router.route(state["request"], -1.0, film_given=bool(state.get("film")))
     candidates: list[tuple[Plan, float]] = []
     for i in range(k):
-        if i < len(route.ranking) and route.ranking[i][1] >= rt.settings.agent.router_min_similarity:
-            name, sim = route.ranking[i]
-            plan = fill_workflow(rt, rt.workflows[name], state)
-        elif i < len(route.ranking) and i > 0 and candidates:
-            name, sim = route.ranking[0]
-            plan = fill_workflow(rt, rt.workflows[name], state, temperature_hint=i) if route.ranking[0][1] >= \
-                rt.settings.agent.router_min_similarity else free_plan(rt, state)
-        else:
-            plan, sim = free_plan(rt, state), 0.0
-        candidates.append((plan, sim))
+        try:
+            candidates.append(_tot_candidate(rt, state, route, candidates, i))
+        except WorkflowError as exc:  # a candidate that cannot be filled is dropped, not fatal
+            rt.trace.event("tot.candidate_dropped", index=i, error=str(exc)[:300])
+    if not candidates:
+        raise WorkflowError("no candidate plan could be built")
+    return _pick(rt, state, candidates)
+
+
+def _tot_candidate(rt: Runtime, state: dict, route, candidates: list, i: int) -> tuple[Plan, float]:
+    """Candidate i: the i-th routed workflow, else another filling of the best one, else a free plan."""
+    trusted = rt.settings.agent.router_min_similarity
+    if i < len(route.ranking) and route.ranking[i][1] >= trusted:
+        name, sim = route.ranking[i]
+        return fill_workflow(rt, rt.workflows[name], state), sim
+    if candidates and route.ranking and route.ranking[0][1] >= trusted:
+        name, sim = route.ranking[0]
+        return fill_workflow(rt, rt.workflows[name], state, temperature_hint=i), sim
+    return free_plan(rt, state), 0.0
+
+
+def _pick(rt: Runtime, state: dict, candidates: list[tuple[Plan, float]]) -> Plan:
     scored = []
     for idx, (plan, sim) in enumerate(candidates):
         score, reasons = score_plan(rt, plan, state, sim)

@@ -192,3 +192,10 @@ def test_past_runs_are_remembered_and_their_parameters_reused(agent_settings, co
     reuse = [e for e in kinds(second) if e["kind"] == "plan.reuse"]
     assert reuse and reuse[0]["parameters"] == {"topic": "tides"}
     assert "TIDES" in second.final_answer
+
+
+def test_a_film_workflow_without_a_film_says_what_is_missing(agent_settings, counters):
+    result = Agent(settings=agent_settings(), llm=FakeChatModel(handler=handler_for())).run(
+        "make a funny parody of Luca's ocean scene")
+    assert result.plan["steps"] == []
+    assert "needs a film" in result.final_answer and "--film" in result.final_answer
