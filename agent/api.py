@@ -83,6 +83,7 @@ class Agent:
             conn.close()
             if hasattr(rt.ctx.scheduler, "close"):
                 rt.ctx.scheduler.close()  # leave the cross-process residency ledger
+            rt.trace.close()
 
     def _events(self, graph, rt, inputs: dict | None, run_id: str) -> Iterator[dict]:
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(rt)}

@@ -65,7 +65,6 @@ class AgentState(TypedDict, total=False):
     react_steps: int
     final_answer: str
     status: str
-    node_log: Annotated[list[dict], append]
 
 
 # ---- typed views of the state's parts (used by nodes, the Agent API and the CLI) -------------

@@ -1,7 +1,7 @@
 """Per-step overhead of the agent graph vs a bare LangGraph ReAct loop, same fake model and tool.
 
-Both loops checkpoint every step to SQLite and call the same registered tool through the registry,
-and the model answers the same action each step. Per-step cost = (t(N2) - t(N1)) / (N2 - N1), so
+Both loops checkpoint every step to SQLite, show the model the observations so far, call the same
+registered tool through the registry, and the model answers the same action each step. Per-step cost = (t(N2) - t(N1)) / (N2 - N1), so
 one-time set-up (runtime, router, knowledge base) is excluded from both.
 """
 from __future__ import annotations
@@ -84,7 +84,9 @@ def bare(steps: int, root: Path) -> float:
     llm = FakeChatModel(handler=lambda call: json.dumps(ACTION))
 
     def act(state: BareState) -> dict:
-        reply = llm.invoke([HumanMessage(content="next action?")])
+        # A ReAct loop shows the model its observations so far, as ours does.
+        history = "\n".join(f"step {i + 1}: {obs}" for i, obs in enumerate(state.get("messages") or []))
+        reply = llm.invoke([HumanMessage(content=f"next action?\nObservations so far:\n{history or '(none)'}")])
         action = json.loads(reply.content)
         outcome = invoke(action["action"], action["args"], ctx)
         return {"messages": [outcome.summary], "done": state.get("done", 0) + 1}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 import time
 from typing import Any, TypeVar
 
@@ -64,6 +65,12 @@ def _with_instruction(messages: list[Any], instruction: str) -> list[Any]:
     return [SystemMessage(content=instruction)] + msgs
 
 
+@lru_cache(maxsize=256)
+def _schema_of(schema: type[BaseModel]) -> dict[str, Any]:
+    # Schema generation costs more than a fake or cached model call: build it once per model class.
+    return schema.model_json_schema()
+
+
 def invoke_structured(llm: Any, messages: list[Any], schema: type[T], *, retries: int = 2,
                       trace: Trace = NULL_TRACE, purpose: str = "") -> T:
     """Ask `llm` for an instance of `schema`. Backends exposing `invoke_json_schema` get constrained decoding.
@@ -73,7 +80,7 @@ def invoke_structured(llm: Any, messages: list[Any], schema: type[T], *, retries
     """
     from langchain_core.messages import AIMessage, HumanMessage
 
-    json_schema = schema.model_json_schema()
+    json_schema = _schema_of(schema)
     instruction = (
         "Answer with a single JSON object only, no prose, matching this JSON schema:\n"
         + json.dumps(json_schema, separators=(",", ":"), ensure_ascii=False)

@@ -161,10 +161,15 @@ def tool(*, family: str, resources: tuple[str, ...] | list[str] = (), name: str 
     return decorate
 
 
+_LOADED: set[str] = set()
+
+
 def load_builtin_tools() -> None:
-    """Import the modules that register the shipped tools (missing optional deps are skipped)."""
+    """Import the modules that register the shipped tools (once per module per process)."""
     for module in TOOL_MODULES:
-        importlib.import_module(module)
+        if module not in _LOADED:
+            importlib.import_module(module)
+            _LOADED.add(module)
 
 
 def get_tool(name: str) -> ToolSpec:

@@ -15,6 +15,7 @@ class Trace:
         self.path = Path(path) if path else None
         self._lock = threading.Lock()
         self._listeners: list = []
+        self._fh = None
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -27,14 +28,23 @@ class Trace:
         line = json.dumps(record, default=str, ensure_ascii=False)
         with self._lock:
             if self.path:
-                with self.path.open("a", encoding="utf-8") as fh:
-                    fh.write(line + "\n")
+                # One handle per trace, flushed per line: a kill -9 loses at most the line being written.
+                if self._fh is None or self._fh.closed:
+                    self._fh = self.path.open("a", encoding="utf-8")
+                self._fh.write(line + "\n")
+                self._fh.flush()
         for listener in list(self._listeners):
             try:
                 listener(record)
             except Exception:  # a broken listener must never break the run
                 pass
         return record
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
 
     def read(self) -> list[dict[str, Any]]:
         return list(read_trace(self.path)) if self.path else []

@@ -27,7 +27,6 @@ def traced(name: str):
                 raise
             seconds = round(time.perf_counter() - start, 4)
             runtime.trace.event("node.end", node=name, seconds=seconds, keys=sorted(update))
-            update.setdefault("node_log", []).append({"node": name, "seconds": seconds})
             return update
 
         node.node_name = name  # type: ignore[attr-defined]
