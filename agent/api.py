@@ -8,14 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from tools.settings import Settings, load_settings
-from tools.settings.loader import resolve_path
-from tools.types import ToolError
-from tools.workspace import Workspace, new_run_id
-
 from agent.graph import build_graph, recursion_limit
 from agent.result import RunResult
 from agent.session import build_runtime
+from tools.settings import Settings, load_settings
+from tools.settings.loader import resolve_path
+from tools.types import ToolError
+from tools.workspace import new_run_id
 
 
 class AgentInputError(ValueError):
@@ -226,8 +225,3 @@ def history_messages(history: list[tuple[str, str]] | None) -> list:
     from langchain_core.messages import AIMessage, HumanMessage
 
     return [HumanMessage(content=t) if role == "you" else AIMessage(content=t) for role, t in history or []]
-
-
-def open_workspace(settings: Settings, run_id: str) -> Workspace:
-    media = [resolve_path(p) for p in settings.paths.media_roots]
-    return Workspace.create(resolve_path(settings.paths.runs_dir), run_id, media)

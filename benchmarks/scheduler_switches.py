@@ -9,7 +9,6 @@ switch on the CPU-only profile, against an empty `with` block of the same shape.
 """
 from __future__ import annotations
 
-import itertools
 import random
 import statistics
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tools.scheduler import ResourceScheduler
-from tools.scheduler.ordering import count_switches, order_steps
+from tools.scheduler.ordering import brute_force_min_switches, count_switches, order_steps
 
 
 @dataclass
@@ -43,18 +42,7 @@ def make_plan(rng: random.Random, k: int, m: int, extra: int, dep_p: float) -> l
 
 
 def brute_force(steps, conflicts) -> int:
-    best = None
-    for perm in itertools.permutations(steps):
-        seen, ok = set(), True
-        for s in perm:
-            if any(d not in seen for d in s.depends_on):
-                ok = False
-                break
-            seen.add(s.id)
-        if ok:
-            n = count_switches(steps, [s.id for s in perm], conflicts)
-            best = n if best is None else min(best, n)
-    return best
+    return brute_force_min_switches(steps, conflicts)
 
 
 def overhead_us(n: int = 20000) -> tuple[float, float, float]:

@@ -1,7 +1,6 @@
 """`animstudio chat`: a REPL that keeps the conversation, the film and the last run between turns."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rich.console import Console
@@ -135,7 +134,3 @@ def _latest_run(runs_dir) -> str | None:
     runs = sorted((p for p in resolve_path(runs_dir).glob("*") if (p / "settings.json").exists()),
                   key=lambda p: p.stat().st_mtime)
     return runs[-1].name if runs else None
-
-
-def _dump(obj) -> str:
-    return json.dumps(obj, default=str)

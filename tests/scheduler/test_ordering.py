@@ -1,7 +1,6 @@
 """Plan-aware ordering reaches the true minimum of switches and never breaks a dependency."""
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 import pytest
@@ -10,7 +9,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tools.scheduler import ResourceScheduler
-from tools.scheduler.ordering import count_switches, order_steps
+from tools.scheduler.ordering import brute_force_min_switches, count_switches, order_steps
 
 CONFLICTS = ResourceScheduler().conflicts  # [llm, sdxl] exclusive; tts free
 
@@ -23,19 +22,7 @@ class S:
 
 
 def brute_force_min(steps, conflicts=CONFLICTS) -> int:
-    best = None
-    for perm in itertools.permutations(steps):
-        seen: set[str] = set()
-        ok = True
-        for s in perm:
-            if any(d not in seen for d in s.depends_on):
-                ok = False
-                break
-            seen.add(s.id)
-        if ok:
-            n = count_switches(steps, [s.id for s in perm], conflicts)
-            best = n if best is None else min(best, n)
-    return best
+    return brute_force_min_switches(steps, conflicts)
 
 
 def assert_topological(steps, order):

@@ -10,6 +10,7 @@ so the search is cheap; past `max_states` it falls back to a one-step lookahead 
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 
 Conflicts = Callable[[str], set[str]]
@@ -82,6 +83,26 @@ class _Plan:
                 out[new] = (cost, i)
         return out
 
+
+
+def brute_force_min_switches(steps: Sequence, conflicts: Conflicts) -> int:
+    """The true minimum over every dependency-respecting order (small plans only: n! orders).
+
+    The reference the exact search is checked against in tests and benchmarks.
+    """
+    best: int | None = None
+    for perm in itertools.permutations(steps):
+        seen: set[str] = set()
+        valid = True
+        for step in perm:
+            if any(d not in seen for d in step.depends_on):
+                valid = False
+                break
+            seen.add(step.id)
+        if valid:
+            n = count_switches(steps, [s.id for s in perm], conflicts)
+            best = n if best is None else min(best, n)
+    return best if best is not None else 0
 
 def _check_acyclic(plan: _Plan) -> None:
     done = 0
