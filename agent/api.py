@@ -11,10 +11,10 @@ from typing import Any, Iterator
 from agent.graph import build_graph, recursion_limit
 from agent.result import RunResult
 from agent.session import build_runtime
-from tools.settings import Settings, load_settings
-from tools.settings.loader import resolve_path
-from tools.types import ToolError
-from tools.workspace import new_run_id
+from tools.core.settings import Settings, load_settings
+from tools.core.settings.loader import resolve_path
+from tools.core.types import ToolError
+from tools.core.workspace import new_run_id
 
 
 class AgentInputError(ValueError):

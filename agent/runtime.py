@@ -4,13 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.types import Retriever, WebSearcher
-from tools.context import ToolContext
-from tools.settings import Settings
-from tools.trace import Trace
-from workflows import Workflow
-
 from agent.planning.router import Router
+from rag.types import Retriever, WebSearcher
+from tools.core.context import ToolContext
+from tools.core.settings import Settings
+from tools.core.trace import Trace
+from workflows import Workflow
 
 
 @dataclass

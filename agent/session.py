@@ -4,18 +4,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tools.context import ToolContext
-from tools.progress import CallbackProgress
-from tools.registry import all_tools
-from tools.scheduler import create_scheduler
-from tools.settings import Settings
-from tools.settings.loader import resolve_path
-from tools.trace import Trace
-from tools.workspace import Workspace
-from workflows import all_workflows
-
 from agent.planning.router import Router
 from agent.runtime import Runtime
+from tools.core.context import ToolContext
+from tools.core.progress import CallbackProgress
+from tools.core.registry import all_tools
+from tools.core.scheduler import create_scheduler
+from tools.core.settings import Settings
+from tools.core.settings.loader import resolve_path
+from tools.core.trace import Trace
+from tools.core.workspace import Workspace
+from workflows import all_workflows
 
 
 def _stream_progress(event: dict) -> None:
@@ -75,7 +74,7 @@ def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any =
     ctx = ToolContext(settings=settings, workspace=workspace, scheduler=scheduler, trace=trace, progress=progress,
                       llm=llm, knowledge=kb if hasattr(kb, "add_documents") else None)
     try:
-        from tools.embeddings import get_embedder
+        from tools.core.embeddings import get_embedder
 
         embedder = get_embedder(settings)
     except Exception as exc:  # routing by meaning degrades to the model's own choice

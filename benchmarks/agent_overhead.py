@@ -24,10 +24,10 @@ from typing_extensions import TypedDict  # noqa: E402
 
 from agent import Agent  # noqa: E402
 from agent.llm import FakeChatModel  # noqa: E402
-from tools.context import make_context  # noqa: E402
-from tools.registry import invoke, tool  # noqa: E402
-from tools.settings import settings_from_dict  # noqa: E402
-from tools.workspace import Workspace  # noqa: E402
+from tools.core.context import make_context  # noqa: E402
+from tools.core.registry import invoke, tool  # noqa: E402
+from tools.core.settings import settings_from_dict  # noqa: E402
+from tools.core.workspace import Workspace  # noqa: E402
 
 ACTION = {"thought": "keep going", "action": "bench_noop", "args": {"n": 1}}
 

@@ -23,9 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.dataset import synth
-from tools.context import make_context
+from tools.core.context import make_context
+from tools.core.settings.loader import settings_from_dict
 from tools.dataset.metadata import DatasetStore
-from tools.settings.loader import settings_from_dict
 
 
 def make_hd_film(path: Path, seconds: float, width: int, fps: int = 24) -> tuple[Path, int]:
@@ -102,10 +102,10 @@ def main() -> None:
 def full_tiny_run(ctx, tmp: Path, refs: Path) -> dict[str, float]:
     """characters → caption → export → train (tiny SDXL, 4 steps) → infer (2 samples), timed."""
     from tests.tiny_models import build_tiny_sdxl
+    from tools.core.registry import invoke
     from tools.dataset.caption import run_caption
     from tools.dataset.characters import run_characters
     from tools.dataset.export import run_export
-    from tools.registry import invoke
 
     base = build_tiny_sdxl(tmp / "tiny-sdxl")
     ds = ctx.settings.dataset.model_copy(update={"base_model_path": base, "resolution": 64, "max_steps": 4,

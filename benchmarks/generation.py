@@ -77,9 +77,9 @@ def build_full_sdxl(folder: Path) -> Path:
 def make_context(models: dict[str, Path], size: int, steps: int, device: str, work: Path):
     import yaml
 
-    from tools.context import make_context as mk
-    from tools.settings.loader import settings_from_dict
-    from tools.workspace import Workspace
+    from tools.core.context import make_context as mk
+    from tools.core.settings.loader import settings_from_dict
+    from tools.core.workspace import Workspace
 
     loras = work / "loras.yaml"
     loras.write_text(yaml.safe_dump({"loras": [{"name": "bench", "path": str(models["lora"]), "kind": "style"}]}))
@@ -102,8 +102,8 @@ def control_source(path: Path, size: int) -> str:
 def time_tool_vs_direct(ctx, size: int, steps: int, reps: int) -> tuple[list[float], list[float]]:
     import torch
 
+    from tools.core.registry import invoke
     from tools.image.pipeline import handle_for
-    from tools.registry import invoke
 
     args = {"prompt": "a sea monster boy on a boat", "seed": 1, "steps": steps, "width": size, "height": size}
     assert invoke("generate_image", args, ctx).ok  # warm-up: load + first-call kernels
@@ -134,10 +134,10 @@ def time_tool_vs_direct(ctx, size: int, steps: int, reps: int) -> tuple[list[flo
 
 def bench_tts(work: Path) -> None:
     import tools.audio.tts  # noqa: F401
-    from tools.context import make_context as mk
-    from tools.registry import invoke
-    from tools.settings.loader import settings_from_dict
-    from tools.workspace import Workspace
+    from tools.core.context import make_context as mk
+    from tools.core.registry import invoke
+    from tools.core.settings.loader import settings_from_dict
+    from tools.core.workspace import Workspace
 
     ctx = mk(settings_from_dict({}), workspace=Workspace(work / "tts"))
     audio = wall = raw_audio = raw_wall = 0.0
@@ -162,8 +162,8 @@ def full(work: Path, reps: int) -> float:
     import torch
 
     from tests.tiny_models import build_tiny_controlnet, build_tiny_lora
+    from tools.core.registry import invoke
     from tools.image.pipeline import handle_for
-    from tools.registry import invoke
 
     if not torch.cuda.is_available():
         sys.exit("--full needs a CUDA GPU")

@@ -24,10 +24,10 @@ from pydantic import BaseModel, ValidationError
 
 from agent.llm import create_chat_model
 from agent.llm.local_backend import _cpu_threads, packaged_model_path
-from tools.llm_io import extract_json
-from tools.scheduler import ResourceScheduler
-from tools.settings import settings_from_dict
-from tools.trace import Trace
+from tools.core.scheduler import ResourceScheduler
+from tools.core.settings import settings_from_dict
+from tools.core.structured_output import extract_json
+from tools.core.trace import Trace
 
 PROMPTS = ["Describe the ocean scene in Luca in two sentences.", "Write a joke about a vespa.",
            "Give three tips for drawing a cartoon sea monster."]

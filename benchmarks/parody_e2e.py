@@ -24,8 +24,8 @@ GOAL_S = 180.0
 MEMORY_CHILD = """
 import resource, sys, time
 from pathlib import Path
-from tools.context import make_context
-from tools.settings import settings_from_dict
+from tools.core.context import make_context
+from tools.core.settings import settings_from_dict
 from tools.video.scenes import scene_list
 root = Path(sys.argv[2])
 s = settings_from_dict({"paths": {"runs_dir": str(root / "runs"), "cache_dir": str(root / "cache"),
@@ -39,8 +39,8 @@ print(len(scenes.scenes), round(time.perf_counter() - t, 2), resource.getrusage(
 def parody_run(tmp: Path) -> tuple[float, dict[str, float], dict]:
     from agent import Agent
     from tests.conftest import isolated_settings_dict
+    from tools.core.settings import settings_from_dict
     from tools.media.sample_film import make_sample_film
-    from tools.settings import settings_from_dict
 
     data = isolated_settings_dict(tmp)
     data["llm"] = {"backend": "local"}

@@ -30,8 +30,8 @@ import yaml
 
 from rag.knowledge_base import open_knowledge_base
 from rag.markdown import content_hash, split_front_matter
-from tools.embeddings import get_embedder
-from tools.settings.loader import PROJECT_ROOT, resolve_path, settings_from_dict
+from tools.core.embeddings import get_embedder
+from tools.core.settings.loader import PROJECT_ROOT, resolve_path, settings_from_dict
 
 KINDS = ["characters", "films", "scenes", "styles", "comedy"]
 FILMS = ["Luca", "Finding Nemo", "Moana", "The Tide Keeper", "Toy Story"]

@@ -27,11 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.context import make_context
-from tools.settings import settings_from_dict
-from tools.settings.loader import resolve_path
+from tools.core.context import make_context
+from tools.core.settings import settings_from_dict
+from tools.core.settings.loader import resolve_path
+from tools.core.workspace import Workspace
 from tools.video.scenes import scene_list
-from tools.workspace import Workspace
 
 
 def bench_film(settings) -> Path:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.scheduler import ResourceScheduler
-from tools.scheduler.ordering import brute_force_min_switches, count_switches, order_steps
+from tools.core.scheduler import ResourceScheduler
+from tools.core.scheduler.ordering import brute_force_min_switches, count_switches, order_steps
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from rag.knowledge_base import KnowledgeBase
 from rag.markdown import KIND_RE, read_document
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 
@@ -32,7 +32,7 @@ class IngestReport(BaseModel):
 
 def source_name(path: Path) -> str:
     """Stable source id: relative to ANIMSTUDIO_HOME when inside it, else absolute (posix)."""
-    from tools.settings.loader import home
+    from tools.core.settings.loader import home
 
     path = path.resolve()
     try:
@@ -101,7 +101,7 @@ def ingest_path(kb: KnowledgeBase, path: Path | str, *, kind: str | None = None,
 
 def ingest_default_knowledge(kb: KnowledgeBase, settings, progress=None) -> IngestReport:
     """Sync the shipped knowledge folder (settings.rag.knowledge_dir) into the knowledge base."""
-    from tools.settings.loader import resolve_path
+    from tools.core.settings.loader import resolve_path
 
     folder = resolve_path(settings.rag.knowledge_dir)
     if not folder.is_dir():

@@ -1,6 +1,6 @@
 """KnowledgeBase: chromadb vectors + BM25 keywords, fused with reciprocal rank fusion.
 
-Implements rag.types.Retriever (the agent's retrieve node) and tools.context.KnowledgeStore
+Implements rag.types.Retriever (the agent's retrieve node) and tools.core.context.KnowledgeStore
 (tools push e.g. scene descriptions with add_documents). File ingestion lives in rag/ingest.py.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from rag.keyword import KeywordIndex, reciprocal_rank_fusion
 from rag.markdown import KIND_RE, Chunk, KnowledgeDocument, chunk_document, content_hash, normalise_metadata
 from rag.store import ChromaStore
 from rag.types import Evidence
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 FLAG_FILTERS = {"film": "film", "films": "film", "character": "character", "characters": "character",
                 "tag": "tag", "tags": "tag"}
@@ -319,8 +319,8 @@ class KnowledgeBase:
 
 def open_knowledge_base(settings, embedder=None) -> KnowledgeBase:
     """The configured knowledge base under settings.rag.persist_dir (embedder shared if given)."""
-    from tools.embeddings import get_embedder
-    from tools.settings.loader import resolve_path
+    from tools.core.embeddings import get_embedder
+    from tools.core.settings.loader import resolve_path
 
     rag = settings.rag
     return KnowledgeBase(resolve_path(rag.persist_dir), embedder or get_embedder(settings),

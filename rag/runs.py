@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from rag.knowledge_base import KnowledgeBase
 from rag.types import Evidence
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 RUNS_KIND = "runs"
 

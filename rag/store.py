@@ -1,7 +1,7 @@
 """chromadb persistence: one collection per kind, embeddings always computed by us.
 
 chromadb must never fetch its default ONNX model, so every collection is opened with an explicit
-embedding function wrapping tools/embeddings.py, and every add/query passes vectors directly.
+embedding function wrapping tools/core/embeddings.py, and every add/query passes vectors directly.
 A generation file beside the database changes on every write, so in-memory caches (the BM25
 index) notice writes made by other processes too.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 COLLECTION_PREFIX = "kb-"
 GENERATION_FILE = "kb-generation"
@@ -50,7 +50,7 @@ class MiniLMEmbeddingFunction:
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> MiniLMEmbeddingFunction:
-        from tools.embeddings import Embedder
+        from tools.core.embeddings import Embedder
 
         return MiniLMEmbeddingFunction(Embedder(Path(config["model_path"])))
 

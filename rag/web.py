@@ -201,7 +201,7 @@ def make_backend(settings) -> tuple[SearchBackend | None, str | None]:
 
 def open_web_search(settings, **overrides: Any) -> WebSearch:
     """The configured web searcher; `overrides` replace constructor arguments (tests, CLI)."""
-    from tools.settings.loader import resolve_path
+    from tools.core.settings.loader import resolve_path
 
     web = settings.web
     backend, reason = overrides.pop("backend", None), None

@@ -26,7 +26,7 @@ def isolated_settings_dict(root: Path) -> dict:
 
 @pytest.fixture
 def isolated_settings(tmp_path):
-    from tools.settings import settings_from_dict
+    from tools.core.settings import settings_from_dict
 
     (tmp_path / "samples").mkdir(exist_ok=True)
     return settings_from_dict(isolated_settings_dict(tmp_path))

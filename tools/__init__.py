@@ -1,9 +1,5 @@
-"""Tools: the registry, ToolContext, scheduler and the tool families (dataset, image, audio, video, quality)."""
-from tools.context import ToolContext, make_context
-from tools.registry import InputPath, OutputPath, ToolOutcome, all_tools, get_tool, invoke, tool
-from tools.types import Artifact, ToolError, ToolResult
+"""Tools: the framework in `tools.core`, and the tool families beside it.
 
-__all__ = [
-    "Artifact", "InputPath", "OutputPath", "ToolContext", "ToolError", "ToolOutcome", "ToolResult",
-    "all_tools", "get_tool", "invoke", "make_context", "tool",
-]
+Families: media/ video/ audio/ image/ dataset/ quality/ parody/ — each module of a family package
+holds tools only and is registered by discovery (`tools.core.registry`).
+"""

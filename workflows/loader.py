@@ -8,8 +8,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from tools.registry import get_tool
-from tools.types import ToolError
+from tools.core.registry import get_tool
+from tools.core.types import ToolError
 from workflows.plan import REF, Plan, Step, resolve_refs
 
 WORKFLOW_DIR = Path(__file__).resolve().parent

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tools.settings import Settings
+from tools.core.settings import Settings
 
 HELP = """Commands:
   /plan            the last run's plan        /tools        registered tools
@@ -46,13 +46,13 @@ class ChatSession:
             self.console.print(HELP)
         elif cmd == "/plan":
             if self.last:
-                from agent.cli.render import print_plan
+                from agent.cli.console import print_plan
 
                 print_plan(self.console, {"plan": self.last.plan, "order": None})
             else:
                 self.console.print("No run yet.")
         elif cmd == "/tools":
-            from tools.registry import all_tools
+            from tools.core.registry import all_tools
 
             for spec in all_tools():
                 self.console.print(f"[bold]{spec.name}[/] — {spec.description.splitlines()[0][:90]}")
@@ -91,7 +91,7 @@ class ChatSession:
 
     def _execute(self, call, label: str) -> None:
         from agent.api import AgentInputError
-        from agent.cli.render import EventPrinter, print_result
+        from agent.cli.console import EventPrinter, print_result
 
         printer = EventPrinter(self.console)
         try:
@@ -129,7 +129,7 @@ class ChatSession:
 
 
 def _latest_run(runs_dir) -> str | None:
-    from tools.settings.loader import resolve_path
+    from tools.core.settings.loader import resolve_path
 
     runs = sorted((p for p in resolve_path(runs_dir).glob("*") if (p / "settings.json").exists()),
                   key=lambda p: p.stat().st_mtime)

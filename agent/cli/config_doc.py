@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from tools.settings import Settings
+from tools.core.settings import Settings
 
 INTRO = """# Configuration
 
-Settings are one pydantic-settings model (`tools/settings/`) made of per-family sections. They are
+Settings are one pydantic-settings model (`tools/core/settings/`) made of per-family sections. They are
 composed, lowest to highest precedence, from:
 
 1. `configs/default.yaml` (shipped; every section documented there),

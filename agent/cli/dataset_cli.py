@@ -10,11 +10,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tools.context import make_context
+from tools.core.context import make_context
+from tools.core.settings.loader import ConfigError, dotted_overrides, load_settings
+from tools.core.types import ToolError
 from tools.dataset.metadata import DatasetStore
 from tools.dataset.pipeline import PIPELINE_STAGES, run_pipeline
-from tools.settings.loader import ConfigError, dotted_overrides, load_settings
-from tools.types import ToolError
 
 app = typer.Typer(help="Movie → LoRA dataset pipeline: frames, quality, characters, captions, LoRA, samples.",
                   no_args_is_help=True)

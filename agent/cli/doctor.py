@@ -9,8 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tools.settings import Settings
-from tools.settings.loader import resolve_path
+from tools.core.settings import Settings
+from tools.core.settings.loader import resolve_path
 
 
 def _version(cmd: list[str]) -> str:
@@ -49,7 +49,7 @@ def checks(settings: Settings) -> list[dict[str, Any]]:
         version = _version([binary, "-version"] if "ff" in binary else [binary, "--version"])
         add(binary, bool(version), version or "not found (apt-get install ffmpeg espeak-ng)", setting)
     try:
-        from tools.scheduler import describe
+        from tools.core.scheduler import describe
 
         rep = describe(settings)
         data = rep.model_dump() if hasattr(rep, "model_dump") else dict(rep)
@@ -67,7 +67,7 @@ def checks(settings: Settings) -> list[dict[str, Any]]:
     except Exception as exc:
         add("llm", False, f"{type(exc).__name__}: {exc}", "llm.backend")
     try:
-        from tools.embeddings import embedding_model_path
+        from tools.core.embeddings import embedding_model_path
 
         add("embeddings", True, str(embedding_model_path(settings)), "rag.embedding_model_path")
     except Exception as exc:

@@ -10,9 +10,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from tools.progress import CallbackProgress
-from tools.settings.loader import ConfigError, dotted_overrides, load_settings, resolve_path
-from tools.types import ToolError
+from tools.core.progress import CallbackProgress
+from tools.core.settings.loader import ConfigError, dotted_overrides, load_settings, resolve_path
+from tools.core.types import ToolError
 
 app = typer.Typer(help="Knowledge base: ingest markdown, search it, list what is in it.", no_args_is_help=True)
 console = Console()

@@ -9,8 +9,8 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
-from tools.settings import ConfigError, load_settings
-from tools.settings.loader import dotted_overrides, resolve_path
+from tools.core.settings import ConfigError, load_settings
+from tools.core.settings.loader import dotted_overrides, resolve_path
 
 app = typer.Typer(help="Animation AI Studio: an autonomous creative agent for animated films.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -47,7 +47,7 @@ def _guard(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from agent.api import AgentInputError
-        from tools.types import ToolError
+        from tools.core.types import ToolError
 
         try:
             return fn(*args, **kwargs)
@@ -67,7 +67,7 @@ def _guard(fn):
 
 def _run_with_display(agent, request: str | None, film: Optional[Path], as_json: bool, resume: str | None,
                       run_id: str | None = None, inputs: list[Path] | None = None):
-    from agent.cli.render import EventPrinter, print_result
+    from agent.cli.console import EventPrinter, print_result
 
     printer = None if as_json else EventPrinter(console)
     try:
@@ -114,7 +114,7 @@ def plan(request: str = typer.Argument(..., help="What you want, in plain words.
          as_json: bool = typer.Option(False, "--json"), sets: Optional[list[str]] = SetOpt):
     """Dry run: show the plan (workflow, tools, arguments) without running any tool."""
     from agent.api import Agent
-    from agent.cli.render import print_plan
+    from agent.cli.console import print_plan
 
     preview = Agent(settings=_settings(config, llm, sets, strategy)).plan(request, film=film)
     if as_json:
@@ -139,7 +139,7 @@ def tools_list(as_json: bool = typer.Option(False, "--json"),
     """Every registered tool with its JSON schema."""
     from rich.table import Table
 
-    from tools.registry import all_tools
+    from tools.core.registry import all_tools
 
     specs = all_tools(family)
     if as_json:
@@ -159,10 +159,10 @@ def tools_list(as_json: bool = typer.Option(False, "--json"),
 def tools_call(name: str, args: str = typer.Option("{}", "--args", help="Arguments as a JSON object."),
                config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt):
     """Call one tool, validated exactly as when the agent calls it; its result as JSON on stdout."""
-    from tools.context import make_context
-    from tools.registry import get_tool, invoke
-    from tools.trace import Trace
-    from tools.workspace import Workspace, new_run_id
+    from tools.core.context import make_context
+    from tools.core.registry import get_tool, invoke
+    from tools.core.trace import Trace
+    from tools.core.workspace import Workspace, new_run_id
 
     settings = _settings(config, None, sets)
     try:

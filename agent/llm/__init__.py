@@ -2,16 +2,16 @@
 
 All are langchain-core chat models sharing `ManagedChatModel`: every call acquires "llm" through
 the scheduler and writes an `llm.call` trace event. Structured output goes through
-`tools.llm_io.invoke_structured`, which uses each backend's `invoke_json_schema`.
+`tools.core.structured_output.invoke_structured`, which uses each backend's `invoke_json_schema`.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from agent.llm.base import ManagedChatModel
 from agent.llm.doctor import describe_llm
 from agent.llm.errors import FakeScriptExhausted, LLMConfigError, LLMError
 from agent.llm.fake_backend import FakeCall, FakeChatModel, FakeRule
+from agent.llm.managed import ManagedChatModel
 
 __all__ = ["FakeCall", "FakeChatModel", "FakeRule", "FakeScriptExhausted", "LLMConfigError", "LLMError",
            "ManagedChatModel", "create_chat_model", "describe_llm"]

@@ -21,7 +21,7 @@ def describe_llm(settings, *, probe: bool = True) -> dict[str, Any]:
     info: dict[str, Any] = {"backend": "fake", "model": "fake-script", "script": str(script) if script else None}
     if script is None:
         return {**info, "found": True, "detail": "no script: calls fail until responses are scripted"}
-    from tools.settings.loader import resolve_path
+    from tools.core.settings.loader import resolve_path
 
     found = resolve_path(script).is_file()
     return {**info, "found": found, **({} if found else {"setting": "llm.fake.script"})}

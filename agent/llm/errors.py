@@ -5,7 +5,7 @@ surfaces the backend's clear message and hint through the registry instead of a 
 """
 from __future__ import annotations
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 
 class LLMError(ToolError):

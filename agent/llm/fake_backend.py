@@ -22,8 +22,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import tool_call
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from agent.llm.base import ManagedChatModel, _CallRecord
 from agent.llm.errors import FakeScriptExhausted, LLMConfigError
+from agent.llm.managed import ManagedChatModel, _CallRecord
 from agent.llm.messages import text_of
 
 
@@ -164,7 +164,7 @@ def _count(messages: list[BaseMessage]) -> int:
 
 def load_script(path: Path) -> tuple[list[Any], list[FakeRule]]:
     """Read a fake script: a YAML/JSON list of responses or {responses: [...], rules: [...]}."""
-    from tools.settings.loader import resolve_path
+    from tools.core.settings.loader import resolve_path
 
     full = resolve_path(path)
     if not full.is_file():

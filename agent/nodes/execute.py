@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.registry import ToolOutcome, invoke
-from workflows import Plan
-from workflows.plan import ReferenceError_, lookup, resolve_refs
-
 from agent.nodes.common import traced
 from agent.nodes.react import react_step
 from agent.runtime import Runtime
 from agent.state import StepResult
+from tools.core.registry import ToolOutcome, invoke
+from workflows import Plan
+from workflows.plan import ReferenceError_, lookup, resolve_refs
 
 
 def step_scope(state: dict) -> dict[str, Any]:

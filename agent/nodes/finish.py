@@ -5,14 +5,13 @@ import json
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from rag.types import Evidence
-from workflows import Plan
-from workflows.plan import ReferenceError_, resolve_refs
-
 from agent.nodes.common import compact_json, evidence_text, traced
 from agent.nodes.execute import step_scope
 from agent.prompts import prompt
 from agent.runtime import Runtime
+from rag.types import Evidence
+from workflows import Plan
+from workflows.plan import ReferenceError_, resolve_refs
 
 
 def _templated_answer(state: dict, plan: Plan, rt: Runtime) -> str:

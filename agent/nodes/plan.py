@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import json
 
-from tools.registry import get_tool
-from workflows import Plan, WorkflowError
-
 from agent.nodes.common import traced
 from agent.planning.strategies import STRATEGIES
 from agent.runtime import Runtime
+from tools.core.registry import get_tool
+from workflows import Plan, WorkflowError
 
 
 def annotate_resources(plan) -> None:

@@ -9,13 +9,12 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from tools.llm_io import StructuredOutputError, invoke_structured
-from tools.registry import invoke
-
 from agent.nodes.common import tool_lines
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from agent.state import StepResult
+from tools.core.registry import invoke
+from tools.core.structured_output import StructuredOutputError, invoke_structured
 
 
 @lru_cache(maxsize=32)

@@ -5,13 +5,12 @@ import json
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from tools.llm_io import StructuredOutputError, invoke_structured
-from tools.registry import get_tool
-from workflows import Plan
-
 from agent.nodes.common import traced
 from agent.prompts import prompt
 from agent.runtime import Runtime
+from tools.core.registry import get_tool
+from tools.core.structured_output import StructuredOutputError, invoke_structured
+from workflows import Plan
 
 
 def downstream(plan: Plan, roots: set[str]) -> set[str]:

@@ -1,10 +1,9 @@
 """retrieve: evidence from the knowledge base (characters, films, styles, comedy, past runs)."""
 from __future__ import annotations
 
-from rag.types import Evidence
-
 from agent.nodes.common import traced
 from agent.runtime import Runtime
+from rag.types import Evidence
 
 
 def _query(state: dict) -> str:

@@ -5,12 +5,11 @@ import re
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from tools.llm_io import StructuredOutputError, invoke_structured
-
 from agent.nodes.common import traced
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from agent.state import Intent
+from tools.core.structured_output import StructuredOutputError, invoke_structured
 
 _FRESH = re.compile(r"\b(latest|news|today|this (week|month|year)|current(ly)?|recent(ly)?|upcoming|release date|box office|20[2-9]\d)\b", re.I)
 _TASK_WORDS = {

@@ -1,10 +1,9 @@
 """web: fresh facts from web search, only when the intent needs them. Never stops the graph."""
 from __future__ import annotations
 
-from rag.types import Evidence
-
 from agent.nodes.common import traced
 from agent.runtime import Runtime
+from rag.types import Evidence
 
 
 def wants_web(state: dict, rt: Runtime) -> bool:

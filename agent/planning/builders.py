@@ -7,13 +7,12 @@ from typing import Any, Literal
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from tools.llm_io import StructuredOutputError, invoke_structured
-from tools.registry import ToolSpec, get_tool
-from workflows import Plan, Workflow, WorkflowError
-
 from agent.nodes.common import evidence_text, tool_lines
 from agent.prompts import prompt
 from agent.runtime import Runtime
+from tools.core.registry import ToolSpec, get_tool
+from tools.core.structured_output import StructuredOutputError, invoke_structured
+from workflows import Plan, Workflow, WorkflowError
 
 
 def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", temperature_hint: int = 0) -> Plan:

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tools.embeddings import Embedder
-from tools.registry import ToolSpec
+from tools.core.embeddings import Embedder
+from tools.core.registry import ToolSpec
 from workflows import Workflow
-
 
 _VECTORS: dict[tuple, np.ndarray] = {}
 

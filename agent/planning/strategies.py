@@ -6,12 +6,11 @@ import json
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from workflows import Plan, WorkflowError
-
 from agent.nodes.common import evidence_text, tool_lines
 from agent.planning.builders import fill_workflow, free_plan, score_plan
 from agent.prompts import prompt
 from agent.runtime import Runtime
+from workflows import Plan, WorkflowError
 
 
 def _reason(rt: Runtime, state: dict) -> str:

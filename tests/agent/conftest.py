@@ -23,7 +23,7 @@ def write_workflows(folder: Path, score: float = 0.9) -> Path:
 @pytest.fixture
 def agent_settings(tmp_path):
     """Settings with the test workflows and everything under tmp_path."""
-    from tools.settings import settings_from_dict
+    from tools.core.settings import settings_from_dict
 
     def make(score: float = 0.9, **extra):
         data = isolated_settings_dict(tmp_path)

@@ -5,8 +5,8 @@ import os
 import time
 from pathlib import Path
 
-from tools.registry import tool
-from tools.types import Artifact, ToolError, ToolResult
+from tools.core.registry import tool
+from tools.core.types import Artifact, ToolError, ToolResult
 
 
 class Note(ToolResult):

@@ -10,7 +10,7 @@ from agent import Agent
 from agent.api import AgentInputError
 from agent.llm import FakeChatModel
 from tests.agent.scripted import count_of, handler_for
-from tools.trace import read_trace
+from tools.core.trace import read_trace
 
 
 def kinds(result):

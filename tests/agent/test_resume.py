@@ -9,12 +9,12 @@ import time
 from agent import Agent
 from agent.llm import FakeChatModel
 from tests.agent.scripted import count_of, handler_for
-from tools.trace import read_trace
+from tools.core.trace import read_trace
 
 SCRIPT = textwrap.dedent("""
     import json, sys
     from tests.agent import scripted
-    from tools.settings import settings_from_dict
+    from tools.core.settings import settings_from_dict
     from agent import Agent
     from agent.llm import FakeChatModel
     settings = settings_from_dict(json.loads(sys.argv[1]))

@@ -19,11 +19,11 @@ import yaml
 import tools.audio.tts  # noqa: F401
 from tools.audio import gptsovits
 from tools.audio.gptsovits import GPTSoVITSClient
-from tools.context import make_context
-from tools.registry import invoke
-from tools.settings.loader import settings_from_dict
-from tools.types import ToolError
-from tools.workspace import Workspace
+from tools.core.context import make_context
+from tools.core.registry import invoke
+from tools.core.settings.loader import settings_from_dict
+from tools.core.types import ToolError
+from tools.core.workspace import Workspace
 
 RATE = 32000  # GPT-SoVITS v2 outputs 32 kHz
 

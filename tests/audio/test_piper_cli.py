@@ -7,10 +7,10 @@ import sys
 import pytest
 
 import tools.audio.tts  # noqa: F401
-from tools.context import make_context
-from tools.registry import invoke
-from tools.settings.loader import settings_from_dict
-from tools.workspace import Workspace
+from tools.core.context import make_context
+from tools.core.registry import invoke
+from tools.core.settings.loader import settings_from_dict
+from tools.core.workspace import Workspace
 
 FAKE_PIPER = '''#!{python}
 """Stand-in for the piper CLI: --model M --output_file F --length_scale S, text on stdin."""

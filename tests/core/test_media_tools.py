@@ -2,9 +2,9 @@ import subprocess
 
 import pytest
 
-from tools.context import make_context
-from tools.registry import invoke
-from tools.workspace import Workspace
+from tools.core.context import make_context
+from tools.core.registry import invoke
+from tools.core.workspace import Workspace
 
 
 @pytest.fixture

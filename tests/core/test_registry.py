@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from tools.context import make_context
-from tools.registry import InputPath, OutputPath, as_langchain_tools, get_tool, invoke, tool
-from tools.scheduler import ResourceScheduler
-from tools.trace import Trace
-from tools.types import Artifact, ToolError, ToolResult
-from tools.workspace import Workspace
+from tools.core.context import make_context
+from tools.core.registry import InputPath, OutputPath, as_langchain_tools, get_tool, invoke, tool
+from tools.core.scheduler import ResourceScheduler
+from tools.core.trace import Trace
+from tools.core.types import Artifact, ToolError, ToolResult
+from tools.core.workspace import Workspace
 
 
 class EchoResult(ToolResult):

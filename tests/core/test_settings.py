@@ -1,7 +1,7 @@
 import pytest
 
-from tools.settings import ConfigError, load_settings
-from tools.settings.loader import dotted_overrides
+from tools.core.settings import ConfigError, load_settings
+from tools.core.settings.loader import dotted_overrides
 
 
 def test_defaults_come_from_default_yaml():

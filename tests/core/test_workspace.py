@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from tools.types import ToolError
-from tools.workspace import Workspace
+from tools.core.types import ToolError
+from tools.core.workspace import Workspace
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from tests.dataset.synth import make_film, make_refs
-from tools.context import make_context
-from tools.settings.loader import settings_from_dict
+from tools.core.context import make_context
+from tools.core.settings.loader import settings_from_dict
 
 
 @pytest.fixture(scope="session")

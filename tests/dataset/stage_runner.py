@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from tests.dataset.conftest import make_settings
-from tools.context import make_context
+from tools.core.context import make_context
 from tools.dataset.metadata import DatasetStore
 
 

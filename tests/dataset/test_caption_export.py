@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from tests.tiny_models import write_tiny_clip_tokenizer
-from tools.context import make_context
+from tools.core.context import make_context
 from tools.dataset.caption import estimate_tokens, fit_caption, run_caption, token_counter
 from tools.dataset.characters import run_characters
 from tools.dataset.export import run_export

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 from tests.dataset.synth import CHARACTERS, SCENES, background, draw_character
-from tools.context import make_context
+from tools.core.context import make_context
+from tools.core.types import ToolError
 from tools.dataset.characters import load_references, precision_recall, run_characters
 from tools.dataset.extract import extract_frames
 from tools.dataset.filter import run_filter
 from tools.dataset.identity import get_backend, match_regions
 from tools.dataset.metadata import DatasetStore
-from tools.types import ToolError
 
 
 def test_characters_stage_matches_ground_truth_on_the_film(ctx, media):

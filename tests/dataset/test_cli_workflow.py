@@ -67,8 +67,8 @@ def test_executors_agree_and_report_bad_items(tmp_path, media):
 
 def test_workflow_steps_chain_through_the_registry(tmp_path, media, settings_for):
     """Runs the workflow's first five steps as the agent's executor does: resolve refs, invoke."""
-    from tools.context import make_context
-    from tools.registry import invoke
+    from tools.core.context import make_context
+    from tools.core.registry import invoke
     from workflows.plan import resolve_refs
 
     ctx = make_context(settings_for(tmp_path))

@@ -6,12 +6,12 @@ import json
 import pytest
 
 from tests.dataset.synth import SCENES
-from tools.context import make_context
+from tools.core.context import make_context
+from tools.core.registry import invoke
+from tools.core.types import ToolError
 from tools.dataset.extract import extract_frames
 from tools.dataset.filter import run_filter
 from tools.dataset.metadata import DatasetStore
-from tools.registry import invoke
-from tools.types import ToolError
 
 EXPECTED_REASON = {"blurry": "blurry", "dark": "too dark", "bright": "too bright", "title": "title/credit card",
                    "duplicate": "near-duplicate"}

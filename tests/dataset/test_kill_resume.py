@@ -12,7 +12,7 @@ import pytest
 
 from tests.dataset.conftest import make_settings
 from tests.dataset.synth import SCENE_FRAMES, SCENES, make_film
-from tools.context import make_context
+from tools.core.context import make_context
 from tools.dataset.extract import extract_frames
 from tools.dataset.filter import run_filter
 from tools.dataset.metadata import DatasetStore

@@ -13,7 +13,9 @@ import pytest
 
 from tests.dataset.conftest import make_settings
 from tests.tiny_models import build_tiny_sdxl
-from tools.context import make_context
+from tools.core.context import make_context
+from tools.core.registry import invoke
+from tools.core.trace import Trace
 from tools.dataset.caption import run_caption
 from tools.dataset.characters import run_characters
 from tools.dataset.export import caption_for, character_items
@@ -21,8 +23,6 @@ from tools.dataset.extract import extract_frames
 from tools.dataset.filter import run_filter
 from tools.dataset.metadata import DatasetStore
 from tools.image.loras import get_lora
-from tools.registry import invoke
-from tools.trace import Trace
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # real subprocesses / LoRA training: seconds, not milliseconds

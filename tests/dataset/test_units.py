@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from tools.context import make_context
+from tools.core.context import make_context
 from tools.dataset.extract import extract_frames
 from tools.dataset.filter import run_filter
 from tools.dataset.frame_pass import _SceneBuffer

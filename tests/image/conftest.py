@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 from tests.tiny_models import build_tiny_controlnet, build_tiny_lora, build_tiny_sdxl
-from tools.context import make_context
-from tools.settings.loader import settings_from_dict
-from tools.workspace import Workspace
+from tools.core.context import make_context
+from tools.core.settings.loader import settings_from_dict
+from tools.core.workspace import Workspace
 
 
 @pytest.fixture(scope="session", autouse=True)

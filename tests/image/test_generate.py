@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from tools.core.registry import invoke
+from tools.core.settings.loader import settings_from_dict
 from tools.image.image_tools import generate_image  # noqa: F401  (registers the tools)
 from tools.image.pipeline import handle_for, image_generation_available
 from tools.image.pngmeta import read_generation_params
-from tools.registry import invoke
-from tools.settings.loader import settings_from_dict
 
 
 def pixels(ctx, rel: str) -> np.ndarray:
@@ -22,8 +22,8 @@ def run(ctx, name: str, **args):
 
 
 def test_no_weights_gives_clear_error_naming_the_setting(tmp_path):
-    from tools.context import make_context
-    from tools.workspace import Workspace
+    from tools.core.context import make_context
+    from tools.core.workspace import Workspace
 
     settings = settings_from_dict({"image": {"sdxl_model_path": None}})
     ok, why = image_generation_available(settings)
@@ -182,7 +182,7 @@ def test_character_preset_adds_look_lora_and_negative(ctx):
 
 
 def test_low_memory_mode_enables_vae_tiling_and_slicing(ctx):
-    from tools.registry import get_tool
+    from tools.core.registry import get_tool
 
     get_tool("generate_image").func(ctx.with_low_memory(), prompt="a boat", seed=1, steps=1, width=64, height=64)
     handle = handle_for(ctx)
@@ -245,8 +245,8 @@ def test_pose_from_reference_uses_the_presets_first_reference(ctx, image_setting
     # a later run reproduces it from the PNG alone: the preset's reference is trusted config
     import shutil
 
-    from tools.context import make_context
-    from tools.workspace import Workspace
+    from tools.core.context import make_context
+    from tools.core.workspace import Workspace
 
     later = make_context(image_settings, workspace=Workspace(tmp_path / "later run"))
     shutil.copy(ctx.workspace.root / out.artifacts[0].path, later.workspace.root / "pip.png")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from tools.core.settings.loader import settings_from_dict
+from tools.core.types import ToolError
 from tools.image.adapters import adapter_name, parse_lora_spec
 from tools.image.pipeline import SCHEDULERS, choose_device, image_generation_available, load_sdxl
-from tools.settings.loader import settings_from_dict
-from tools.types import ToolError
 
 
 @pytest.mark.parametrize("setting, cuda, mps, device, dtype", [

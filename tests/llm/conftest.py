@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from tests.llm.chat_server import ChatServer
-from tools.scheduler import ResourceScheduler
-from tools.settings import settings_from_dict
-from tools.trace import Trace
+from tools.core.scheduler import ResourceScheduler
+from tools.core.settings import settings_from_dict
+from tools.core.trace import Trace
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import socket
 
 from agent.llm import describe_llm
 from tests.llm.conftest import openai_settings
-from tools.settings import settings_from_dict
+from tools.core.settings import settings_from_dict
 
 
 def test_local_packaged_model_is_found():

@@ -13,8 +13,8 @@ from agent.llm import (
     LLMError,
     create_chat_model,
 )
-from tools.llm_io import invoke_structured
-from tools.settings import settings_from_dict
+from tools.core.settings import settings_from_dict
+from tools.core.structured_output import invoke_structured
 
 
 class Intent(BaseModel):

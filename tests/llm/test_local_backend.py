@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is a project dependency; install it")
 from agent.llm import LLMConfigError, LLMError, create_chat_model
 from agent.llm.local_backend import packaged_model_path
-from tools.settings import settings_from_dict
+from tools.core.settings import settings_from_dict
 
 MAX_STRING, MAX_ITEMS = 16, 2
 

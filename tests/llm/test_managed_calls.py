@@ -5,7 +5,7 @@ import pytest
 from pydantic import BaseModel
 
 from agent.llm import FakeChatModel, LLMError
-from tools.llm_io import StructuredOutputError, invoke_structured
+from tools.core.structured_output import StructuredOutputError, invoke_structured
 
 
 class SimulatedSDXL:
@@ -110,7 +110,7 @@ def test_with_structured_output_uses_the_json_schema_path():
 
 def test_factory_uses_the_scheduler_trace(scheduler, trace):
     from agent.llm import create_chat_model
-    from tools.settings import settings_from_dict
+    from tools.core.settings import settings_from_dict
 
     llm = create_chat_model(settings_from_dict({"llm": {"backend": "fake"}}), scheduler)
     assert llm.trace is trace and llm.scheduler is scheduler

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from agent.llm import LLMError, create_chat_model
 from tests.llm.chat_server import chunk, completion
 from tests.llm.conftest import openai_settings
-from tools.llm_io import invoke_structured
+from tools.core.structured_output import invoke_structured
 
 
 class Shot(BaseModel):

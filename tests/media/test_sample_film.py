@@ -9,13 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
-from tools.context import make_context
+from tools.core.context import make_context
+from tools.core.registry import invoke
+from tools.core.settings import settings_from_dict
+from tools.core.types import ToolError
+from tools.core.workspace import Workspace
 from tools.media.probe import media_info
 from tools.media.sample_film import load_truth, make_sample_film, scene_frames
-from tools.registry import invoke
-from tools.settings import settings_from_dict
-from tools.types import ToolError
-from tools.workspace import Workspace
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 

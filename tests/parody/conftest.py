@@ -44,6 +44,6 @@ def shared_chroma(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def parody_settings(tmp_path, shared_chroma):
-    from tools.settings import settings_from_dict
+    from tools.core.settings import settings_from_dict
 
     return lambda **sections: settings_from_dict(parody_settings_dict(tmp_path, shared_chroma, **sections))

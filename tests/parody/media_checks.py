@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.trace import read_trace
+from tools.core.trace import read_trace
 
 RATE = 8000
 

@@ -13,7 +13,7 @@ def main() -> None:
     from agent import Agent
     from agent.llm import FakeChatModel
     from tests.parody.scripted import parody_handler
-    from tools.settings import Settings
+    from tools.core.settings import Settings
 
     settings = Settings.model_validate(json.loads(Path(sys.argv[1]).read_text()))
     Agent(settings=settings, llm=FakeChatModel(handler=parody_handler())).run(

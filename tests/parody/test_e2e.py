@@ -12,15 +12,15 @@ from agent.llm import FakeChatModel
 from tests.parody.conftest import parody_settings_dict
 from tests.parody.media_checks import band_db, frame, mono, tool_counts
 from tests.parody.scripted import parody_handler
+from tools.core.trace import read_trace
 from tools.media.probe import media_info
-from tools.trace import read_trace
 
 REQUEST = "make a funny parody of the ocean scene"
 
 
 @pytest.fixture(scope="module")
 def good_run(parody_film, shared_chroma, tmp_path_factory):
-    from tools.settings import settings_from_dict
+    from tools.core.settings import settings_from_dict
 
     root = tmp_path_factory.mktemp("parody_good")
     settings = settings_from_dict(parody_settings_dict(root, shared_chroma))

@@ -12,8 +12,8 @@ from agent import Agent
 from agent.llm import FakeChatModel
 from tests.parody.media_checks import tool_counts
 from tests.parody.scripted import parody_handler
+from tools.core.trace import read_trace
 from tools.media.probe import media_info
-from tools.trace import read_trace
 
 ROOT = Path(__file__).resolve().parents[2]
 

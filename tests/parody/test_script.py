@@ -5,10 +5,10 @@ import pytest
 
 from agent.llm import FakeChatModel
 from tests.parody.scripted import GOOD_DRAFT, NONSENSE_DRAFT
-from tools.context import make_context
-from tools.registry import invoke
-from tools.story.models import ParodyScript, ScriptLine
-from tools.story.timing import fit_lines, nonsense_reason
+from tools.core.context import make_context
+from tools.core.registry import invoke
+from tools.parody.models import ParodyScript, ScriptLine
+from tools.parody.timing import fit_lines, nonsense_reason
 
 SCENE = {"index": 1, "start": 5.0, "end": 15.0, "description": "bright daylight; ocean or sea under a blue sky"}
 
@@ -130,7 +130,7 @@ class _Knowledge:
 
 
 def test_cast_comes_from_the_knowledge_base_when_none_is_given(isolated_settings):
-    from tools.story.cast import resolve_cast
+    from tools.parody.cast import resolve_cast
 
     ctx, _ = _ctx(isolated_settings)
     ctx.knowledge = _Knowledge()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.settings import settings_from_dict
+from tools.core.settings import settings_from_dict
 
 if shutil.which("ffmpeg") is None:
     pytest.skip("ffmpeg is not installed", allow_module_level=True)

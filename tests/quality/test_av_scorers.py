@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tools.core.types import ToolError
 from tools.quality.av import LineWindow, score_audio, score_video
-from tools.types import ToolError
 
 
 def test_good_clip_passes_video_and_audio(media, settings) -> None:

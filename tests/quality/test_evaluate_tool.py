@@ -5,11 +5,11 @@ import json
 import shutil
 from pathlib import Path
 
-from tools.context import make_context
-from tools.registry import invoke
-from tools.settings import settings_from_dict
-from tools.trace import Trace
-from tools.workspace import Workspace
+from tools.core.context import make_context
+from tools.core.registry import invoke
+from tools.core.settings import settings_from_dict
+from tools.core.trace import Trace
+from tools.core.workspace import Workspace
 
 SRT = """1
 00:00:00,500 --> 00:00:01,900

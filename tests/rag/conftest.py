@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from tools.settings.loader import PROJECT_ROOT, settings_from_dict
+from tools.core.settings.loader import PROJECT_ROOT, settings_from_dict
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 
@@ -21,7 +21,7 @@ def rag_settings(persist_dir: Path, **rag):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from tools.embeddings import get_embedder
+    from tools.core.embeddings import get_embedder
 
     return get_embedder(settings_from_dict({}))
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from rag.ingest import ingest_path
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 NOTE = """---
 kind: {kind}

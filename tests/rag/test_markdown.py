@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from rag.markdown import chunk_document, read_document, split_front_matter
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

@@ -1,7 +1,7 @@
 import pytest
 
 from rag.runs import ingest_run, similar_runs
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 
 def _run(run_id, request, quality, **params):

@@ -7,7 +7,7 @@ from rag.web import open_web_search
 from rag.web_backends import HttpSearchBackend
 from rag.web_cache import TTLCache
 from tests.rag.web_server import INJECTION, FakeSearchServer
-from tools.settings.loader import settings_from_dict
+from tools.core.settings.loader import settings_from_dict
 
 
 @pytest.fixture()

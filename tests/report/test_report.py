@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from agent.report import build_context, render_report
-from tools.trace import Trace
+from tools.core.trace import Trace
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -1,8 +1,8 @@
 """A simulated GPU (budget, lagging frees, OOM like torch's) and model handles that live on it."""
 from __future__ import annotations
 
-from tools.scheduler.devices import ProcessUsage
-from tools.scheduler.profiles import HardwareProfile
+from tools.core.scheduler.devices import ProcessUsage
+from tools.core.scheduler.profiles import HardwareProfile
 
 
 class OutOfMemoryError(RuntimeError):

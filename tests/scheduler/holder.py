@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from tests.scheduler.fakes import profile_16gb
-from tools.scheduler import InProcessHandle, ResourceScheduler
-from tools.scheduler.ledger import Ledger
-from tools.trace import Trace
+from tools.core.scheduler import InProcessHandle, ResourceScheduler
+from tools.core.scheduler.ledger import Ledger
+from tools.core.trace import Trace
 
 
 def main() -> None:

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from tests.scheduler.fakes import profile_16gb
-from tools.scheduler import ResourceScheduler
-from tools.scheduler.ledger import Ledger
-from tools.trace import Trace, read_trace
+from tools.core.scheduler import ResourceScheduler
+from tools.core.scheduler.ledger import Ledger
+from tools.core.trace import Trace, read_trace
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,12 +7,12 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tests.scheduler.fakes import FakeClock, FakeGPU, FakeModel, profile_16gb
-from tools.context import make_context
-from tools.registry import invoke, tool
-from tools.scheduler import ResourceScheduler, SchedulerError
-from tools.settings import settings_from_dict
-from tools.trace import Trace
-from tools.workspace import Workspace
+from tools.core.context import make_context
+from tools.core.registry import invoke, tool
+from tools.core.scheduler import ResourceScheduler, SchedulerError
+from tools.core.settings import settings_from_dict
+from tools.core.trace import Trace
+from tools.core.workspace import Workspace
 
 ESTIMATES = {"llm": 11.0, "sdxl": 11.5, "tts": 3.5}
 ACTIVATIONS = {"llm": 0.5, "sdxl": 3.0, "tts": 0.3}  # working memory a call needs on top of weights

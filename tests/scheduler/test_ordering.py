@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tools.scheduler import ResourceScheduler
-from tools.scheduler.ordering import brute_force_min_switches, count_switches, order_steps
+from tools.core.scheduler import ResourceScheduler
+from tools.core.scheduler.ordering import brute_force_min_switches, count_switches, order_steps
 
 CONFLICTS = ResourceScheduler().conflicts  # [llm, sdxl] exclusive; tts free
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from tools.scheduler.factory import describe
-from tools.scheduler.profiles import available_profiles, load_profile, pick_profile
-from tools.settings import settings_from_dict
-from tools.settings.loader import PROJECT_ROOT
-from tools.types import ToolError
+from tools.core.scheduler.factory import describe
+from tools.core.scheduler.profiles import available_profiles, load_profile, pick_profile
+from tools.core.settings import settings_from_dict
+from tools.core.settings.loader import PROJECT_ROOT
+from tools.core.types import ToolError
 
 HW = PROJECT_ROOT / "configs" / "hardware"
 

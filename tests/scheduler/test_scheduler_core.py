@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from tests.scheduler.fakes import FakeClock, FakeGPU, FakeModel, no_sleep, profile_16gb
-from tools.scheduler import InProcessHandle, ResourceScheduler, SchedulerError
-from tools.trace import Trace
+from tools.core.scheduler import InProcessHandle, ResourceScheduler, SchedulerError
+from tools.core.trace import Trace
 
 
 def make(gpu: FakeGPU, trace: Trace | None = None, clock: FakeClock | None = None, timeout: float = 5.0,
@@ -117,8 +117,8 @@ def test_failed_load_leaves_nothing_resident():
 
 
 def test_cpu_only_profile_has_no_probe_and_keeps_the_rule():
-    from tools.scheduler import create_scheduler
-    from tools.settings import settings_from_dict
+    from tools.core.scheduler import create_scheduler
+    from tools.core.settings import settings_from_dict
 
     sched = create_scheduler(settings_from_dict({"scheduler": {"profile": "cpu-only"}}))
     assert sched.probe is None and sched.ledger is None and sched.profile.name == "cpu-only"

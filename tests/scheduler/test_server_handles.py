@@ -9,16 +9,16 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tools.scheduler import ResourceScheduler, create_scheduler
-from tools.scheduler.handles import (
+from tools.core.scheduler import ResourceScheduler, create_scheduler
+from tools.core.scheduler.handles import (
     CommandHandle,
     LlamaSwapHandle,
     OllamaHandle,
     VLLMSleepHandle,
     build_handle,
 )
-from tools.settings import settings_from_dict
-from tools.types import ToolError
+from tools.core.settings import settings_from_dict
+from tools.core.types import ToolError
 
 
 class FakeServers(BaseHTTPRequestHandler):

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from tests.synthetic_media import FOREST, NIGHT, OCEAN, SUNSET, make_video
-from tools.context import make_context
-from tools.settings import settings_from_dict
-from tools.workspace import Workspace
+from tools.core.context import make_context
+from tools.core.settings import settings_from_dict
+from tools.core.workspace import Workspace
 
 if shutil.which("ffmpeg") is None:
     pytest.skip("ffmpeg is not installed", allow_module_level=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from tests.video.conftest import frame_at
+from tools.core.registry import invoke
 from tools.media.probe import media_info
-from tools.registry import invoke
 
 
 def test_keyframe_in_point_is_stream_copied(ctx, film: Path) -> None:

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from tools.registry import invoke
+from tools.core.registry import invoke
 from tools.video.models import SceneSearchResult
 
 
 @pytest.fixture(scope="module")
 def shared_ctx(tmp_path_factory, film_dir: Path):
     """One context for the ranking queries: the analysis and description vectors are cached once."""
-    from tools.context import make_context
-    from tools.settings import settings_from_dict
-    from tools.workspace import Workspace
+    from tools.core.context import make_context
+    from tools.core.settings import settings_from_dict
+    from tools.core.workspace import Workspace
 
     tmp = tmp_path_factory.mktemp("find")
     settings = settings_from_dict({"paths": {"cache_dir": str(tmp / "cache")}})

@@ -11,8 +11,8 @@ import pytest
 
 from tests.synthetic_media import FOREST, OCEAN, make_tone, make_video
 from tests.video.conftest import FPS, SIZE, audio_of, band_db, frame_at
+from tools.core.registry import invoke
 from tools.media.probe import media_info
-from tools.registry import invoke
 from tools.video.edl import (
     EDL,
     AudioTrack,

@@ -10,7 +10,7 @@ import pytest
 
 from tests.synthetic_media import FOREST, OCEAN, SceneSpec, cut_frames, make_video
 from tests.video.conftest import FPS, SCENES, SIZE
-from tools.registry import invoke
+from tools.core.registry import invoke
 from tools.video.models import SceneList
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 # Weight switches reload models on the server (seconds): remember what each server has loaded.
 _CURRENT_WEIGHTS: dict[tuple[str, str], str] = {}

@@ -16,10 +16,10 @@ from pydantic import BaseModel, Field
 from tools.audio.backends import SentenceRequest, SpeechBackend, make_backend
 from tools.audio.text import clean_for_speech, split_sentences
 from tools.audio.wavio import finish_audio, read_wav, resample, rms_dbfs, write_wav
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import tool
+from tools.core.types import Artifact, ToolError, ToolResult
 from tools.image.characters import VoicePreset, load_characters
-from tools.registry import tool
-from tools.types import Artifact, ToolError, ToolResult
 
 Emotion = Literal["neutral", "happy", "excited", "sad", "angry", "scared", "calm", "whisper"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tools.core.types import ToolError
 from tools.media.ffmpeg import require_binary, run_tool
-from tools.types import ToolError
 
 
 def read_wav(data: bytes | Path) -> tuple[np.ndarray, int]:

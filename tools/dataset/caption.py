@@ -19,13 +19,13 @@ import cv2
 import httpx
 import numpy as np
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import tool
+from tools.core.settings.loader import resolve_path
+from tools.core.types import ToolError
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, fingerprint
 from tools.dataset.quality import read_image
 from tools.dataset.stage import StageClock, StageResult
-from tools.registry import tool
-from tools.settings.loader import resolve_path
-from tools.types import ToolError
 
 VLM_PROMPT = ("Describe this animated film frame as a short comma-separated caption for training an image "
               "model: the characters' pose, expression and clothing, the setting, lighting and camera framing. "

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import InputPath, tool
+from tools.core.types import ToolError
 from tools.dataset.executor import make_executor
 from tools.dataset.identity import get_backend, match_regions
 from tools.dataset.identity.opencv_backend import OpenCVBackend
 from tools.dataset.metadata import CharacterInfo, DatasetStore, Detection, FrameItem, StageRecord, fingerprint
 from tools.dataset.quality import read_image
 from tools.dataset.stage import StageClock, StageResult
-from tools.registry import InputPath, tool
-from tools.types import ToolError
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 FEATURE_VERSION = 1

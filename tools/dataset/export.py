@@ -15,11 +15,11 @@ from typing import Literal
 
 import tomli_w
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import tool
+from tools.core.types import Artifact, ToolError
 from tools.dataset.metadata import DatasetStore, FrameItem, fingerprint
 from tools.dataset.stage import StageClock, StageResult
-from tools.registry import tool
-from tools.types import Artifact, ToolError
 
 ExportFormat = Literal["kohya", "diffusers", "both"]
 

@@ -12,13 +12,13 @@ from typing import Literal
 
 import cv2
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import InputPath, tool
+from tools.core.types import ToolError
 from tools.dataset.frame_pass import decode_pass
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, file_fingerprint, fingerprint
 from tools.dataset.quality import measure_array, measure_fingerprint
 from tools.dataset.stage import StageClock, StageResult
-from tools.registry import InputPath, tool
-from tools.types import ToolError
 
 ExtractMode = Literal["scenes", "interval", "both"]
 

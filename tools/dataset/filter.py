@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import tool
 from tools.dataset.executor import make_executor
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, fingerprint
 from tools.dataset.quality import MEASURE_VERSION, measure_fingerprint, measure_frame, phash_distance
 from tools.dataset.stage import StageClock, StageResult
-from tools.registry import tool
 
 
 def measure_all(ctx: ToolContext, store: DatasetStore, clock: StageClock) -> list[FrameItem]:

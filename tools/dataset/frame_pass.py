@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 DETECT_WIDTH = 256  # PySceneDetect's own auto-downscale target
 BUFFER_BYTES = 400 << 20  # at most this much decoded video held as keyframe candidates

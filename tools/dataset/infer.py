@@ -11,12 +11,12 @@ import numpy as np
 from PIL import Image, ImageDraw
 from pydantic import Field
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import invoke, tool
+from tools.core.types import Artifact, ToolError, ToolResult
 from tools.dataset.identity import get_backend
 from tools.dataset.metadata import DatasetStore, StageSummary, fingerprint
 from tools.dataset.quality import read_image
-from tools.registry import invoke, tool
-from tools.types import Artifact, ToolError, ToolResult
 
 DEFAULT_PROMPTS = ["{trigger}, {cls}, solo, close-up, animated film still",
                    "{trigger}, {cls}, full body, standing, wide shot",

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tools.settings.loader import resolve_path
-from tools.types import ToolError
+from tools.core.settings.loader import resolve_path
+from tools.core.types import ToolError
 
 STAGES = ("extract", "filter", "characters", "caption", "export", "train", "infer")
 Status = Literal["done", "kept", "dropped", "failed", "skipped", "pending"]  # pending: measured, not decided

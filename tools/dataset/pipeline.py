@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.types import ToolError, ToolResult
 from tools.dataset.metadata import DatasetStore
-from tools.types import ToolError, ToolResult
 
 PIPELINE_STAGES = ["extract", "filter", "characters", "caption", "export", "train", "infer"]
 
@@ -63,7 +63,7 @@ def _trainable(store: DatasetStore) -> list[str]:
 
 def _per_character(ctx: ToolContext, name: str, stage: str, characters: list[str], max_steps: int | None) -> list[ToolResult]:
     """Training and sampling go through the registry so the scheduler holds `sdxl` while they run."""
-    from tools.registry import invoke
+    from tools.core.registry import invoke
 
     out = []
     for character in characters:

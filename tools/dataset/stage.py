@@ -6,9 +6,9 @@ from collections import Counter
 
 from pydantic import Field
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.types import Artifact, ToolResult
 from tools.dataset.metadata import DatasetStore, StageSummary
-from tools.types import Artifact, ToolResult
 
 
 class StageResult(ToolResult):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import tool
+from tools.core.settings.loader import resolve_path
+from tools.core.types import Artifact, ToolError, ToolResult
 from tools.dataset.export import caption_for, character_items
 from tools.dataset.metadata import DatasetStore, StageSummary, fingerprint
 from tools.image.loras import LoraEntry, register_lora
-from tools.registry import tool
-from tools.settings.loader import resolve_path
-from tools.types import Artifact, ToolError, ToolResult
 
 
 class TrainResult(ToolResult):

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.core.settings.loader import resolve_path
+from tools.core.types import ToolError
 from tools.image.loras import LoraEntry
-from tools.settings.loader import resolve_path
-from tools.types import ToolError
 
 LORA_SUFFIXES = {".safetensors", ".bin"}
 

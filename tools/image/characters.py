@@ -11,8 +11,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tools.settings.loader import resolve_path
-from tools.types import ToolError
+from tools.core.settings.loader import resolve_path
+from tools.core.types import ToolError
 
 
 class EmotionReference(BaseModel):

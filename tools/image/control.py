@@ -12,8 +12,8 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from tools.settings.loader import resolve_path
-from tools.types import ToolError
+from tools.core.settings.loader import resolve_path
+from tools.core.types import ToolError
 
 # kind → (controlnet_aux class, needs annotator weights)
 AUX_ANNOTATORS: dict[str, tuple[str, bool]] = {

@@ -12,12 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.core.types import Artifact, ToolError, ToolResult
 from tools.image.adapters import ActiveLora, lora_file, parse_lora_spec
 from tools.image.control import control_image
 from tools.image.loras import get_lora
 from tools.image.pipeline import SCHEDULERS, apply_scheduler, handle_for, model_path
 from tools.image.pngmeta import ControlUse, GenerationParams, LoraUse, read_generation_params, save_png
-from tools.types import Artifact, ToolError, ToolResult
 
 MAX_SEED = 2**32 - 1
 
@@ -178,8 +178,8 @@ def reproduce(ctx, image: Path, *, allow_other_model: bool = False, output_name:
         raise ToolError(f"{Path(image).name} was made with {params.model}, but image.sdxl_model_path is {current}",
                         "configure the original model, or pass allow_other_model=true for a close variant")
     if params.character:  # a preset's reference images are trusted config, readable like user files
+        from tools.core.settings.loader import resolve_path
         from tools.image.characters import load_characters
-        from tools.settings.loader import resolve_path
 
         preset = load_characters(ctx.settings).get(params.character.lower())
         for ref in preset.reference_images if preset else []:

@@ -12,8 +12,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.settings.loader import resolve_path
-from tools.types import ToolError
+from tools.core.settings.loader import resolve_path
+from tools.core.types import ToolError
 
 
 class LoraEntry(BaseModel):

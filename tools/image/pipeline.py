@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.scheduler.handles import release_torch_memory
-from tools.settings.loader import resolve_path
-from tools.types import ToolError
+from tools.core.scheduler.handles import release_torch_memory
+from tools.core.settings.loader import resolve_path
+from tools.core.types import ToolError
 
 CHECKPOINT_SUFFIXES = {".safetensors", ".ckpt"}
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 CHUNK_KEY = "animstudio"
 FORMAT_VERSION = 1

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 
 def require_binary(name: str, setting: str) -> str:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import InputPath, tool
+from tools.core.settings.loader import resolve_path
+from tools.core.types import ToolError, ToolResult
 from tools.media.ffmpeg import ffprobe_json
-from tools.registry import InputPath, tool
-from tools.settings.loader import resolve_path
-from tools.types import ToolError, ToolResult
 
 MEDIA_EXTENSIONS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
                     ".wav", ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".opus"}

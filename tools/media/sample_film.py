@@ -18,13 +18,13 @@ from typing import Callable
 import numpy as np
 from pydantic import BaseModel
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import tool
+from tools.core.settings.loader import resolve_path
+from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import require_binary
-from tools.media.sample_scenes import SCENES, SceneSpec
 from tools.media.sample_audio import render_soundtrack, write_wav
-from tools.registry import tool
-from tools.settings.loader import resolve_path
-from tools.types import Artifact, ToolError, ToolResult
+from tools.media.sample_scenes import SCENES, SceneSpec
 
 TITLE = "The Tide Keeper"
 

@@ -14,12 +14,19 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from tools.core.settings.sections import QualitySettings
+from tools.core.types import ToolError
 from tools.media.ffmpeg import ffprobe_json
-from tools.quality.measure import (ANALYSIS_RATE, decode_mono, frame_energies_db, measure_audio, measure_video,
-                                   rms_db, stream_durations)
+from tools.quality.measure import (
+    ANALYSIS_RATE,
+    decode_mono,
+    frame_energies_db,
+    measure_audio,
+    measure_video,
+    rms_db,
+    stream_durations,
+)
 from tools.quality.report import Check, ScoreReport, linear
-from tools.settings.sections import QualitySettings
-from tools.types import ToolError
 
 
 class LineWindow(BaseModel):

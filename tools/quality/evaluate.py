@@ -5,15 +5,15 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import InputPath, tool
+from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import ffprobe_json
 from tools.quality.av import LineWindow, score_audio, score_video
 from tools.quality.images import IdentityFn, score_images
 from tools.quality.judge import score_script
 from tools.quality.report import CombinedReport, ScoreReport, combine
 from tools.quality.subtitles import score_subtitles
-from tools.registry import InputPath, tool
-from tools.types import Artifact, ToolError, ToolResult
 
 
 class EvaluationResult(ToolResult):

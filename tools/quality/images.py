@@ -12,8 +12,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from tools.core.settings.sections import QualitySettings
 from tools.quality.report import Check, ScoreReport, linear
-from tools.settings.sections import QualitySettings
 
 IdentityFn = Callable[[Path], float]
 

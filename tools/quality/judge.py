@@ -1,6 +1,6 @@
 """The script scorer: an LLM judge with a rubric (relevance, humour, character consistency).
 
-It asks for a structured verdict through tools/llm_io.invoke_structured. A judge that cannot judge is
+It asks for a structured verdict through tools/core/structured_output.invoke_structured. A judge that cannot judge is
 worse than none: with no model, with the tiny embedded default model, or when the verdict fails
 validation, the scorer is skipped (left out of the combined score) and says why.
 """
@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tools.llm_io import StructuredOutputError, invoke_structured
+from tools.core.settings import Settings
+from tools.core.structured_output import StructuredOutputError, invoke_structured
+from tools.core.trace import NULL_TRACE, Trace
 from tools.quality.report import ScoreReport
-from tools.settings import Settings
-from tools.trace import NULL_TRACE, Trace
 
 RUBRIC = """You are a strict script editor judging a short parody script for an animated film.
 Rate each criterion from 1 (bad) to 5 (excellent):

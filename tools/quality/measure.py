@@ -115,7 +115,7 @@ def decode_mono(path: Path, ffmpeg: str = "ffmpeg", rate: int = ANALYSIS_RATE) -
                           check=False)
     if proc.returncode != 0:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-2:]
-        from tools.types import ToolError
+        from tools.core.types import ToolError
 
         raise ToolError(f"could not decode the audio of {path.name}: {' | '.join(tail)}",
                         "check that the file has a readable audio stream")

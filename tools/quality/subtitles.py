@@ -10,9 +10,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from tools.core.settings.sections import QualitySettings
+from tools.core.types import ToolError
 from tools.quality.report import Check, ScoreReport, linear
-from tools.settings.sections import QualitySettings
-from tools.types import ToolError
 
 MIN_CUE_S = 0.8  # shorter cues flash by before they can be read
 

@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 from tools.video.decode import AudioLevels, analysis_size, iter_frames
 from tools.video.descriptors import SceneAccumulator, count_faces, measure_frame
 from tools.video.models import Scene, timecode

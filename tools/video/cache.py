@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tools.settings.loader import resolve_path
+from tools.core.settings.loader import resolve_path
 
 _CHUNK = 1 << 20
 

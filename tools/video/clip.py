@@ -5,11 +5,11 @@ import subprocess
 from pathlib import Path
 from typing import Literal
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import InputPath, tool
+from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import require_binary, run_tool
 from tools.media.probe import media_info
-from tools.registry import InputPath, tool
-from tools.types import Artifact, ToolError, ToolResult
 
 
 class ClipResult(ToolResult):

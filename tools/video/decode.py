@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 
 def analysis_size(width: int, height: int, target_width: int) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 from tools.video.models import SceneDescriptors
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from tools.types import ToolResult
+from tools.core.types import ToolResult
 
 
 def timecode(seconds: float) -> str:

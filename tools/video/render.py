@@ -8,13 +8,13 @@ import threading
 import time
 from pathlib import Path
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import tool
+from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import require_binary, run_tool
 from tools.media.probe import media_info
-from tools.registry import tool
-from tools.types import Artifact, ToolError, ToolResult
 from tools.video.edl import EDL, Clip, FreezeFrame, SubtitleLine
-from tools.video.graph import SourceInfo, compile_edl, segment_duration
+from tools.video.filtergraph import SourceInfo, compile_edl, segment_duration
 from tools.video.sfx import EFFECTS, effect_chain
 from tools.video.subtitles import build_cues, to_ass, to_srt
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import InputPath, tool
+from tools.core.types import Artifact, ToolError
 from tools.media.probe import media_info
-from tools.registry import InputPath, tool
-from tools.types import Artifact, ToolError
 from tools.video import cache
 from tools.video.analysis import analyse, detector_params
 from tools.video.describe import caption_with_vlm, describe_descriptors
@@ -103,7 +103,7 @@ def index_scenes(ctx: ToolContext, scenes: SceneList) -> np.ndarray:
     """Embed every scene description; push them into the knowledge base (kind "scenes") when present."""
     import hashlib
 
-    from tools.embeddings import get_embedder
+    from tools.core.embeddings import get_embedder
 
     texts = [s.description for s in scenes.scenes]
     embedder = get_embedder(ctx.settings)
@@ -147,7 +147,7 @@ def find_scene(ctx: ToolContext, film: InputPath, query: str, top_k: int = 3) ->
     scenes = scene_list(ctx, film)
     if not scenes.scenes:
         return SceneSearchResult(film=str(film), query=query, matches=[])
-    from tools.embeddings import get_embedder
+    from tools.core.embeddings import get_embedder
 
     vectors = index_scenes(ctx, scenes)
     q = get_embedder(ctx.settings).encode([query])[0]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.dataset.identity.base import Region, insightface_pack_dir
-from tools.settings.loader import resolve_path
-from tools.types import ToolError
+from tools.core.settings.loader import resolve_path
+from tools.core.types import ToolError
+from tools.dataset.identity.backend import Region, insightface_pack_dir
 
 
 class InsightFaceBackend:

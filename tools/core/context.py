@@ -5,11 +5,11 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from tools.progress import NULL_PROGRESS, CallbackProgress
-from tools.scheduler import ResourceScheduler
-from tools.settings import Settings
-from tools.trace import NULL_TRACE, Trace
-from tools.workspace import Workspace
+from tools.core.progress import NULL_PROGRESS, CallbackProgress
+from tools.core.scheduler import ResourceScheduler
+from tools.core.settings import Settings
+from tools.core.trace import NULL_TRACE, Trace
+from tools.core.workspace import Workspace
 
 
 class KnowledgeStore(Protocol):
@@ -36,7 +36,7 @@ class ToolContext:
         return replace(self, low_memory=True)
 
     def require_llm(self):
-        from tools.types import ToolError
+        from tools.core.types import ToolError
 
         if self.llm is None:
             raise ToolError("This tool needs an LLM but none is configured", "set llm.backend in your config")
@@ -45,8 +45,8 @@ class ToolContext:
 
 def make_context(settings: Settings, workspace: Workspace | None = None, **kwargs: Any) -> ToolContext:
     """A context for running tools outside the agent (CLI `tools call`, tests, scripts)."""
-    from tools.scheduler import create_scheduler
-    from tools.settings.loader import resolve_path
+    from tools.core.scheduler import create_scheduler
+    from tools.core.settings.loader import resolve_path
 
     trace = kwargs.pop("trace", NULL_TRACE)
     if workspace is None:

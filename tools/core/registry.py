@@ -18,9 +18,9 @@ from typing import Annotated, Any, Callable, get_args, get_origin, get_type_hint
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from tools.context import ToolContext
-from tools.scheduler import is_oom
-from tools.types import Artifact, ToolError, ToolResult
+from tools.core.context import ToolContext
+from tools.core.scheduler import is_oom
+from tools.core.types import Artifact, ToolError, ToolResult
 
 
 class _PathRole:
@@ -40,10 +40,10 @@ TOOL_MODULES: list[str] = [
     "tools.video.clip",
     "tools.video.render",
     "tools.quality.evaluate",
-    "tools.story.script_writer",
-    "tools.story.voices",
-    "tools.story.assemble",
-    "tools.story.score",
+    "tools.parody.script_writer",
+    "tools.parody.voices",
+    "tools.parody.assemble",
+    "tools.parody.score",
     "tools.dataset.extract",
     "tools.dataset.filter",
     "tools.dataset.characters",

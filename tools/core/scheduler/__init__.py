@@ -1,7 +1,6 @@
 """The resource scheduler (DESIGN Contract 2): LLM XOR SDXL on one GPU."""
-from tools.scheduler.base import ModelHandle, ResourceScheduler, SchedulerError, SwitchEvent, is_oom
-from tools.scheduler.factory import SchedulerReport, create_scheduler, describe
-from tools.scheduler.handles import (
+from tools.core.scheduler.factory import SchedulerReport, create_scheduler, describe
+from tools.core.scheduler.handles import (
     CommandHandle,
     InProcessHandle,
     LlamaSwapHandle,
@@ -9,7 +8,14 @@ from tools.scheduler.handles import (
     VLLMSleepHandle,
     release_torch_memory,
 )
-from tools.scheduler.profiles import HardwareProfile, load_profile
+from tools.core.scheduler.profiles import HardwareProfile, load_profile
+from tools.core.scheduler.resource_scheduler import (
+    ModelHandle,
+    ResourceScheduler,
+    SchedulerError,
+    SwitchEvent,
+    is_oom,
+)
 
 __all__ = [
     "CommandHandle", "HardwareProfile", "InProcessHandle", "LlamaSwapHandle", "ModelHandle", "OllamaHandle",

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 import time
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tools.trace import NULL_TRACE, Trace
+from tools.core.trace import NULL_TRACE, Trace
 
 T = TypeVar("T", bound=BaseModel)
 

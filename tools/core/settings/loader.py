@@ -11,9 +11,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from tools.settings.model import CONFIG_VERSION, Settings
+from tools.core.settings.model import CONFIG_VERSION, Settings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "default.yaml"
 
 _yaml_layers: ContextVar[dict[str, Any]] = ContextVar("_yaml_layers", default={})

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from tools.story.models import TITLE_CARD_S, ParodyScript, SceneRef, ScriptEffect
+from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef, ScriptEffect
 from tools.video.edl import (
     EDL,
     AudioTrack,

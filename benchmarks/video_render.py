@@ -7,7 +7,7 @@ frame into numpy, composites text images in Python and pipes frames back to ffmp
 the edit to ffmpeg once. Goal: ours ≥ 5x faster, output durations equal (±0.15 s).
 
     .venv/bin/pip install --no-deps moviepy decorator imageio imageio-ffmpeg proglog   # or: pip install .[bench]
-    .venv/bin/python benchmarks/render.py [--film PATH]
+    .venv/bin/python benchmarks/video_render.py [--film PATH]
 """
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.context import make_context
+from tools.core.context import make_context
+from tools.core.settings import settings_from_dict
+from tools.core.workspace import Workspace
 from tools.media.probe import media_info
-from tools.settings import settings_from_dict
 from tools.video.edl import EDL, AudioTrack, Clip, SubtitleLine, TextOverlay, TextStyle
-from tools.video.graph import FONT_BOLD, FONT_REGULAR
+from tools.video.filtergraph import FONT_BOLD, FONT_REGULAR
 from tools.video.render import render
-from tools.workspace import Workspace
 
 CUTS = [(4.0, 7.0), (12.0, 15.0), (18.0, 21.0), (25.0, 28.0)]
 OVERLAYS = [("SPLASH!", 0.5, 2.5), ("Meanwhile, in the forest", 3.5, 5.5)]

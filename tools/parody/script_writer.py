@@ -12,14 +12,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from tools.context import ToolContext
-from tools.llm_io import invoke_structured
-from tools.registry import tool
-from tools.story.cast import resolve_cast
-from tools.story.models import TITLE_CARD_S, ParodyScript, SceneRef, ScriptDraft
-from tools.story.template import place_from, technique_of, template_script
-from tools.story.timing import candidate_score, fit_effects, fit_lines, repair
-from tools.types import Artifact, ToolError, ToolResult
+from tools.core.context import ToolContext
+from tools.core.registry import tool
+from tools.core.structured_output import invoke_structured
+from tools.core.types import Artifact, ToolError, ToolResult
+from tools.parody.cast import resolve_cast
+from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef, ScriptDraft
+from tools.parody.template import place_from, technique_of, template_script
+from tools.parody.timing import candidate_score, fit_effects, fit_lines, repair
 
 MIN_USABLE_LINES = 3
 MIN_CANDIDATE_SCORE = 0.55
@@ -123,7 +123,7 @@ def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[st
     return out, notes
 
 
-@tool(family="story")
+@tool(family="parody")
 def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", characters: list[str] = [],
                         tone: str = "funny", duration_s: float = 30.0, feedback: list[str] = [],
                         candidates: int = 1, iteration: int = 0, film: str = "",
@@ -179,7 +179,7 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         task.advance()
     if not script.lines:
         raise ToolError(f"no line fits in {footage:.1f}s of footage", "ask for a longer parody (duration_s)")
-    out = ctx.workspace.unique_output(f"script_{iteration}", ".json", "story")
+    out = ctx.workspace.unique_output(f"script_{iteration}", ".json", "parody")
     payload = {"script": script.model_dump(), "path": path, "why": why, "technique": technique,
                "characters": cast, "footage_duration": footage, "feedback": feedback,
                "place": place_from(scene.description)}

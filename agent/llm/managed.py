@@ -20,7 +20,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.llm.messages import coerce_messages
-from tools.trace import NULL_TRACE
+from tools.core.trace import NULL_TRACE
 
 
 class _CallRecord:
@@ -42,8 +42,8 @@ class ManagedChatModel(BaseChatModel):
 
     backend: str = "base"
     model_name: str = ""
-    scheduler: Any = Field(default=None, exclude=True)  # tools.scheduler.ResourceScheduler
-    trace: Any = Field(default=NULL_TRACE, exclude=True)  # tools.trace.Trace
+    scheduler: Any = Field(default=None, exclude=True)  # tools.core.scheduler.ResourceScheduler
+    trace: Any = Field(default=NULL_TRACE, exclude=True)  # tools.core.trace.Trace
 
     def attach(self, scheduler: Any = None, trace: Any = None) -> ManagedChatModel:
         """Route this model's calls through a run's scheduler and trace (for a model built outside
@@ -118,7 +118,7 @@ class ManagedChatModel(BaseChatModel):
     def invoke_json_schema(self, messages: Any, json_schema: dict[str, Any]) -> str:
         """Raw text of an answer constrained to (or at least asked for as) `json_schema`.
 
-        tools.llm_io.invoke_structured calls this when present; it validates and retries.
+        tools.core.structured_output.invoke_structured calls this when present; it validates and retries.
         """
         with self._managed("json_schema") as rec:
             return self._complete_json(coerce_messages(messages), json_schema, rec)
@@ -132,12 +132,12 @@ class ManagedChatModel(BaseChatModel):
         return self.bind(tools=formatted, **kwargs)
 
     def with_structured_output(self, schema: Any, *, include_raw: bool = False, **kwargs: Any):
-        """Pydantic schemas go through tools.llm_io.invoke_structured (constrained + validated + retried)."""
+        """Pydantic schemas go through tools.core.structured_output.invoke_structured (constrained + validated + retried)."""
         if not (isinstance(schema, type) and issubclass(schema, BaseModel)) or include_raw:
             return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
         from langchain_core.runnables import RunnableLambda
 
-        from tools.llm_io import invoke_structured
+        from tools.core.structured_output import invoke_structured
 
         retries = int(kwargs.get("retries", 2))
         return RunnableLambda(lambda value: invoke_structured(

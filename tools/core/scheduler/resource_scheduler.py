@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
-from tools.scheduler.devices import MemoryProbe
-from tools.scheduler.ledger import Ledger, LedgerState
-from tools.scheduler.profiles import HardwareProfile
-from tools.trace import NULL_TRACE, Trace
-from tools.types import ToolError
+from tools.core.scheduler.devices import MemoryProbe
+from tools.core.scheduler.ledger import Ledger, LedgerState
+from tools.core.scheduler.profiles import HardwareProfile
+from tools.core.trace import NULL_TRACE, Trace
+from tools.core.types import ToolError
 
 
 @runtime_checkable
@@ -301,7 +301,7 @@ class ResourceScheduler:
 
     def handle_oom(self, resources: Sequence[str], exc: BaseException) -> None:
         """Called by the registry on out-of-memory before its one low-memory retry."""
-        from tools.scheduler.handles import release_torch_memory
+        from tools.core.scheduler.handles import release_torch_memory
 
         self.trace.event("scheduler.oom", resources=list(resources), error=str(exc)[:300],
                          free_gb=self._free_gb())
@@ -422,7 +422,7 @@ class ResourceScheduler:
     # -- plan ordering ------------------------------------------------------------------------
     def order(self, steps: Sequence[StepLike]) -> list[str]:
         """Topological order with the fewest model switches (see ordering.py)."""
-        from tools.scheduler.ordering import order_steps
+        from tools.core.scheduler.ordering import order_steps
 
         return order_steps(steps, self.conflicts, initial=self.resident())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
 
 _NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'. -]{0,29}$")
 _NOT_NAMES = {"none", "unknown", "n/a", "characters", "character", "narrator", "string", "null", "the", "a"}

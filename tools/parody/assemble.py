@@ -12,14 +12,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import InputPath, invoke, tool
+from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import require_binary, run_tool
 from tools.media.probe import media_info
-from tools.registry import InputPath, invoke, tool
-from tools.story.models import TITLE_CARD_S, ParodyScript, SceneRef
-from tools.story.timeline import Mix, Span, build_edl, place_lines
-from tools.story.voices import VoiceClip
-from tools.types import Artifact, ToolError, ToolResult
+from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef
+from tools.parody.timeline import Mix, Span, build_edl, place_lines
+from tools.parody.voices import VoiceClip
 
 _MIX_PROBLEMS = re.compile(r"loudness|peak|clipped", re.IGNORECASE)
 _FROZEN = re.compile(r"frozen", re.IGNORECASE)
@@ -120,7 +120,7 @@ def _scenes(ctx: ToolContext, film: Path) -> tuple[list[SceneRef], dict[int, flo
     return refs, {s.index: s.keyframe_time for s in found.scenes if s.keyframe_time is not None}
 
 
-@tool(family="story")
+@tool(family="parody")
 def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: ParodyScript, voices: list[VoiceClip],
                     footage_duration: float, characters: list[str] = [], voice_gain_db: float = 0.0,
                     iteration: int = 0, feedback: list[str] = [], output_name: str = "parody") -> ParodyResult:
@@ -162,7 +162,7 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
     mix, keep_freezes, changes = iteration_mix(iteration, feedback, voice_gain_db)
     if not keep_freezes:
         script = script.model_copy(update={"effects": [e for e in script.effects if e.kind != "freeze_frame"]})
-    from tools.story.template import place_from
+    from tools.parody.template import place_from
 
     inserts, insert_clip = decide_inserts(ctx, list(characters), place_from(scene.description), size, fps)
     lines = place_lines(script, [(v.audio, v.duration) for v in voices])

@@ -4,9 +4,18 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tools.settings.sections import (
-    AgentSettings, DatasetSettings, ImageSettings, LLMSettings, PathsSettings, QualitySettings,
-    RAGSettings, SchedulerSettings, TTSSettings, VideoSettings, WebSettings,
+from tools.core.settings.sections import (
+    AgentSettings,
+    DatasetSettings,
+    ImageSettings,
+    LLMSettings,
+    PathsSettings,
+    QualitySettings,
+    RAGSettings,
+    SchedulerSettings,
+    TTSSettings,
+    VideoSettings,
+    WebSettings,
 )
 
 CONFIG_VERSION = 1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 _lock = threading.Lock()
 
@@ -30,7 +30,7 @@ def embedding_model_path(settings) -> Path:
     configured = settings.rag.embedding_model_path
     if configured is None:
         return default_embedding_model_path()
-    from tools.settings.loader import resolve_path
+    from tools.core.settings.loader import resolve_path
 
     path = resolve_path(configured)
     if not path.is_dir():

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 
 @dataclass
@@ -31,7 +31,7 @@ def insightface_pack_dir(settings) -> Path | None:
     root = settings.dataset.insightface_root
     if root is None:
         return None
-    from tools.settings.loader import resolve_path
+    from tools.core.settings.loader import resolve_path
 
     pack = resolve_path(root) / "models" / settings.dataset.insightface_model
     return pack if pack.is_dir() and any(pack.glob("*.onnx")) else None

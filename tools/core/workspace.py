@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 
 def new_run_id() -> str:

@@ -6,7 +6,7 @@ record scratch, and bathos. The iteration picks another variant, so a blamed scr
 """
 from __future__ import annotations
 
-from tools.story.models import ParodyScript, ScriptEffect, ScriptLine
+from tools.parody.models import ParodyScript, ScriptEffect, ScriptLine
 
 # (technique, title, lines as (speaker slot, text), effects). Slots: N = narrator, A/B = characters.
 _VARIANTS: list[tuple[str, str, list[tuple[str, str]], list[tuple[str, float, str, str]]]] = [

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 
 def release_torch_memory() -> None:

@@ -18,7 +18,7 @@ import psutil
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, Field, ValidationError
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 
 class LedgerEntry(BaseModel):

@@ -7,12 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tools.scheduler.base import ResourceScheduler
-from tools.scheduler.devices import DeviceReport, GpuDevice, discover, probe_for
-from tools.scheduler.handles import handles_from_settings
-from tools.scheduler.ledger import Ledger, LedgerEntry
-from tools.scheduler.profiles import HardwareProfile, load_profile, pick_profile
-from tools.trace import NULL_TRACE, Trace
+from tools.core.scheduler.devices import DeviceReport, GpuDevice, discover, probe_for
+from tools.core.scheduler.handles import handles_from_settings
+from tools.core.scheduler.ledger import Ledger, LedgerEntry
+from tools.core.scheduler.profiles import HardwareProfile, load_profile, pick_profile
+from tools.core.scheduler.resource_scheduler import ResourceScheduler
+from tools.core.trace import NULL_TRACE, Trace
 
 
 @functools.lru_cache(maxsize=1)
@@ -22,7 +22,7 @@ def _discovered() -> DeviceReport:
 
 
 def _hardware_dir(settings) -> Path:
-    from tools.settings.loader import resolve_path
+    from tools.core.settings.loader import resolve_path
 
     return resolve_path(settings.scheduler.hardware_dir)
 
@@ -49,7 +49,7 @@ def _device(settings) -> GpuDevice | None:
 
 
 def _ledger(settings, profile: HardwareProfile, device: GpuDevice | None) -> Ledger | None:
-    from tools.settings.loader import resolve_path
+    from tools.core.settings.loader import resolve_path
 
     mode = settings.scheduler.cross_process
     if mode == "off" or (mode == "auto" and not profile.accounts_vram):

@@ -10,10 +10,10 @@ import re
 
 from pydantic import BaseModel, Field
 
-from tools.context import ToolContext
-from tools.registry import invoke, tool
-from tools.story.models import ParodyScript
-from tools.types import Artifact, ToolError, ToolResult
+from tools.core.context import ToolContext
+from tools.core.registry import invoke, tool
+from tools.core.types import Artifact, ToolError, ToolResult
+from tools.parody.models import ParodyScript
 
 TTS_TOOL = "synthesize_speech"
 # espeak-ng variants for speakers without a preset (cycled in order of appearance).
@@ -75,7 +75,7 @@ def adjustments(iteration: int, feedback: list[str]) -> tuple[float, float, list
     return gain, speed, notes
 
 
-@tool(family="story")
+@tool(family="parody")
 def voice_script(ctx: ToolContext, script: ParodyScript, iteration: int = 0, feedback: list[str] = []) -> VoicesResult:
     """Speak every line of a parody script with its character's voice preset (one WAV per line).
 
@@ -86,7 +86,7 @@ def voice_script(ctx: ToolContext, script: ParodyScript, iteration: int = 0, fee
     """
     if not script.lines:
         raise ToolError("the script has no lines to voice", "write the script again (write_parody_script)")
-    from tools.registry import all_tools
+    from tools.core.registry import all_tools
 
     if TTS_TOOL not in {s.name for s in all_tools()}:
         raise ToolError("text-to-speech is missing: the synthesize_speech tool is not registered",

@@ -10,11 +10,11 @@ from typing import Any
 
 from pydantic import Field
 
-from tools.context import ToolContext
+from tools.core.context import ToolContext
+from tools.core.registry import InputPath, tool
+from tools.core.types import Artifact, ToolResult
 from tools.quality.av import LineWindow
 from tools.quality.evaluate import evaluate
-from tools.registry import InputPath, tool
-from tools.types import Artifact, ToolResult
 
 # A parody with a failing scorer is not finished, whatever the weighted mean says: its combined
 # score is held just under the threshold so the agent's loop redoes what that scorer blamed.
@@ -37,7 +37,7 @@ class ParodyScore(ToolResult):
         return f"parody quality {self.combined:.2f} {'PASS' if self.passed else 'FAIL'} ({parts}){blame}"
 
 
-@tool(family="story")
+@tool(family="parody")
 def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] = [], subtitles: InputPath | None = None,
                  script: str = "", request: str = "", target_duration: float | None = None,
                  characters: list[str] = [], images: list[str] = []) -> ParodyScore:

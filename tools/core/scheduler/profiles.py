@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tools.types import ToolError
+from tools.core.types import ToolError
 
 
 class ResourceClass(BaseModel):

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from agent.report.svg import plan_svg, score_chart_svg
-from tools.trace import read_trace
+from tools.core.trace import read_trace
 
 TEMPLATES = Path(__file__).with_name("templates")
 EMBED_MAX_BYTES = 150_000

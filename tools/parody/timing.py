@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from tools.story.models import SOUNDS, ParodyScript, ScriptEffect, ScriptLine
+from tools.parody.models import SOUNDS, ParodyScript, ScriptEffect, ScriptLine
 
 MIN_LINE_S = 1.2
 SPEECH_CPS = 14.0  # what espeak-class TTS speaks at its default rate; also ≤ 17 cps reading speed

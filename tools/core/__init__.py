@@ -1,0 +1,13 @@
+"""The tools' framework: registry, ToolContext, settings, workspace sandbox, trace, progress, scheduler.
+
+The tool families (media/ video/ audio/ image/ dataset/ quality/ parody/) live beside this package
+and hold tools only; everything they share comes from here.
+"""
+from tools.core.context import ToolContext, make_context
+from tools.core.registry import InputPath, OutputPath, ToolOutcome, all_tools, get_tool, invoke, tool
+from tools.core.types import Artifact, ToolError, ToolResult
+
+__all__ = [
+    "Artifact", "InputPath", "OutputPath", "ToolContext", "ToolError", "ToolOutcome", "ToolResult",
+    "all_tools", "get_tool", "invoke", "make_context", "tool",
+]
