@@ -32,8 +32,21 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     .venv/bin/python -m pip install -q "torch==2.13.0"
     EXTRAS="dev"
   fi
-  # llama-cpp-python builds from source where no wheel exists (~10 min once; pip caches the wheel).
-  echo "==> pip install -e .[$EXTRAS] (first run builds llama-cpp-python: ~10 minutes)"
+  # llama-cpp-python builds from source (~10 min once). Built for a portable x86-64 baseline (AVX2,
+  # no AVX-512/AMX): a -march=native wheel dies with SIGILL on machines or sandboxes whose CPU
+  # flags differ from the build machine's. The wheel is kept in a cache folder keyed by the flags.
+  LLAMA_VERSION=0.3.36
+  LLAMA_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+  if [ "$(uname -m)" != "x86_64" ]; then LLAMA_FLAGS="-DGGML_NATIVE=OFF"; fi
+  wheel_dir="${XDG_CACHE_HOME:-$HOME/.cache}/animstudio-wheels/$(echo "$LLAMA_VERSION $LLAMA_FLAGS" | sha256sum | cut -c1-12)"
+  if ! ls "$wheel_dir"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    echo "==> building llama-cpp-python $LLAMA_VERSION (portable CPU build, ~10 minutes once)"
+    mkdir -p "$wheel_dir"
+    CMAKE_ARGS="$LLAMA_FLAGS" .venv/bin/python -m pip wheel -q --no-deps --no-cache-dir -w "$wheel_dir" \
+      "llama-cpp-python==$LLAMA_VERSION"
+  fi
+  .venv/bin/python -m pip install -q --no-deps --force-reinstall "$wheel_dir"/llama_cpp_python-*.whl
+  echo "==> pip install -e .[$EXTRAS]"
   .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
   n_cv=$(.venv/bin/python -m pip list 2>/dev/null | grep -ciE '^opencv-(contrib-)?python(-headless)? ' || true)
   if [ "$n_cv" != "1" ]; then
