@@ -14,7 +14,8 @@ from tools.core.context import make_context
 from tools.core.settings.loader import ConfigError, dotted_overrides, load_settings
 from tools.core.types import ToolError
 from tools.dataset.metadata import DatasetStore
-from tools.dataset.pipeline import PIPELINE_STAGES, run_pipeline
+from tools.dataset.pipeline import run_pipeline
+from tools.dataset.stage import STAGES
 
 app = typer.Typer(help="Movie → LoRA dataset pipeline: frames, quality, characters, captions, LoRA, samples.",
                   no_args_is_help=True)
@@ -57,7 +58,7 @@ def _context(settings, film: Path | None = None):
 def run(name: str = typer.Option(..., "--name", help="Dataset name (folder under paths.datasets_dir)."),
         film: Path | None = typer.Option(None, "--film", help="The film to extract frames from."),
         refs: Path | None = typer.Option(None, "--refs", help="Folder with refs/<character>/*.png|jpg."),
-        start: str | None = typer.Option(None, "--from", help=f"First stage: {', '.join(PIPELINE_STAGES)}."),
+        start: str | None = typer.Option(None, "--from", help=f"First stage: {', '.join(STAGES)}."),
         until: str | None = typer.Option(None, "--until", help="Last stage (inclusive)."),
         character: list[str] = typer.Option([], "--character", help="Only these characters (train/infer/export)."),
         max_steps: int | None = typer.Option(None, "--max-steps", help="LoRA training steps."),
@@ -91,7 +92,7 @@ def status(name: str = typer.Argument(..., help="Dataset name."),
     meta = store.meta
     console.print(f"[bold]{escape(meta.name)}[/]  film: {escape(str(meta.film))}  frames: {len(meta.items)}  scenes: {len(meta.scenes)}")
     table = Table("stage", "counts", "redone/reused", "seconds")
-    for stage in PIPELINE_STAGES:
+    for stage in STAGES:
         counts = Counter(i.status(stage) for i in meta.items.values() if i.status(stage))
         summary = meta.stages.get(stage)
         if not counts and not summary:

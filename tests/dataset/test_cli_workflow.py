@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from agent.cli.dataset_cli import app
 from tools.dataset.executor import PoolExecutor, SerialExecutor, make_executor
-from tools.dataset.quality import measure_frame
+from tools.dataset.quality import score_frame_file
 from workflows.loader import load_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +45,16 @@ def test_workflow_chains_every_stage_and_validates_against_the_registry():
     assert plan.step("train").depends_on == ["export"] and plan.step("train").args["max_steps"] == 1000
 
 
+def test_one_stage_order_for_pipeline_cli_and_workflow():
+    from tools.dataset.pipeline import STAGE_RUNNERS, stage_range
+    from tools.dataset.stage import STAGES
+
+    wf = load_workflow(ROOT / "workflows" / "movie_to_lora.yaml")
+    assert tuple(s.id for s in wf.steps) == STAGES
+    assert tuple(STAGE_RUNNERS) == STAGES
+    assert stage_range("characters", "export") == ["characters", "caption", "export"]
+
+
 def test_executors_agree_and_report_bad_items(tmp_path, media):
     import cv2
 
@@ -58,8 +68,8 @@ def test_executors_agree_and_report_bad_items(tmp_path, media):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"nope")
     paths.append(str(bad))
-    serial = dict(SerialExecutor().map(measure_frame, paths))
-    pooled = dict(make_executor("process", 2).map(measure_frame, paths))
+    serial = dict(SerialExecutor().map(score_frame_file, paths))
+    pooled = dict(make_executor("process", 2).map(score_frame_file, paths))
     assert isinstance(make_executor("process", 2), PoolExecutor)
     assert isinstance(serial[str(bad)], ValueError) and isinstance(pooled[str(bad)], ValueError)
     assert {p: serial[p] for p in paths[:-1]} == {p: pooled[p] for p in paths[:-1]}

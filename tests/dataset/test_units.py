@@ -11,7 +11,7 @@ import pytest
 from tools.core.context import make_context
 from tools.dataset.extract import extract_frames
 from tools.dataset.filter import run_filter
-from tools.dataset.frame_pass import _SceneBuffer
+from tools.video.scene_pass import SceneBuffer
 from tools.dataset.identity import get_backend
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord
 
@@ -122,13 +122,13 @@ def test_insightface_backend_through_a_fake_package(tmp_path, settings_for, monk
 
 
 def test_scene_buffer_keeps_the_middle_within_bounds():
-    buf = _SceneBuffer(100, max_candidates=8)
+    buf = SceneBuffer(100, max_candidates=8)
     for idx in range(100, 400):
         buf.offer(idx, np.array([idx]))
     assert len(buf.frames) <= 8 + 1
     mid, _ = buf.middle(400)
     assert abs(mid - 249.5) <= buf.stride / 2 + 1
-    short = _SceneBuffer(0, max_candidates=8)
+    short = SceneBuffer(0, max_candidates=8)
     for idx in range(7):
         short.offer(idx, np.array([idx]))
     assert short.middle(7)[0] == 3  # exact for short scenes

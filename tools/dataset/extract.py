@@ -1,7 +1,7 @@
 """Stage 1 — extract: keyframes per scene (PySceneDetect), at a fixed interval, or both.
 
 Each frame is written once (frames/<frame index>.png) with its timestamp and scene id. Detection
-and extraction share one decode pass (frame_pass.py). The scene list is cached by film
+and extraction share one decode pass (frame_pass.py over tools/video/scene_pass.py). The scene list is cached by film
 fingerprint + detector parameters, so changing the interval or mode later only seeks to the new
 frames; frames already written are never written again, so a re-run after a kill continues.
 """
@@ -17,8 +17,9 @@ from tools.core.registry import InputPath, tool
 from tools.core.types import ToolError
 from tools.dataset.frame_pass import decode_pass
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, file_fingerprint, fingerprint
-from tools.dataset.quality import measure_array, measure_fingerprint
+from tools.dataset.quality import measure_fingerprint, score_frame
 from tools.dataset.stage import StageClock, StageResult
+from tools.video.scene_pass import detector_settings
 
 ExtractMode = Literal["scenes", "interval", "both"]
 
@@ -53,8 +54,7 @@ def extract_frames(ctx: ToolContext, store: DatasetStore, film: Path, mode: Extr
         meta.items.clear()
         meta.outputs.pop("scenes_fingerprint", None)
     meta.film, meta.film_fingerprint = str(film), film_fp
-    threshold = v.adaptive_threshold if v.detector == "adaptive" else v.content_threshold
-    scene_fp = fingerprint(film_fp, v.detector, threshold, v.min_scene_len_s, MAX_CANDIDATES)
+    scene_fp = fingerprint(film_fp, detector_settings(v), MAX_CANDIDATES)
     clock = StageClock("extract", fingerprint(scene_fp, mode, interval_s, ctx.settings.dataset.frame_format))
     (store.root / "frames").mkdir(exist_ok=True)
     done = {it.frame_index for it in meta.items.values()
@@ -73,8 +73,7 @@ def extract_frames(ctx: ToolContext, store: DatasetStore, film: Path, mode: Extr
     else:
         with ctx.progress.task(f"extract: {film.name} (scenes + keyframes, one pass)") as task:
             fps_probe = _probe_fps(film)
-            result = decode_pass(film, detector=v.detector, threshold=threshold, min_scene_len_s=v.min_scene_len_s,
-                                 interval_frames=_interval_frames(interval_s, fps_probe) if mode != "scenes" else 0,
+            result = decode_pass(film, v, interval_frames=_interval_frames(interval_s, fps_probe) if mode != "scenes" else 0,
                                  want_scene_keys=mode != "interval", skip=set(done),
                                  write=lambda idx, frame: writer.write(idx, frame, fps_probe),
                                  progress=lambda n, total: task.update(completed=n, total=total or None),
@@ -141,7 +140,7 @@ class _FrameWriter:
             # Measure for the filter now, while the frame is decoded (no re-read; scores of the
             # decoded frame, before JPEG compression). Editing the file later invalidates them.
             item.stages["filter"] = StageRecord(status="pending", fingerprint=measure_fingerprint(item, path),
-                                                scores=measure_array(frame))
+                                                scores=score_frame(frame))
         self.written += 1
         self.store.record(item)
 

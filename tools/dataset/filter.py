@@ -14,7 +14,7 @@ from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.dataset.executor import make_executor
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, fingerprint
-from tools.dataset.quality import MEASURE_VERSION, measure_fingerprint, measure_frame, phash_distance
+from tools.dataset.quality import MEASURE_VERSION, measure_fingerprint, score_frame_file, phash_distance
 from tools.dataset.stage import StageClock, StageResult
 
 
@@ -33,7 +33,7 @@ def measure_all(ctx: ToolContext, store: DatasetStore, clock: StageClock) -> lis
     paths = {str(store.abspath(i.file)): i for i in todo}
     executor = make_executor(s.executor, s.workers)
     with ctx.progress.task("filter: measuring frames", total=len(todo)) as task:
-        for path, result in executor.map(measure_frame, list(paths)):
+        for path, result in executor.map(score_frame_file, list(paths)):
             item = paths[path]
             fp = measure_fingerprint(item, Path(path))
             if isinstance(result, Exception):

@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
 
-STAGES = ("extract", "filter", "characters", "caption", "export", "train", "infer")
 Status = Literal["done", "kept", "dropped", "failed", "skipped", "pending"]  # pending: measured, not decided
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 

@@ -1,57 +1,113 @@
-"""Run the dataset stages in order (`--from` / `--until`), as the CLI and benchmark do."""
+"""Run the dataset stages in order (`--from` / `--until`), as the CLI and benchmark do.
+
+The order is `STAGES` (tools/dataset/stage.py), the same order as the steps of the
+`movie_to_lora` workflow; each stage name maps to the function that runs it.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tools.core.context import ToolContext
 from tools.core.types import ToolError, ToolResult
 from tools.dataset.metadata import DatasetStore
-
-PIPELINE_STAGES = ["extract", "filter", "characters", "caption", "export", "train", "infer"]
+from tools.dataset.stage import STAGES
 
 
 def stage_range(start: str | None, until: str | None) -> list[str]:
     for name in (start, until):
-        if name and name not in PIPELINE_STAGES:
-            raise ToolError(f"unknown stage {name!r}", f"stages: {', '.join(PIPELINE_STAGES)}")
-    i = PIPELINE_STAGES.index(start) if start else 0
-    j = PIPELINE_STAGES.index(until) + 1 if until else len(PIPELINE_STAGES)
+        if name and name not in STAGES:
+            raise ToolError(f"unknown stage {name!r}", f"stages: {', '.join(STAGES)}")
+    i = STAGES.index(start) if start else 0
+    j = STAGES.index(until) + 1 if until else len(STAGES)
     if i >= j:
         raise ToolError(f"--from {start} comes after --until {until}", "swap them")
-    return PIPELINE_STAGES[i:j]
+    return list(STAGES[i:j])
+
+
+@dataclass
+class PipelineInputs:
+    name: str
+    film: Path | None
+    refs: Path | None
+    characters: list[str] | None
+    max_steps: int | None
+
+
+StageRunner = Callable[[ToolContext, DatasetStore, PipelineInputs], list[ToolResult]]
+
+
+def _extract(ctx: ToolContext, store: DatasetStore, run: PipelineInputs) -> list[ToolResult]:
+    from tools.dataset.extract import extract_frames
+
+    if run.film is None:
+        raise ToolError("the extract stage needs --film", "pass the film's path")
+    return [extract_frames(ctx, store, run.film, ctx.settings.dataset.extract_mode, ctx.settings.dataset.interval_s)]
+
+
+def _filter(ctx: ToolContext, store: DatasetStore, run: PipelineInputs) -> list[ToolResult]:
+    from tools.dataset.filter import run_filter
+
+    return [run_filter(ctx, store)]
+
+
+def _characters(ctx: ToolContext, store: DatasetStore, run: PipelineInputs) -> list[ToolResult]:
+    from tools.dataset.characters import run_characters
+
+    refs_dir = run.refs or (Path(store.meta.refs_dir) if store.meta.refs_dir else None)
+    if refs_dir is None:
+        raise ToolError("the characters stage needs --refs", "a folder with refs/<character>/*.png")
+    return [run_characters(ctx, store, refs_dir)]
+
+
+def _caption(ctx: ToolContext, store: DatasetStore, run: PipelineInputs) -> list[ToolResult]:
+    from tools.dataset.caption import run_caption
+
+    return [run_caption(ctx, store, ctx.settings.dataset.caption_mode)]
+
+
+def _export(ctx: ToolContext, store: DatasetStore, run: PipelineInputs) -> list[ToolResult]:
+    from tools.dataset.export import run_export
+
+    return [run_export(ctx, store, "both", run.characters)]
+
+
+def _per_character(stage: str, tool_name: str) -> StageRunner:
+    """Training and sampling go through the registry so the scheduler holds `sdxl` while they run."""
+
+    def run_stage(ctx: ToolContext, store: DatasetStore, run: PipelineInputs) -> list[ToolResult]:
+        from tools.core.registry import invoke
+
+        out = []
+        for character in run.characters or _trainable(store):
+            args = {"name": run.name, "character": character}
+            if tool_name == "dataset_train_lora":
+                args["max_steps"] = run.max_steps
+            outcome = invoke(tool_name, args, ctx)
+            if not outcome.ok:
+                raise ToolError(f"{stage} for {character} failed: {outcome.error}", outcome.hint)
+            out.append(outcome)
+        return out
+
+    return run_stage
+
+
+STAGE_RUNNERS: dict[str, StageRunner] = {
+    "extract": _extract, "filter": _filter, "characters": _characters, "caption": _caption, "export": _export,
+    "train": _per_character("train", "dataset_train_lora"), "infer": _per_character("infer", "dataset_infer"),
+}
 
 
 def run_pipeline(ctx: ToolContext, name: str, film: Path | None = None, refs: Path | None = None,
                  start: str | None = None, until: str | None = None, characters: list[str] | None = None,
                  max_steps: int | None = None) -> list[ToolResult]:
     """Each stage reopens the store, so a stage run alone and a stage run here behave the same."""
-    from tools.dataset.caption import run_caption
-    from tools.dataset.characters import run_characters
-    from tools.dataset.export import run_export
-    from tools.dataset.extract import extract_frames
-    from tools.dataset.filter import run_filter
-
-    s = ctx.settings.dataset
+    run = PipelineInputs(name=name, film=film, refs=refs, characters=characters, max_steps=max_steps)
     results: list[ToolResult] = []
     for stage in stage_range(start, until):
         store = DatasetStore.open(ctx.settings, name, create=stage == "extract")
-        if stage == "extract":
-            if film is None:
-                raise ToolError("the extract stage needs --film", "pass the film's path")
-            results.append(extract_frames(ctx, store, film, s.extract_mode, s.interval_s))
-        elif stage == "filter":
-            results.append(run_filter(ctx, store))
-        elif stage == "characters":
-            refs_dir = refs or (Path(store.meta.refs_dir) if store.meta.refs_dir else None)
-            if refs_dir is None:
-                raise ToolError("the characters stage needs --refs", "a folder with refs/<character>/*.png")
-            results.append(run_characters(ctx, store, refs_dir))
-        elif stage == "caption":
-            results.append(run_caption(ctx, store, s.caption_mode))
-        elif stage == "export":
-            results.append(run_export(ctx, store, "both", characters))
-        else:
-            results.extend(_per_character(ctx, name, stage, characters or _trainable(store), max_steps))
+        results.extend(STAGE_RUNNERS[stage](ctx, store, run))
     return results
 
 
@@ -59,20 +115,3 @@ def _trainable(store: DatasetStore) -> list[str]:
     from tools.dataset.export import character_items
 
     return [c for c in sorted(store.meta.characters) if character_items(store, c)]
-
-
-def _per_character(ctx: ToolContext, name: str, stage: str, characters: list[str], max_steps: int | None) -> list[ToolResult]:
-    """Training and sampling go through the registry so the scheduler holds `sdxl` while they run."""
-    from tools.core.registry import invoke
-
-    out = []
-    for character in characters:
-        if stage == "train":
-            args = {"name": name, "character": character, "max_steps": max_steps}
-            outcome = invoke("dataset_train_lora", args, ctx)
-        else:
-            outcome = invoke("dataset_infer", {"name": name, "character": character}, ctx)
-        if not outcome.ok:
-            raise ToolError(f"{stage} for {character} failed: {outcome.error}", outcome.hint)
-        out.append(outcome)
-    return out

@@ -69,12 +69,12 @@ def title_card_features(img: np.ndarray) -> dict[str, float]:
     return {"flat_fraction": round(flat, 4), "glyphs": glyphs}
 
 
-def measure_frame(path: str) -> dict[str, object]:
-    """Everything the filter decides on, for one frame file."""
-    return measure_array(read_image(path))
+def score_frame_file(path: str) -> dict[str, object]:
+    """Everything the filter decides on (blur, exposure, title-card features, phash), for one frame file."""
+    return score_frame(read_image(path))
 
 
-def measure_array(img: np.ndarray) -> dict[str, object]:
+def score_frame(img: np.ndarray) -> dict[str, object]:
     """The same for a decoded BGR frame (extraction measures frames while they are in memory)."""
     img = _fit(img)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)

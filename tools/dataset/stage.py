@@ -10,6 +10,10 @@ from tools.core.context import ToolContext
 from tools.core.types import Artifact, ToolResult
 from tools.dataset.metadata import DatasetStore, StageSummary
 
+# The dataset stages in the order they run: the pipeline, the CLI's --from/--until and status
+# table, and the steps of workflows/movie_to_lora.yaml all follow it.
+STAGES: tuple[str, ...] = ("extract", "filter", "characters", "caption", "export", "train", "infer")
+
 
 class StageResult(ToolResult):
     dataset: str

@@ -54,7 +54,8 @@ def _ratio(mask: np.ndarray) -> float:
     return float(np.count_nonzero(mask)) / max(mask.size, 1)
 
 
-def measure_frame(frame_bgr: np.ndarray, frame_index: int) -> FrameMeasures:
+def describe_frame(frame_bgr: np.ndarray, frame_index: int) -> FrameMeasures:
+    """Colour and content measures of one downscaled frame (what scene descriptors are built from)."""
     hsv = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2HSV)
     h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     rows = frame_bgr.shape[0]
