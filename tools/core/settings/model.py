@@ -13,6 +13,7 @@ from tools.core.settings.sections import (
     QualitySettings,
     RAGSettings,
     SchedulerSettings,
+    StudioSettings,
     TTSSettings,
     VideoSettings,
     WebSettings,
@@ -38,3 +39,4 @@ class Settings(BaseSettings):
     rag: RAGSettings = Field(default_factory=RAGSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    studio: StudioSettings = Field(default_factory=StudioSettings)

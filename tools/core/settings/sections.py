@@ -74,6 +74,8 @@ class AgentSettings(Section):
     retrieve_k: int = 6
     # Folders of your own workflow YAML files, loaded beside the shipped workflows/.
     workflow_dirs: list[Path] = Field(default_factory=list)
+    # Pause for a person's approve/edit/reject at the workflow's review points (CLI --review).
+    review: bool = False
 
 
 class SchedulerSettings(Section):
@@ -294,3 +296,24 @@ class QualitySettings(Section):
     identity_min: float = 0.5
     # The embedded default model (SmolLM2-135M) is too small to judge humour; set true to use it anyway.
     judge_on_default_local: bool = False
+
+
+class StudioSettings(Section):
+    """`animstudio serve`: the web studio and HTTP API."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=0, le=65535)
+    # Required when host is not a loopback address (a random one is made and printed if unset).
+    token: str | None = None
+    # Browsers on other origins allowed to call the API; none by default (the pages are same-origin).
+    cors_origins: list[str] = Field(default_factory=list)
+    max_upload_mb: float = Field(2048.0, gt=0)
+    # Uploads are stored in this folder of the first paths.media_roots entry.
+    upload_dir: str = "uploads"
+    # The run queue (survives a restart) and its events.
+    queue_db: Path = Path("runs/studio.sqlite")
+    # Runs executing at once; GPU-heavy runs still go one at a time.
+    workers: int = Field(2, ge=1, le=16)
+    # Requeue (as a resume from the last checkpoint) the runs a stopped server left running.
+    resume_interrupted: bool = True
+    max_batch_lines: int = Field(500, ge=1)
