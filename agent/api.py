@@ -91,13 +91,17 @@ class Agent:
                 yield chunk
                 continue
             for node, update in (chunk or {}).items():
+                if node == "__interrupt__":  # the review pause: the run waits for a person's decision
+                    for pending in update:
+                        yield {"type": "review", "run_id": run_id, "review": pending.value}
+                    continue
                 if node.startswith("__"):
                     continue
                 yield {"type": "node", "node": node, "update": update or {}}
-        state = graph.get_state(config).values
-        yield {"type": "state", "state": state}
+        snapshot = graph.get_state(config)
+        yield {"type": "state", "state": snapshot.values, "review": pending_review(snapshot)}
 
-    def _result(self, state: dict, rt, started: float) -> RunResult:
+    def _result(self, state: dict, rt, started: float, review: dict | None = None) -> RunResult:
         root = rt.ctx.workspace.root
         report = None
         try:
@@ -115,18 +119,23 @@ class Agent:
             artifacts=state.get("artifacts") or [], quality=state.get("quality") or [],
             evidence=state.get("evidence") or [], iterations=state.get("iteration", 0) + 1,
             trace_path=str(root / "trace.jsonl"), report_path=report, seconds=round(time.perf_counter() - started, 3),
+            review=review,
         )
+        if review is not None:
+            result.status = "awaiting_review"
         self.last_result = result
         return result
 
     # -- public API ---------------------------------------------------------------------------------
     def stream(self, request: str, film: str | Path | None = None, *, strategy: str | None = None,
                run_id: str | None = None, history: list[tuple[str, str]] | None = None,
-               inputs: list[str | Path] | None = None) -> Iterator[dict]:
+               inputs: list[str | Path] | None = None, review: bool | None = None) -> Iterator[dict]:
         """Yield node updates ({type: node}), progress events ({type: progress}) and finally {type: result}.
 
         `inputs`: other files or folders the user names for this run (e.g. a refs/ folder of
-        character images); tools may read them like the film.
+        character images); tools may read them like the film. `review` (default agent.review): pause
+        at the workflow's review points ({type: review}); the result then has status
+        "awaiting_review" and `Agent.resume(run_id, review={"action": ...})` continues the run.
         """
         request = check_request(request)
         named = [Path(p).expanduser().resolve() for p in inputs or []]
@@ -146,21 +155,26 @@ class Agent:
                            strategy=settings.agent.strategy, llm=settings.llm.backend)
             start_state = {"request": request, "film": str(film_path) if film_path else None, "run_id": run_id,
                            "strategy": settings.agent.strategy, "iteration": 0, "react_steps": 0, "status": "running",
-                           "messages": history_messages(history)}
+                           "messages": history_messages(history),
+                           "review": settings.agent.review if review is None else bool(review)}
             state: dict = {}
+            paused = None
             for event in self._events(graph, rt, start_state, run_id):
                 if event["type"] == "state":
-                    state = event["state"]
+                    state, paused = event["state"], event["review"]
                 else:
                     yield event
-            yield {"type": "result", "result": self._result(state, rt, started)}
+            yield {"type": "result", "result": self._result(state, rt, started, paused)}
 
     def run(self, request: str, film: str | Path | None = None, *, strategy: str | None = None,
             run_id: str | None = None, history: list[tuple[str, str]] | None = None,
-            inputs: list[str | Path] | None = None, on_event=None) -> RunResult:
-        """Run a request to the end and return the typed result. `history`: earlier (role, text) turns."""
+            inputs: list[str | Path] | None = None, on_event=None, review: bool | None = None) -> RunResult:
+        """Run a request to the end (or to a review pause) and return the typed result.
+
+        `history`: earlier (role, text) turns."""
         result = None
-        for event in self.stream(request, film, strategy=strategy, run_id=run_id, history=history, inputs=inputs):
+        for event in self.stream(request, film, strategy=strategy, run_id=run_id, history=history, inputs=inputs,
+                                 review=review):
             if on_event:
                 on_event(event)
             if event["type"] == "result":
@@ -168,8 +182,12 @@ class Agent:
         assert result is not None
         return result
 
-    def resume(self, thread_id: str, on_event=None) -> RunResult:
-        """Continue a killed run from its last checkpoint; finished steps are not repeated."""
+    def resume(self, thread_id: str, on_event=None, review: dict | None = None) -> RunResult:
+        """Continue a killed run from its last checkpoint; finished steps are not repeated.
+
+        A run paused for review continues with the person's decision: `review={"action": "approve"}`,
+        `{"action": "reject", "note": ...}` or `{"action": "edit", "lines": [...]}` / `{"action": "edit",
+        "scene": N}` (agent/nodes/review.py)."""
         run_dir = resolve_path(self.settings.paths.runs_dir) / thread_id
         settings_file = run_dir / "settings.json"
         if not settings_file.exists():
@@ -187,14 +205,17 @@ class Agent:
                 rt.ctx.workspace.allow_file(snapshot.values["film"])
             if not snapshot.next:
                 return self._result(snapshot.values, rt, started)  # already finished
-            rt.trace.event("run.resume", run_id=thread_id, next=list(snapshot.next))
+            command = review_command(thread_id, pending_review(snapshot), review)
+            rt.trace.event("run.resume", run_id=thread_id, next=list(snapshot.next),
+                           review=(review or {}).get("action") if isinstance(review, dict) else None)
             state: dict = {}
-            for event in self._events(graph, rt, None, thread_id):
+            paused = None
+            for event in self._events(graph, rt, command, thread_id):
                 if event["type"] == "state":
-                    state = event["state"]
+                    state, paused = event["state"], event["review"]
                 elif on_event:
                     on_event(event)
-            return self._result(state, rt, started)
+            return self._result(state, rt, started, paused)
 
     def plan(self, request: str, film: str | Path | None = None, *, strategy: str | None = None) -> dict[str, Any]:
         """Dry run: understand → retrieve (→ web) → plan, without running any tool."""
@@ -219,6 +240,32 @@ class Agent:
         state.update(plan_node(state, rt))
         return {"run_id": run_id, "intent": state["intent"], "plan": state["plan"], "order": state["pending"],
                 "evidence": state["evidence"], "run_dir": str(rt.ctx.workspace.root)}
+
+
+def pending_review(snapshot) -> dict | None:
+    """The payload of the review the run is paused at, if any."""
+    interrupts = getattr(snapshot, "interrupts", ()) or ()
+    return interrupts[0].value if interrupts else None
+
+
+def review_command(run_id: str, pending: dict | None, decision: dict | None):
+    """What resumes the graph: the person's decision for a paused run, nothing for a killed one."""
+    from langgraph.types import Command
+
+    from agent.nodes.review import ReviewError, check_decision
+
+    if pending is None:
+        if decision is not None:
+            raise AgentInputError(f"Run {run_id!r} is not waiting for a review")
+        return None
+    if decision is None:
+        raise AgentInputError(f"Run {run_id!r} is waiting for a {pending.get('kind')} review: "
+                              "approve, edit or reject it (animstudio review RUN_ID, or the studio)")
+    try:
+        check_decision(pending, decision)
+    except ReviewError as exc:
+        raise AgentInputError(f"Review of run {run_id!r}: {exc}") from None
+    return Command(resume=decision if isinstance(decision, dict) else decision.model_dump())
 
 
 def history_messages(history: list[tuple[str, str]] | None) -> list:

@@ -1,7 +1,8 @@
 """The LangGraph state machine (DESIGN Contract 3).
 
-understand → retrieve ∥ web → plan → execute ⟲ (one step per graph step) → evaluate
-→ reflect → execute … or finish. Our own iteration cap (agent.max_iterations) stops the loop;
+understand → retrieve ∥ web → plan → execute ⟲ (one step per graph step; → review, a pause for a
+person, after the workflow's review points when agent.review is on) → evaluate → reflect → execute …
+or finish. Our own iteration cap (agent.max_iterations) stops the loop;
 LangGraph's recursion limit is only a backstop.
 """
 from __future__ import annotations
@@ -16,12 +17,13 @@ from agent.nodes.finish import finish
 from agent.nodes.plan import plan
 from agent.nodes.reflect import reflect, route_after_reflect
 from agent.nodes.retrieve import retrieve
+from agent.nodes.review import due_point, review, route_after_review
 from agent.nodes.understand import understand
 from agent.nodes.web import wants_web, web
 from agent.runtime import Runtime
 from agent.state import AgentState
 
-NODES = ("understand", "retrieve", "web", "plan", "execute", "evaluate", "reflect", "finish")
+NODES = ("understand", "retrieve", "web", "plan", "execute", "review", "evaluate", "reflect", "finish")
 
 
 def recursion_limit(rt: Runtime, n_steps_hint: int = 40) -> int:
@@ -29,10 +31,17 @@ def recursion_limit(rt: Runtime, n_steps_hint: int = 40) -> int:
     return 20 + (n_steps_hint + rt.settings.agent.react_max_steps + 6) * (rt.settings.agent.max_iterations + 1)
 
 
+def after_execute(state: dict, rt: Runtime) -> str:
+    if due_point(state, rt) is not None:
+        return "review"  # a person approves, edits or rejects the step's result first
+    return "execute" if more_to_run(state) else "evaluate"
+
+
 def build_graph(rt: Runtime, checkpointer: Any = None):
     g = StateGraph(AgentState)
     for name, fn in (("understand", understand), ("retrieve", retrieve), ("web", web), ("plan", plan),
-                     ("execute", execute), ("evaluate", evaluate), ("reflect", reflect), ("finish", finish)):
+                     ("execute", execute), ("review", review), ("evaluate", evaluate), ("reflect", reflect),
+                     ("finish", finish)):
         g.add_node(name, lambda state, _fn=fn: _fn(state, rt))
     g.add_edge(START, "understand")
     g.add_conditional_edges("understand", lambda s: ["retrieve", "web"] if wants_web(s, rt) else ["retrieve"],
@@ -40,7 +49,8 @@ def build_graph(rt: Runtime, checkpointer: Any = None):
     g.add_edge("retrieve", "plan")
     g.add_edge("web", "plan")
     g.add_edge("plan", "execute")
-    g.add_conditional_edges("execute", lambda s: "execute" if more_to_run(s) else "evaluate", ["execute", "evaluate"])
+    g.add_conditional_edges("execute", lambda s: after_execute(s, rt), ["review", "execute", "evaluate"])
+    g.add_conditional_edges("review", route_after_review, ["execute", "evaluate", "finish"])
     g.add_conditional_edges("evaluate", lambda s: route_after_evaluate(s, rt), ["finish", "reflect"])
     g.add_conditional_edges("reflect", route_after_reflect, ["execute", "finish"])
     g.add_edge("finish", END)

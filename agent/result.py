@@ -24,6 +24,7 @@ class RunResult(BaseModel):
     trace_path: str = ""
     report_path: str | None = None
     seconds: float = 0.0
+    review: dict[str, Any] | None = None  # the pending review when status is "awaiting_review"
 
     @property
     def score(self) -> float | None:
@@ -49,6 +50,7 @@ class RunResult(BaseModel):
             "scores": [{"iteration": q["iteration"], "combined": q["combined"],
                         "scorers": {r["scorer"]: r["score"] for r in q.get("reports", [])}} for q in self.quality],
             "trace": self.trace_path, "report": self.report_path,
+            **({"review": self.review} if self.review is not None else {}),
         }
 
     def _repr_html_(self) -> str:

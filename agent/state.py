@@ -65,6 +65,8 @@ class AgentState(TypedDict, total=False):
     react_steps: int
     final_answer: str
     status: str
+    review: bool  # pause at the workflow's review points (agent.review / --review)
+    reviews: Annotated[list[dict], append]  # decisions taken: step, kind, iteration, action, note
 
 
 # ---- typed views of the state's parts (used by nodes, the Agent API and the CLI) -------------

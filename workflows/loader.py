@@ -41,6 +41,19 @@ class Check(BaseModel):
     scorer: str | None = None
 
 
+class ReviewPoint(BaseModel):
+    """A pause for a person after a step (agent.review / --review): approve, edit or reject its result."""
+
+    model_config = ConfigDict(extra="forbid")
+    step: str
+    kind: Literal["script", "scene"]
+    # "unsure": only when the scene search is unsure (best score below min_score, or the runner-up
+    # within min_margin of it); "always": every time the step finishes.
+    when: Literal["always", "unsure"] = "always"
+    min_score: float = 0.0
+    min_margin: float = 0.0
+
+
 class Workflow(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
@@ -54,6 +67,7 @@ class Workflow(BaseModel):
     answer: str = ""  # a template for the final answer, with ${...} references
     # What a scorer's blame tag means in this workflow: tag → the step ids to redo next iteration.
     on_blame: dict[str, list[str]] = Field(default_factory=dict)
+    review: list[ReviewPoint] = Field(default_factory=list)
 
     def params_model(self) -> type[BaseModel]:
         """A pydantic model of the parameters the LLM must fill (typed slots)."""
@@ -121,6 +135,9 @@ def validate_against_registry(wf: Workflow, source: str) -> None:
         unknown = [s for s in steps if s not in ids]
         if unknown:
             raise WorkflowError(f"{source}: on_blame.{tag} names unknown steps {unknown}")
+    for point in wf.review:
+        if point.step not in ids:
+            raise WorkflowError(f"{source}: a review point names unknown step {point.step!r}")
     for check in wf.checks:
         if check.step and check.step not in ids:
             raise WorkflowError(f"{source}: a check names unknown step {check.step!r}")

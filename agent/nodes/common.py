@@ -6,6 +6,8 @@ import json
 import time
 from typing import Any, Callable
 
+from langgraph.errors import GraphBubbleUp
+
 from agent.runtime import Runtime
 from rag.types import Evidence
 from tools.core.registry import ToolSpec
@@ -21,6 +23,8 @@ def traced(name: str):
             runtime.trace.event("node.start", node=name, iteration=state.get("iteration", 0))
             try:
                 update = fn(state, runtime) or {}
+            except GraphBubbleUp:  # a review pause (interrupt), not an error
+                raise
             except Exception as exc:
                 runtime.trace.event("node.error", node=name, error=f"{type(exc).__name__}: {exc}")
                 raise

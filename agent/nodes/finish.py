@@ -65,6 +65,8 @@ def finish(state: dict, rt: Runtime) -> dict:
     answer = compose_answer(state, rt)
     q = state.get("quality") or []
     status = "passed" if q and q[-1].get("passed") else ("failed" if q else "done")
+    if state.get("status") == "rejected":  # stopped at a review by the person
+        status = "rejected"
     record = {
         "run_id": state.get("run_id"), "request": state.get("request"), "film": state.get("film"),
         "strategy": state.get("strategy"), "status": status, "final_answer": answer,
