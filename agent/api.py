@@ -121,8 +121,12 @@ class Agent:
             trace_path=str(root / "trace.jsonl"), report_path=report, seconds=round(time.perf_counter() - started, 3),
             review=review,
         )
+        pending = root / "review.json"  # what the run waits for, for `animstudio review RUN_ID`
         if review is not None:
             result.status = "awaiting_review"
+            pending.write_text(json.dumps(review, indent=2, ensure_ascii=False), encoding="utf-8")
+        else:
+            pending.unlink(missing_ok=True)
         self.last_result = result
         return result
 

@@ -12,11 +12,13 @@ HELP = """Commands:
   /history         this conversation          /film PATH    set the film for the next requests
   /strategy NAME   react | cot | tot          /report       path of the last run's report
   /resume          continue an interrupted run                /quit         leave (Ctrl-D too)
+  /review on|off   pause to approve, edit or reject the scene and the script before the render
 Anything else is a request for the agent."""
 
 
 class ChatSession:
-    def __init__(self, settings: Settings, film: Path | None = None, console: Console | None = None):
+    def __init__(self, settings: Settings, film: Path | None = None, console: Console | None = None,
+                 review: bool | None = None):
         from agent.api import Agent
 
         self.agent = Agent(settings=settings)
@@ -26,6 +28,7 @@ class ChatSession:
         self.history: list[tuple[str, str]] = []
         self.last = None
         self.interrupted_run: str | None = None
+        self.review = settings.agent.review if review is None else review
 
     def handle(self, line: str) -> bool:
         """Process one input line; False means leave."""
@@ -72,6 +75,12 @@ class ChatSession:
             else:
                 self.strategy = arg
                 self.console.print(f"Strategy: {arg}")
+        elif cmd == "/review":
+            if arg not in ("on", "off"):
+                self.console.print(f"Review is {'on' if self.review else 'off'}; /review on or /review off.")
+            else:
+                self.review = arg == "on"
+                self.console.print(f"Review {arg}.")
         elif cmd == "/report":
             self.console.print(self.last.report_path if self.last and self.last.report_path else "No report yet.")
         elif cmd == "/resume":
@@ -87,7 +96,7 @@ class ChatSession:
         history = list(self.history[-6:])
         self.history.append(("you", text))
         self._execute(lambda printer: self.agent.run(text, film=self.film, strategy=self.strategy,
-                                                     history=history, on_event=printer), text)
+                                                     history=history, on_event=printer, review=self.review), text)
 
     def _execute(self, call, label: str) -> None:
         from agent.api import AgentInputError
@@ -107,6 +116,10 @@ class ChatSession:
             self.console.print(f"[red]{exc}[/]")
             return
         printer.close()
+        if result.status == "awaiting_review":
+            from agent.cli.review_prompt import review_until_done
+
+            result = review_until_done(self.agent, result, self.console)
         self.last = result
         self.interrupted_run = None
         self.history.append(("agent", result.final_answer.splitlines()[0] if result.final_answer else result.status))

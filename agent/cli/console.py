@@ -13,7 +13,7 @@ from rich.tree import Tree
 from agent.result import RunResult
 
 NODE_ICONS = {"understand": "🧠", "retrieve": "📚", "web": "🌐", "plan": "🗺️ ", "execute": "🛠️ ",
-              "evaluate": "📏", "reflect": "🔁", "finish": "🏁"}
+              "evaluate": "📏", "reflect": "🔁", "review": "⏸ ", "finish": "🏁"}
 
 
 class EventPrinter:
@@ -40,38 +40,47 @@ class EventPrinter:
             if event.get("done"):
                 self.progress.remove_task(self.tasks.pop(desc))
         elif kind == "node":
-            self.console.print(self._node_line(event["node"], event.get("update") or {}))
+            self.console.print(node_line(event["node"], event.get("update") or {}))
+        elif kind == "review":
+            payload = event.get("review") or {}
+            self.console.print(f"⏸  [bold]review[/] the run waits for your decision on the {payload.get('kind')} "
+                               f"(step {payload.get('step')})")
 
-    def _node_line(self, node: str, update: dict) -> str:
-        icon = NODE_ICONS.get(node, "•")
-        if node == "understand":
-            i = update.get("intent") or {}
-            return f"{icon} [bold]understand[/] task={i.get('task')} workflow={i.get('workflow')} " \
-                   f"(similarity {i.get('workflow_similarity', 0):.2f}) film={i.get('film')}"
-        if node in ("retrieve", "web"):
-            ev = update.get("evidence") or []
-            titles = ", ".join((e.get("title") or e.get("id", ""))[:30] for e in ev[:4])
-            return f"{icon} [bold]{node}[/] {len(ev)} evidence item(s){': ' + titles if titles else ''}"
-        if node == "plan":
-            p = update.get("plan") or {}
-            steps = " → ".join(s["tool"] for s in p.get("steps", [])) or "(no tool steps)"
-            return f"{icon} [bold]plan[/] strategy={p.get('strategy')} workflow={p.get('workflow')}: {steps}"
-        if node == "execute":
-            for sid, res in (update.get("step_results") or {}).items():
-                mark = "[green]✓[/]" if res.get("ok") else "[red]✗[/]"
-                text = res.get("summary") if res.get("ok") else res.get("error")
-                return f"{icon} {mark} [bold]{sid}[/] ({res.get('tool')}, {res.get('seconds', 0):.2f}s) {str(text)[:140]}"
-            return f"{icon} [bold]execute[/]"
-        if node == "evaluate":
-            q = (update.get("quality") or [{}])[-1]
-            parts = ", ".join(f"{r['scorer']} {r['score']:.2f}" for r in q.get("reports", []))
-            verdict = "[green]pass[/]" if q.get("passed") else "[yellow]below threshold[/]"
-            return f"{icon} [bold]evaluate[/] score {q.get('combined', 0):.2f} {verdict} ({parts})"
-        if node == "reflect":
-            return f"{icon} [bold]reflect[/] iteration {update.get('iteration')}: redo {update.get('pending') or 'nothing'}"
-        if node == "finish":
-            return f"{icon} [bold]finish[/] {update.get('status')}"
-        return f"{icon} {node}"
+
+def node_line(node: str, update: dict) -> str:
+    """One line (rich markup) saying what a node just did; the studio shows it as plain text."""
+    icon = NODE_ICONS.get(node, "•")
+    if node == "understand":
+        i = update.get("intent") or {}
+        return f"{icon} [bold]understand[/] task={i.get('task')} workflow={i.get('workflow')} " \
+               f"(similarity {i.get('workflow_similarity', 0):.2f}) film={i.get('film')}"
+    if node in ("retrieve", "web"):
+        ev = update.get("evidence") or []
+        titles = ", ".join((e.get("title") or e.get("id", ""))[:30] for e in ev[:4])
+        return f"{icon} [bold]{node}[/] {len(ev)} evidence item(s){': ' + titles if titles else ''}"
+    if node == "plan":
+        p = update.get("plan") or {}
+        steps = " → ".join(s["tool"] for s in p.get("steps", [])) or "(no tool steps)"
+        return f"{icon} [bold]plan[/] strategy={p.get('strategy')} workflow={p.get('workflow')}: {steps}"
+    if node == "execute":
+        for sid, res in (update.get("step_results") or {}).items():
+            mark = "[green]✓[/]" if res.get("ok") else "[red]✗[/]"
+            text = res.get("summary") if res.get("ok") else res.get("error")
+            return f"{icon} {mark} [bold]{sid}[/] ({res.get('tool')}, {res.get('seconds', 0):.2f}s) {str(text)[:140]}"
+        return f"{icon} [bold]execute[/]"
+    if node == "evaluate":
+        q = (update.get("quality") or [{}])[-1]
+        parts = ", ".join(f"{r['scorer']} {r['score']:.2f}" for r in q.get("reports", []))
+        verdict = "[green]pass[/]" if q.get("passed") else "[yellow]below threshold[/]"
+        return f"{icon} [bold]evaluate[/] score {q.get('combined', 0):.2f} {verdict} ({parts})"
+    if node == "reflect":
+        return f"{icon} [bold]reflect[/] iteration {update.get('iteration')}: redo {update.get('pending') or 'nothing'}"
+    if node == "review":
+        last = (update.get("reviews") or [{}])[-1]
+        return f"{icon} [bold]review[/] {last.get('kind', '')}: {last.get('action', '')}"
+    if node == "finish":
+        return f"{icon} [bold]finish[/] {update.get('status')}"
+    return f"{icon} {node}"
 
 
 def print_result(console: Console, result: RunResult) -> None:

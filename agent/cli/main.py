@@ -66,23 +66,32 @@ def _guard(fn):
 
 
 def _run_with_display(agent, request: str | None, film: Optional[Path], as_json: bool, resume: str | None,
-                      run_id: str | None = None, inputs: list[Path] | None = None):
+                      run_id: str | None = None, inputs: list[Path] | None = None, review: bool | None = None,
+                      decision: dict | None = None):
     from agent.cli.console import EventPrinter, print_result
 
     printer = None if as_json else EventPrinter(console)
     try:
         if resume:
-            result = agent.resume(resume, on_event=printer)
+            result = agent.resume(resume, on_event=printer, review=decision)
         else:
-            result = agent.run(request, film=film, run_id=run_id, inputs=inputs, on_event=printer)
+            result = agent.run(request, film=film, run_id=run_id, inputs=inputs, on_event=printer, review=review)
     finally:
         if printer:
             printer.close()
+    if not as_json:
+        from agent.cli.review_prompt import review_until_done
+
+        result = review_until_done(agent, result, console)
     if as_json:
         out.print_json(json.dumps(result.summary_json(), default=str))
     else:
         print_result(out, result)
     return result
+
+
+ReviewOpt = typer.Option(None, "--review/--no-review",
+                         help="Pause to approve, edit or reject the scene and the script before the render.")
 
 
 @app.command()
@@ -96,14 +105,50 @@ def run(request: Optional[str] = typer.Argument(None, help="What you want, in pl
         run_id: Optional[str] = typer.Option(None, "--run-id", help="Name the run (also its thread id)."),
         inputs: Optional[list[Path]] = typer.Option(None, "--input", "-i",
                                                     help="Another file or folder for this run, e.g. refs/ (repeatable)."),
-        sets: Optional[list[str]] = SetOpt):
+        review: Optional[bool] = ReviewOpt, sets: Optional[list[str]] = SetOpt):
     """Run a request through the agent; leaves runs/<run_id>/ with trace, artifacts and report."""
     from agent.api import Agent
 
     if not resume and not request:
         _fail("give a request, e.g. animstudio run \"make a funny parody of the ocean scene\" --film film.mp4")
     agent = Agent(settings=_settings(config, llm, sets, strategy))
-    _run_with_display(agent, request, film, as_json, resume, run_id, inputs)
+    _run_with_display(agent, request, film, as_json, resume, run_id, inputs, review)
+
+
+@app.command("review")
+@_guard
+def review_cmd(run_id: str = typer.Argument(..., help="The run waiting for a review."),
+               approve: bool = typer.Option(False, "--approve", help="Approve what the run shows."),
+               reject: bool = typer.Option(False, "--reject", help="Stop the run here."),
+               edit: Optional[Path] = typer.Option(None, "--edit", help="A JSON file: {title, lines: [{character, text}]}."),
+               scene: Optional[int] = typer.Option(None, "--scene", help="Use this candidate scene (scene review)."),
+               note: str = typer.Option("", "--note", help="Why, for the trace."),
+               config: Optional[Path] = ConfigOpt, as_json: bool = typer.Option(False, "--json"),
+               sets: Optional[list[str]] = SetOpt):
+    """Answer the review a run waits for (no option: show it and ask), then let the run go on."""
+    from agent.api import Agent
+    from agent.cli.review_prompt import ask_review
+
+    settings = _settings(config, None, sets)
+    pending_file = resolve_path(settings.paths.runs_dir) / run_id / "review.json"
+    if not pending_file.exists():
+        _fail(f"run {run_id!r} is not waiting for a review (no {pending_file})")
+    chosen = [flag for flag, on in (("--approve", approve), ("--reject", reject), ("--edit", edit is not None),
+                                    ("--scene", scene is not None)) if on]
+    if len(chosen) > 1:
+        _fail(f"choose one of {', '.join(chosen)}")
+    if approve or reject:
+        decision = {"action": "approve" if approve else "reject", "note": note}
+    elif edit is not None:
+        try:
+            decision = {"action": "edit", "note": note, **json.loads(edit.read_text(encoding="utf-8"))}
+        except (OSError, ValueError) as exc:
+            _fail(f"--edit {edit}: {exc}")
+    elif scene is not None:
+        decision = {"action": "edit", "scene": scene, "note": note}
+    else:
+        decision = ask_review(console, json.loads(pending_file.read_text(encoding="utf-8")))
+    _run_with_display(Agent(settings=settings), None, None, as_json, run_id, decision=decision)
 
 
 @app.command()
@@ -126,11 +171,28 @@ def plan(request: str = typer.Argument(..., help="What you want, in plain words.
 @app.command()
 @_guard
 def chat(film: Optional[Path] = typer.Option(None, "--film", "-f"), llm: Optional[str] = LlmOpt,
-         config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt):
+         config: Optional[Path] = ConfigOpt, review: Optional[bool] = ReviewOpt, sets: Optional[list[str]] = SetOpt):
     """An interactive session that keeps the conversation and the last run between turns."""
     from agent.cli.chat import ChatSession
 
-    ChatSession(_settings(config, llm, sets), film=film, console=out).loop()
+    ChatSession(_settings(config, llm, sets), film=film, console=out, review=review).loop()
+
+
+@app.command()
+@_guard
+def serve(host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default studio.host, 127.0.0.1)."),
+          port: Optional[int] = typer.Option(None, "--port", help="Port (default studio.port, 8765)."),
+          config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt):
+    """The studio in a browser, and its HTTP API (OpenAPI at /docs): queue, follow, review and resume runs."""
+    from agent.studio import serve as serve_studio
+    from tools.media.sample_film import make_sample_film
+
+    settings = _settings(config, None, sets)
+    film = resolve_path(settings.paths.samples_dir) / "the_tide_keeper.mp4"
+    if not film.exists():  # so the library has a film to try the studio on
+        console.print(f"[bold]Making the sample film[/] {film} …")
+        make_sample_film(film)
+    serve_studio(settings, host=host, port=port, print_line=console.print)
 
 
 @tools_app.command("list")

@@ -104,6 +104,10 @@ def check_decision(payload: dict[str, Any], decision: dict[str, Any] | ReviewDec
             raise ReviewError("an edit of the script needs its lines (or a new title)")
         if parsed.scene is not None:
             raise ReviewError("this review is of the script: pick no scene")
+        shown = {"script": {"title": payload.get("title", ""), "lines": payload.get("lines", []),
+                            "effects": payload.get("effects", [])},
+                 "footage_duration": payload.get("footage_duration"), "characters": payload.get("characters", [])}
+        _edited_script(shown, parsed)  # the same checks the run will apply: lines that fit the footage
     else:
         known = [c["scene"] for c in payload.get("candidates", [])]
         if parsed.scene not in known:
@@ -113,21 +117,25 @@ def check_decision(payload: dict[str, Any], decision: dict[str, Any] | ReviewDec
     return parsed
 
 
+def _edited_script(result: dict, decision: ReviewDecision) -> dict:
+    from tools.parody.script_edit import edit_script
+
+    lines = [(ln.character, ln.text) for ln in decision.lines] if decision.lines else \
+        [(ln["character"], ln["text"]) for ln in result["script"]["lines"]]
+    try:
+        return edit_script(result, decision.title, lines)
+    except ToolError as exc:
+        raise ReviewError(str(exc)) from None
+
+
 def _apply_edit(point: ReviewPoint, decision: ReviewDecision, state: dict, rt: Runtime) -> dict:
     res = dict((state.get("step_results") or {})[point.step])
     result = res.get("result") or {}
     update: dict[str, Any] = {}
     if point.kind == "script":
-        from tools.parody.script_edit import edit_script
-
-        lines = [(ln.character, ln.text) for ln in decision.lines] if decision.lines else \
-            [(ln["character"], ln["text"]) for ln in result["script"]["lines"]]
-        try:
-            res["result"] = edit_script(result, decision.title, lines)
-        except ToolError as exc:
-            raise ReviewError(str(exc)) from None
+        res["result"] = _edited_script(result, decision)
         res["summary"] = f"edited at the review: {len(res['result']['script']['lines'])} lines"
-        out = rt.ctx.workspace.unique_output(f"script_{state.get('iteration', 0)}_edited", ".json", "parody")
+        out = rt.ctx.workspace.unique_output(f"script_{state.get('iteration', 0)}_edited", ".json", "review")
         out.write_text(json.dumps(res["result"], indent=2, ensure_ascii=False), encoding="utf-8")
         update["artifacts"] = [{"path": rt.ctx.workspace.relative(out), "kind": "json",
                                 "metadata": {"what": "parody script", "path": "edited"}}]

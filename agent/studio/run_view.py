@@ -1,0 +1,91 @@
+"""A run as its page shows it, folded from the run's events: log lines, the plan filling in, progress.
+
+The same fold serves the first render (from the stored events) and the live stream (event by event),
+so a reload shows exactly what a watcher saw.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from agent.report.svg import plan_svg
+
+
+@dataclass
+class RunView:
+    run_id: str
+    status: str = "queued"
+    log: list[dict[str, Any]] = field(default_factory=list)  # {seq, text}
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    step_status: dict[str, str] = field(default_factory=dict)
+    workflow: str | None = None
+    strategy: str | None = None
+    score: float | None = None
+    progress: dict[str, dict[str, Any]] = field(default_factory=dict)
+    review: dict[str, Any] | None = None
+    error: str | None = None
+    last_seq: int = 0
+
+    def apply(self, event: dict[str, Any]) -> set[str]:
+        """Fold one event in; return which parts of the page changed (log, plan, progress, status, review)."""
+        self.last_seq = max(self.last_seq, int(event.get("seq", 0)))
+        kind = event.get("type")
+        changed: set[str] = set()
+        if kind == "node":
+            self.log.append({"seq": event.get("seq", 0), "text": event.get("text", "")})
+            changed.add("log")
+            if event.get("plan"):
+                plan = event["plan"]
+                self.steps, self.workflow, self.strategy = plan.get("steps", []), plan.get("workflow"), plan.get("strategy")
+                self.step_status = {}
+                changed.add("plan")
+            if event.get("steps"):
+                self.step_status.update(event["steps"])
+                changed.add("plan")
+            if event.get("score") is not None:
+                self.score = event["score"]
+                changed.add("status")
+        elif kind == "progress":
+            if event.get("done"):
+                self.progress.pop(event["description"], None)
+            else:
+                self.progress[event["description"]] = event
+            changed.add("progress")
+        elif kind == "status":
+            self.status = event.get("status", self.status)
+            self.error = event.get("error") if self.status == "error" else None
+            if event.get("score") is not None:
+                self.score = event["score"]
+            if self.status not in ("running", "waiting_for_gpu", "queued"):
+                self.progress.clear()
+                changed.add("progress")
+            if self.status != "awaiting_review":
+                self.review = None
+            changed.add("status")
+        elif kind == "review":
+            self.review = event.get("review")
+            changed.add("review")
+        return changed
+
+    @property
+    def plan_markup(self) -> Markup:
+        return Markup(plan_svg(self.steps, self.step_status))
+
+    @property
+    def progress_items(self) -> list[dict[str, Any]]:
+        items = []
+        for e in self.progress.values():
+            total = e.get("total") or 0
+            pct = min(100.0, 100.0 * e.get("completed", 0) / total) if total else None
+            items.append({"description": e["description"], "completed": e.get("completed", 0), "total": total,
+                          "pct": pct})
+        return items
+
+
+def fold(run_id: str, events: list[dict[str, Any]]) -> RunView:
+    view = RunView(run_id)
+    for event in sorted(events, key=lambda e: e.get("seq", 0)):
+        view.apply(event)
+    return view

@@ -1,0 +1,212 @@
+"""What the pages and the HTTP API both do: queue runs, continue them, answer reviews, describe them."""
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.studio.executor import Executor
+from agent.studio.hub import EventHub
+from agent.studio.jobs import RESUMABLE, Job, JobStore
+from agent.studio.security import ClientPathError, inside, library_file
+from tools.core.settings import Settings
+from tools.core.settings.loader import resolve_path
+from tools.core.workspace import new_run_id
+
+
+class RunRequest(BaseModel):
+    """One request to the agent, as `POST /runs` and each line of `POST /batches` take it."""
+
+    model_config = ConfigDict(extra="forbid")
+    request: str = Field(min_length=1, max_length=4000, description="what you want, in plain words")
+    film: str | None = Field(None, description="a film in the media library: its path relative to a media root")
+    strategy: Literal["react", "cot", "tot"] | None = None
+    llm: Literal["local", "openai", "fake"] | None = Field(None, description="LLM backend (default llm.backend)")
+    review: bool = Field(False, description="pause for approve/edit/reject at the workflow's review points")
+
+
+class StudioError(Exception):
+    """An answer for the client: HTTP status and detail (a message, or a list of problems)."""
+
+    def __init__(self, status: int, detail: Any):
+        super().__init__(detail if isinstance(detail, str) else json.dumps(detail))
+        self.status = status
+        self.detail = detail
+
+
+class Studio:
+    """The server's state: settings, the queue, the live events and the workers."""
+
+    def __init__(self, settings: Settings, make_agent=None):
+        self.settings = settings
+        self.store = JobStore(resolve_path(settings.studio.queue_db))
+        self.hub = EventHub(self.store)
+        self.executor = Executor(settings, self.store, self.hub, make_agent)
+        self.runs_dir = resolve_path(settings.paths.runs_dir)
+        self.media_roots = [resolve_path(p) for p in settings.paths.media_roots]
+
+    def start(self) -> list[str]:
+        recovered = self.store.recover(resume=self.settings.studio.resume_interrupted)
+        for run_id in recovered:
+            self.hub.publish(run_id, {"type": "status", "status": "queued" if self.settings.studio.resume_interrupted
+                                      else "interrupted", "note": "the server restarted during this run"})
+        self.executor.start()
+        return recovered
+
+    def stop(self) -> None:
+        self.executor.stop()
+
+    # -- actions ----------------------------------------------------------------------------------------
+    def job_for(self, req: RunRequest, batch_id: str | None = None) -> Job:
+        from agent.api import AgentInputError, check_request
+
+        try:
+            text = check_request(req.request)
+        except AgentInputError as exc:
+            raise StudioError(422, str(exc)) from None
+        film = None
+        if req.film:
+            try:
+                film = str(library_file(self.media_roots, req.film))
+            except ClientPathError as exc:
+                raise StudioError(400, str(exc)) from None
+        return Job(run_id=new_run_id(), request=text, film=film, strategy=req.strategy, llm=req.llm,
+                   review=req.review, batch_id=batch_id)
+
+    def submit(self, jobs: list[Job]) -> list[Job]:
+        self.store.add(jobs)
+        for job in jobs:
+            self.hub.publish(job.run_id, {"type": "status", "status": "queued", "request": job.request})
+        self.executor.wake()
+        return jobs
+
+    def submit_batch(self, lines: list[str]) -> tuple[str, list[Job]]:
+        """Queue one run per JSONL line, all or none: a bad line is reported with its number."""
+        if len(lines) > self.settings.studio.max_batch_lines:
+            raise StudioError(413, f"the batch has {len(lines)} lines; the limit is "
+                                   f"{self.settings.studio.max_batch_lines} (studio.max_batch_lines)")
+        batch_id = "batch-" + uuid.uuid4().hex[:10]
+        jobs, problems = [], []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                jobs.append(self.job_for(RunRequest.model_validate(json.loads(line)), batch_id))
+            except json.JSONDecodeError as exc:
+                problems.append({"line": number, "error": f"not JSON: {exc.msg}"})
+            except StudioError as exc:
+                problems.append({"line": number, "error": str(exc)})
+            except ValueError as exc:  # pydantic's ValidationError
+                problems.append({"line": number, "error": _first_error(exc)})
+        if problems:
+            raise StudioError(422, problems)
+        if not jobs:
+            raise StudioError(422, "the batch has no requests (one JSON object per line)")
+        return batch_id, self.submit(jobs)
+
+    def resume(self, run_id: str) -> Job:
+        job = self.job(run_id)
+        if job.status == "awaiting_review":
+            raise StudioError(409, f"run {run_id} waits for a review: POST /runs/{run_id}/review")
+        if job.status not in RESUMABLE:
+            raise StudioError(409, f"run {run_id} is {job.status}; only a run that stopped ({', '.join(RESUMABLE)}) "
+                                   "can be resumed")
+        self.store.requeue(run_id, "resume")
+        self.hub.publish(run_id, {"type": "status", "status": "queued", "resume": True})
+        self.executor.wake()
+        return self.job(run_id)
+
+    def review(self, run_id: str, decision: dict[str, Any]) -> Job:
+        from agent.nodes.review import ReviewError, check_decision
+
+        job = self.job(run_id)
+        if job.status != "awaiting_review" or not job.pending_review:
+            raise StudioError(409, f"run {run_id} is {job.status}, not waiting for a review")
+        try:
+            parsed = check_decision(job.pending_review, decision)
+        except ReviewError as exc:
+            raise StudioError(422, str(exc)) from None
+        self.store.update(run_id, pending_review=None)
+        self.store.requeue(run_id, "review", parsed.model_dump(exclude_none=True))
+        self.hub.publish(run_id, {"type": "status", "status": "queued", "decision": parsed.action})
+        self.executor.wake()
+        return self.job(run_id)
+
+    # -- views ------------------------------------------------------------------------------------------
+    def job(self, run_id: str) -> Job:
+        job = self.store.get(run_id)
+        if job is None:
+            raise StudioError(404, f"no run {run_id!r}")
+        return job
+
+    def run_dir(self, run_id: str) -> Path:
+        try:
+            return inside(self.runs_dir, run_id)
+        except ClientPathError:
+            raise StudioError(404, f"no run {run_id!r}") from None
+
+    def run_file(self, run_id: str, relative: str) -> Path:
+        root = self.run_dir(run_id)
+        try:
+            path = inside(root, relative)
+        except ClientPathError as exc:
+            raise StudioError(403, str(exc)) from None
+        if not path.is_file():
+            raise StudioError(404, f"run {run_id} has no file {relative!r}")
+        return path
+
+    def info(self, run_id: str) -> dict[str, Any]:
+        job = self.job(run_id)
+        data = job.model_dump(exclude={"decision"})
+        data["progress"] = [{k: e[k] for k in ("description", "completed", "total")} for e in self.hub.progress(run_id)]
+        data["links"] = {"self": f"/runs/{run_id}", "events": f"/runs/{run_id}/events", "page": f"/ui/runs/{run_id}",
+                         "report": f"/runs/{run_id}/files/report.html"}
+        data["video"] = final_video(job.result)
+        return data
+
+    def runs(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Runs queued through the studio, then runs made elsewhere (CLI, notebooks) found on disk."""
+        rows = [{"run_id": j.run_id, "status": j.status, "score": j.score, "seconds": j.seconds, "request": j.request,
+                 "created": j.created, "source": "studio"} for j in self.store.list(limit)]
+        known = {r["run_id"] for r in rows}
+        if self.runs_dir.is_dir():
+            disk = sorted((p for p in self.runs_dir.iterdir() if p.is_dir() and p.name not in known
+                           and (p / "result.json").exists()), key=lambda p: p.stat().st_mtime, reverse=True)
+            for folder in disk[: max(0, limit - len(rows))]:
+                rows.append(_disk_row(folder))
+        return sorted(rows, key=lambda r: r["created"] or 0, reverse=True)
+
+
+def final_video(summary: dict | None) -> str | None:
+    """The run-relative path of the finished video in a result summary, if any."""
+    if not summary:
+        return None
+    videos = [a for a in summary.get("artifacts", []) if a.get("kind") == "video"]
+    final = next((a for a in reversed(videos) if (a.get("metadata") or {}).get("final")), videos[-1] if videos else None)
+    if final is None:
+        return None
+    path = Path(final["path"])
+    run_dir = Path(summary.get("run_dir", ""))
+    return str(path.relative_to(run_dir)) if path.is_absolute() and run_dir in path.parents else str(path)
+
+
+def _disk_row(folder: Path) -> dict[str, Any]:
+    try:
+        result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        result = {}
+    quality = result.get("quality") or []
+    return {"run_id": folder.name, "status": result.get("status", "done"),
+            "score": quality[-1].get("combined") if quality else None, "seconds": None,
+            "request": result.get("request", ""), "created": folder.stat().st_mtime, "source": "disk"}
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        err = errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc']) or 'line'}: {err['msg']}"
+    return str(exc)

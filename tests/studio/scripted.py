@@ -1,0 +1,129 @@
+"""Test tools and workflows for the studio: a quick note workflow, one with a script review, one that
+holds a GPU resource (imported by the studio tests and the CLI subprocesses)."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from tools.core.registry import tool
+from tools.core.types import Artifact, ToolResult
+
+LINES = [{"character": "Narrator", "text": "The lighthouse keeper counts the waves."},
+         {"character": "Keeper", "text": "Forty one. Forty two. I lost count."}]
+
+
+class Text(ToolResult):
+    text: str
+
+
+@tool(family="test")
+def st_note(ctx, text: str) -> Text:
+    """Write a note file.
+
+    Args:
+        text: Note text.
+    """
+    path = ctx.workspace.unique_output("note", ".txt")
+    path.write_text(text, encoding="utf-8")
+    return Text(text=text, artifacts=[Artifact(path=ctx.workspace.relative(path), kind="text")])
+
+
+@tool(family="test")
+def st_draft(ctx, topic: str) -> dict:
+    """Draft a short two-line script about a topic.
+
+    Args:
+        topic: What the script is about.
+    """
+    script = {"title": f"All about {topic}", "lines": [{**ln, "start": 1.0 + 3 * i, "end": 3.5 + 3 * i}
+                                                        for i, ln in enumerate(LINES)], "effects": []}
+    return {"script": script, "text": "\n".join(f"{ln['character']}: {ln['text']}" for ln in LINES),
+            "footage_duration": 12.0, "characters": ["Narrator", "Keeper"], "path": "llm"}
+
+
+@tool(family="test")
+def st_score(ctx, score: float) -> dict:
+    """Report a fixed quality score.
+
+    Args:
+        score: The combined score to report.
+    """
+    return {"combined": score, "passed": score >= 0.7, "reasons": [f"scored {score}"], "blame": []}
+
+
+@tool(family="test", resources=("sdxl",))
+def st_gpu(ctx, label: str) -> Text:
+    """Hold the GPU for STUDIO_TEST_GPU_S seconds and log when (a GPU-heavy step).
+
+    Args:
+        label: Written to the log.
+    """
+    start = time.time()
+    time.sleep(float(os.environ.get("STUDIO_TEST_GPU_S", "0.8")))
+    log = Path(os.environ["STUDIO_TEST_GPU_LOG"])
+    with log.open("a") as fh:
+        fh.write(json.dumps({"label": label, "start": start, "end": time.time()}) + "\n")
+    return Text(text=label)
+
+
+NOTES = """
+name: studio_notes
+description: write a note about a topic and score it
+examples: [write a note about a topic, jot down a note]
+parameters:
+  topic: {type: str, default: "the sea", description: the topic}
+steps:
+  - id: note
+    tool: st_note
+    args: {text: "a note about ${params.topic}"}
+  - id: score
+    tool: st_score
+    args: {score: 0.9}
+checks:
+  - {kind: steps_succeeded}
+answer: "Noted: ${steps.note.text}"
+"""
+
+REVIEWED = """
+name: studio_reviewed
+description: draft a two-line script about a topic, let a person review it, then write it out
+examples: [draft a script about a topic for me to check, write a short script I can review]
+parameters:
+  topic: {type: str, default: "lighthouses", description: the topic}
+steps:
+  - id: draft
+    tool: st_draft
+    args: {topic: "${params.topic}"}
+  - id: final
+    tool: st_note
+    args: {text: "${steps.draft.text}"}
+review:
+  - {step: draft, kind: script}
+checks:
+  - {kind: steps_succeeded}
+answer: "Final script written: ${steps.final.text}"
+"""
+
+GPU = """
+name: studio_gpu
+description: paint a picture on the graphics card
+examples: [paint a picture on the gpu, render an image with the graphics card]
+parameters:
+  label: {type: str, default: "picture", description: a label}
+steps:
+  - id: paint
+    tool: st_gpu
+    args: {label: "${params.label}"}
+checks:
+  - {kind: steps_succeeded}
+answer: "Painted ${steps.paint.text}"
+"""
+
+
+def write_workflows(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in (("notes", NOTES), ("reviewed", REVIEWED), ("gpu", GPU)):
+        (folder / f"{name}.yaml").write_text(text)
+    return folder
