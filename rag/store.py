@@ -8,6 +8,7 @@ index) notice writes made by other processes too.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,9 @@ class MiniLMEmbeddingFunction:
         return None
 
 
+_OPEN_LOCK = threading.Lock()
+
+
 class ChromaStore:
     def __init__(self, persist_dir: Path, embedder) -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -70,8 +74,9 @@ class ChromaStore:
         self.persist_dir = Path(persist_dir)
         try:
             self.persist_dir.mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(self.persist_dir),
-                                                    settings=ChromaSettings(anonymized_telemetry=False))
+            with _OPEN_LOCK:  # chromadb's shared client cache races when threads open one folder at once
+                self.client = chromadb.PersistentClient(path=str(self.persist_dir),
+                                                        settings=ChromaSettings(anonymized_telemetry=False))
         except Exception as exc:  # chromadb raises many types for a broken/locked folder
             raise ToolError(f"Cannot open the knowledge base at {self.persist_dir}: {exc}",
                             "check rag.persist_dir; delete the folder to rebuild it from knowledge/") from exc
