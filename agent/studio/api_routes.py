@@ -18,6 +18,7 @@ from agent.studio.service import RunRequest, Studio, StudioError
 from agent.studio.uploads import UploadError, library_films, store_upload
 
 router = APIRouter(tags=["runs"])
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 _MULTIPART_RUN = {"requestBody": {"content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/RunRequest"}},
@@ -66,7 +67,7 @@ def parse_run_request(fields: dict[str, Any]) -> RunRequest:
 
 async def run_request_from(request: Request, st: Studio) -> RunRequest:
     """A RunRequest from JSON, or from a multipart form with an optional uploaded film."""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
         form = await request.form(max_files=1, max_fields=20)
         fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str) and v != ""}
         fields["review"] = fields.get("review", "").lower() in ("1", "true", "on", "yes")
@@ -129,7 +130,7 @@ def review_run(run_id: str, decision: ReviewDecision, request: Request) -> RunCr
 async def create_batch(request: Request) -> BatchCreated:
     """Queue many runs from JSONL (one RunRequest per line); a bad line rejects the whole batch."""
     st = studio(request)
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
         form = await request.form(max_files=1, max_fields=5)
         upload = form.get("file")
         raw = await upload.read() if isinstance(upload, UploadFile) else str(form.get("jsonl", "")).encode()

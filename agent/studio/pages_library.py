@@ -94,7 +94,7 @@ async def knowledge_ingest(request: Request):
 
 def _dataset_rows(settings) -> list[dict[str, Any]]:
     from tools.dataset.metadata import DatasetStore
-    from tools.dataset.pipeline import PIPELINE_STAGES
+    from tools.dataset.stage import STAGES
 
     root = resolve_path(settings.paths.datasets_dir)
     rows = []
@@ -105,7 +105,7 @@ def _dataset_rows(settings) -> list[dict[str, Any]]:
             rows.append({"name": folder.name, "error": str(exc)})
             continue
         stages = []
-        for stage in PIPELINE_STAGES:
+        for stage in STAGES:
             counts = Counter(i.status(stage) for i in meta.items.values() if i.status(stage))
             if counts or stage in meta.stages:
                 stages.append({"stage": stage, "counts": dict(sorted((counts or Counter(meta.stages[stage].counts)).items()))})

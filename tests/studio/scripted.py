@@ -53,6 +53,21 @@ def st_score(ctx, score: float) -> dict:
     return {"combined": score, "passed": score >= 0.7, "reasons": [f"scored {score}"], "blame": []}
 
 
+@tool(family="test")
+def st_find(ctx, query: str) -> dict:
+    """Find a scene: sure of itself when the query says "clearly", torn between two otherwise.
+
+    Args:
+        query: The scene in plain words.
+    """
+    scores = (0.9, 0.2) if "clearly" in query else (0.41, 0.39)
+    scenes = [{"index": 3, "start": 4.0, "end": 9.0, "description": "waves against the lighthouse rocks",
+               "keyframe": "scenes/scene_0003.jpg"},
+              {"index": 7, "start": 20.0, "end": 26.0, "description": "the keeper climbs the spiral stairs",
+               "keyframe": "scenes/scene_0007.jpg"}]
+    return {"query": query, "matches": [{"scene": sc, "score": sc_score} for sc, sc_score in zip(scenes, scores)]}
+
+
 @tool(family="test", resources=("sdxl",))
 def st_gpu(ctx, label: str) -> Text:
     """Hold the GPU for STUDIO_TEST_GPU_S seconds and log when (a GPU-heavy step).
@@ -106,6 +121,26 @@ checks:
 answer: "Final script written: ${steps.final.text}"
 """
 
+SCENES = """
+name: studio_scenes
+description: pick a scene of a film by its description and write down what it shows
+examples: [note what happens in the scene, which scene shows the stairs]
+parameters:
+  scene: {type: str, default: "the stairs", description: the scene}
+steps:
+  - id: find
+    tool: st_find
+    args: {query: "${params.scene}"}
+  - id: describe
+    tool: st_note
+    args: {text: "${steps.find.matches.0.scene.description}"}
+review:
+  - {step: find, kind: scene, when: unsure, min_score: 0.3, min_margin: 0.05}
+checks:
+  - {kind: steps_succeeded}
+answer: "Scene: ${steps.describe.text}"
+"""
+
 GPU = """
 name: studio_gpu
 description: paint a picture on the graphics card
@@ -124,6 +159,6 @@ answer: "Painted ${steps.paint.text}"
 
 def write_workflows(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in (("notes", NOTES), ("reviewed", REVIEWED), ("gpu", GPU)):
+    for name, text in (("notes", NOTES), ("reviewed", REVIEWED), ("scenes", SCENES), ("gpu", GPU)):
         (folder / f"{name}.yaml").write_text(text)
     return folder
