@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.text import Text
 
-from agent.cli.console import node_line
+from agent.cli.console import NODE_ICONS, node_line
 from agent.studio.jobs import TERMINAL
 
 
@@ -23,7 +23,9 @@ def compact(event: dict[str, Any]) -> dict[str, Any] | None:
                 "done": bool(event.get("done"))}
     if kind == "node":
         node, update = event["node"], event.get("update") or {}
-        out: dict[str, Any] = {"type": "node", "node": node, "text": Text.from_markup(node_line(node, update)).plain}
+        line = Text.from_markup(node_line(node, update)).plain
+        # Without the terminal's emoji (a browser without an emoji font draws boxes).
+        out: dict[str, Any] = {"type": "node", "node": node, "text": line.removeprefix(NODE_ICONS.get(node, "")).strip()}
         if node == "plan":
             plan = update.get("plan") or {}
             out["plan"] = {"workflow": plan.get("workflow"), "strategy": plan.get("strategy"),

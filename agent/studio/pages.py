@@ -16,7 +16,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from agent.studio.api_routes import existing_job, run_request_from, studio
 from agent.studio.jobs import TERMINAL, Job
 from agent.studio.run_view import RunView, fold
-from agent.studio.service import StudioError, final_video
+from agent.studio.service import StudioError, final_video, poster_image
 from agent.studio.uploads import library_films
 
 router = APIRouter(include_in_schema=False)
@@ -83,7 +83,7 @@ def run_page(run_id: str, request: Request):
     job = existing_job(run_id, request)
     view = _view(request, job)
     return _render(request, "run.html.j2", page="runs", job=job, view=view, live=job.status not in TERMINAL,
-                   video=final_video(job.result))
+                   video=final_video(job.result), poster=poster_image(job.result))
 
 
 @router.get("/ui/runs/{run_id}/live", response_class=EventSourceResponse)
@@ -99,8 +99,8 @@ async def live(request: Request, job: Annotated[Job, Depends(existing_job)], aft
             elif part in ("plan", "progress", "status"):
                 yield ServerSentEvent(raw_data=_fragment(request, f"_{part}.html.j2", view=view), event=part)
     job = st.job(run_id)
-    yield ServerSentEvent(raw_data=_fragment(request, "_outcome.html.j2", job=job, video=final_video(job.result)),
-                          event="end")
+    yield ServerSentEvent(raw_data=_fragment(request, "_outcome.html.j2", job=job, video=final_video(job.result),
+                                             poster=poster_image(job.result)), event="end")
 
 
 def _decision(form) -> dict[str, Any]:

@@ -180,6 +180,16 @@ class Studio:
         return sorted(rows, key=lambda r: r["created"] or 0, reverse=True)
 
 
+def poster_image(summary: dict | None) -> str | None:
+    """A still for the video player: the first scene keyframe the run produced."""
+    for art in (summary or {}).get("artifacts", []):
+        path = Path(art["path"])
+        if art.get("kind") == "image" and "scene" in path.name:
+            run_dir = Path(summary.get("run_dir", ""))
+            return str(path.relative_to(run_dir)) if path.is_absolute() and run_dir in path.parents else str(path)
+    return None
+
+
 def final_video(summary: dict | None) -> str | None:
     """The run-relative path of the finished video in a result summary, if any."""
     if not summary:
