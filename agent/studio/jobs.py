@@ -108,7 +108,10 @@ class JobStore:
                              [*row.values(), run_id])
 
     def requeue(self, run_id: str, kind: str, decision: dict | None = None) -> None:
-        self.update(run_id, kind=kind, status="queued", decision=decision, error=None, queued_at=time.time())
+        """Queue a run again; one a person just reviewed keeps its place (it was queued first)."""
+        job = self.get(run_id)
+        queued_at = job.created if job is not None and kind == "review" else time.time()
+        self.update(run_id, kind=kind, status="queued", decision=decision, error=None, queued_at=queued_at)
 
     def claim(self, accept=lambda job: True) -> Job | None:
         """Mark the oldest queued job that `accept`s as running and return it."""
