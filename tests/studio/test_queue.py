@@ -13,7 +13,7 @@ from tests.studio.conftest import sse_events, wait_for
 def _paint_twice(settings, tmp_path, monkeypatch):
     log = tmp_path / "gpu.jsonl"
     monkeypatch.setenv("STUDIO_TEST_GPU_LOG", str(log))
-    monkeypatch.setenv("STUDIO_TEST_GPU_S", "2.5")
+    monkeypatch.setenv("STUDIO_TEST_GPU_S", "1.5")
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as c:
         ids = [c.post("/runs", json={"request": "paint a picture on the gpu"}).json()["run_id"] for _ in range(2)]
         for run_id in ids:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -107,3 +108,20 @@ def test_pages_of_other_origins_cannot_start_runs(client):
                        headers={"Origin": "http://127.0.0.1"})
     assert same.status_code == 202
     wait_for(client, same.json()["run_id"], ("passed", "error"))
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SINTEL = next((d / "shared" / "films" / "sintel_trailer.mp4" for d in (ROOT.parent, ROOT.parent.parent)
+               if (d / "shared" / "films" / "sintel_trailer.mp4").exists()), ROOT.parent / "shared" / "films" / "x")
+
+
+@pytest.mark.skipif(not SINTEL.exists(), reason="the real film ../shared/films/sintel_trailer.mp4 is absent")
+def test_a_real_film_uploads_and_is_offered_in_the_library(client):
+    sent = client.post("/ui/runs", data={"request": "jot down a note about the dragon", "review": "on"},
+                       files={"file": ("Sintel trailer (CC BY).mp4", SINTEL.read_bytes(), "video/mp4")},
+                       follow_redirects=False)
+    assert sent.status_code == 303
+    stored = client.app.state.studio.media_roots[0] / "uploads" / "Sintel trailer (CC BY).mp4"
+    assert stored.stat().st_size == SINTEL.stat().st_size
+    assert "uploads/Sintel trailer (CC BY).mp4" in client.get("/").text
+    wait_for(client, sent.headers["location"].rsplit("/", 1)[-1], ("passed", "error"))
