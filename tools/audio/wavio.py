@@ -1,4 +1,4 @@
-"""WAV reading/joining and the ffmpeg finishing pass (pitch shift, EBU R128 loudness, resample)."""
+"""WAV reading/joining and the ffmpeg finishing pass (pitch shift, EQ, EBU R128 loudness, resample)."""
 from __future__ import annotations
 
 import io
@@ -91,23 +91,33 @@ def _measure_loudness(ffmpeg: str, src: Path, pre: list[str], target: float) -> 
     return stats
 
 
+def _gain_and_limit(gain_db: float) -> list[str]:
+    return [f"volume={gain_db:.2f}dB", "alimiter=limit=0.841:level=false:latency=true"]  # 0.841 = -1.5 dBFS
+
+
 def finish_audio(src: Path, dst: Path, *, rate_in: int, rate_out: int, semitones: float = 0.0,
-                 loudness_lufs: float | None = -16.0, ffmpeg: str = "ffmpeg") -> tuple[Path, float | None]:
-    """Pitch shift + two-pass EBU R128 loudnorm (linear, so the timing and dynamics stay) + resample.
+                 filters: list[str] | None = None, loudness_lufs: float | None = -16.0,
+                 ffmpeg: str = "ffmpeg") -> tuple[Path, float | None]:
+    """Pitch shift + voice filters (EQ) + EBU R128 loudness (measured, then one linear gain and a
+    peak limiter, so timing and dynamics stay) + resample.
 
     Returns the output and the measured input loudness (None when not normalised).
     """
     exe = require_binary(ffmpeg, "video.ffmpeg")
-    chain = pitch_filters(semitones, rate_in)
+    chain = pitch_filters(semitones, rate_in) + list(filters or [])
     measured: float | None = None
     if loudness_lufs is not None:
         stats = _measure_loudness(exe, src, chain, loudness_lufs)
         if stats is not None:
             measured = float(stats["input_i"])
-            chain.append(
-                f"loudnorm=I={loudness_lufs}:TP=-1.5:LRA=11:measured_I={stats['input_i']}:"
-                f"measured_TP={stats['input_tp']}:measured_LRA={stats['input_lra']}:"
-                f"measured_thresh={stats['input_thresh']}:offset={stats['target_offset']}:linear=true")
+            # A plain gain to the target, then a look-ahead peak limiter at -1.5 dBFS. loudnorm's own
+            # second pass only stays linear when the peaks allow it; otherwise it switches to dynamic
+            # mode, which needs 3 s of look-ahead and leaves short lines 20-40 LU too quiet.
+            gain = loudness_lufs - measured
+            limited = _measure_loudness(exe, src, [*chain, *_gain_and_limit(gain)], loudness_lufs)
+            if limited is not None:  # the limiter shaved some loudness off the peaks: give it back once
+                gain += loudness_lufs - float(limited["input_i"])
+            chain += _gain_and_limit(gain)
     args = [exe, "-hide_banner", "-nostdin", "-y", "-i", str(src)]
     if chain:
         args += ["-af", ",".join(chain)]

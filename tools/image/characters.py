@@ -23,15 +23,34 @@ class EmotionReference(BaseModel):
     prompt_text: str = ""
 
 
-class VoicePreset(BaseModel):
-    """How a character speaks. `pitch` is in semitones, `speed` a multiplier (1.0 = normal)."""
+class EqBand(BaseModel):
+    """One filter of a voice's EQ (ffmpeg bass/treble/equalizer/highpass/lowpass)."""
 
     model_config = ConfigDict(extra="forbid")
-    backend: Literal["espeak", "gptsovits", "piper"] | None = None  # None → tts.backend
-    voice: str = "en-us"  # espeak voice name; for piper an .onnx model path
+    kind: Literal["lowshelf", "highshelf", "peak", "highpass", "lowpass"]
+    freq: float = Field(gt=20, lt=20000)
+    gain_db: float = Field(0.0, ge=-24, le=24)
+    q: float = Field(1.0, gt=0.05, le=10)
+
+
+class VoicePreset(BaseModel):
+    """How a character speaks. `pitch` is in semitones, `speed` a multiplier (1.0 = normal).
+
+    One preset serves every backend: `voice` is the espeak-ng voice (used when espeak speaks) or a
+    Piper .onnx; Piper reads `noise_scale`/`noise_w` (None → the voice's own) and `speaker`; pitch,
+    speed and `eq` (named shapes from tools/audio/voice_shaping.py or explicit bands) apply to all.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    backend: Literal["auto", "espeak", "gptsovits", "piper"] | None = None  # None → tts.backend
+    voice: str = "en-us"  # espeak voice name; for piper an .onnx model path (else tts.piper_model)
     language: str = "en"
-    pitch: float = 0.0
-    speed: float = 1.0
+    pitch: float = Field(0.0, ge=-12, le=12)
+    speed: float = Field(1.0, ge=0.3, le=3.0)
+    noise_scale: float | None = Field(None, ge=0.0, le=2.0)  # Piper generator noise: expressiveness
+    noise_w: float | None = Field(None, ge=0.0, le=2.0)  # Piper phoneme-duration noise: rhythm
+    speaker: int | None = Field(None, ge=0)  # multi-speaker Piper voices
+    eq: list[str | EqBand] = Field(default_factory=list)
     # Voice cloning (GPT-SoVITS): a 3–10 s clip of the character and its transcript.
     ref_audio: Path | None = None
     prompt_text: str = ""
@@ -58,8 +77,8 @@ def characters_path(settings) -> Path:
     return resolve_path(settings.image.characters_file)
 
 
-def load_characters(settings) -> dict[str, CharacterPreset]:
-    """All presets keyed by lower-case name. A missing file is an empty set, a broken one an error."""
+def read_characters_file(settings) -> dict:
+    """The characters file as a mapping ({} when it does not exist; an error when it is broken)."""
     path = characters_path(settings)
     if not path.exists():
         return {}
@@ -67,7 +86,13 @@ def load_characters(settings) -> dict[str, CharacterPreset]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ToolError(f"{path} is not valid YAML: {exc}", "fix the characters file") from exc
-    entries = data.get("characters", []) if isinstance(data, dict) else []
+    return data if isinstance(data, dict) else {}
+
+
+def load_characters(settings) -> dict[str, CharacterPreset]:
+    """All presets keyed by lower-case name. A missing file is an empty set, a broken one an error."""
+    path = characters_path(settings)
+    entries = read_characters_file(settings).get("characters", []) or []
     out: dict[str, CharacterPreset] = {}
     for raw in entries:
         try:

