@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-import tools.audio.backends as backends
+from tools.audio import backends
 import tools.audio.tts  # noqa: F401  (registers the tool)
 from tools.audio.piper_voice import packaged_voice
 from tools.audio.wavio import read_wav
