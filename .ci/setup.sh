@@ -48,6 +48,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --no-deps --force-reinstall "$wheel_dir"/llama_cpp_python-*.whl
   echo "==> pip install -e .[$EXTRAS]"
   .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
+  # insightface (code MIT; its model packs are non-commercial, so it is only used when
+  # dataset.insightface_root is set): its wheel requires opencv-python, a second OpenCV beside the
+  # headless one, so it comes without dependencies; the ones it imports are in pyproject.toml.
+  .venv/bin/python -m pip install -q --no-deps "insightface==2.1"
   n_cv=$(.venv/bin/python -m pip list 2>/dev/null | grep -ciE '^opencv-(contrib-)?python(-headless)? ' || true)
   if [ "$n_cv" != "1" ]; then
     echo "expected exactly one OpenCV distribution, found $n_cv" >&2; exit 1
