@@ -36,7 +36,7 @@ def test_characters_stage_matches_ground_truth_on_the_film(ctx, media):
 
 def test_identity_precision_recall_on_a_labelled_set(ctx, media):
     """120 frames: random backgrounds, 0–2 characters at random sizes/positions, known identities."""
-    backend = get_backend(ctx.settings)
+    backend = get_backend(ctx.settings, "opencv")
     _, refs, problems = load_references(media["refs"], backend)
     assert not problems
     rng = np.random.default_rng(7)
@@ -53,21 +53,19 @@ def test_identity_precision_recall_on_a_labelled_set(ctx, media):
             draw_character(img, who, cx, int(rng.integers(70, 110)), r)
         embs = [reg.embedding for reg in backend.regions(img)]
         s = ctx.settings.dataset
-        predicted[n] = {c for c, _ in match_regions(embs, refs, s.identity_threshold, s.identity_margin) if c}
+        predicted[n] = {c for c, _ in match_regions(embs, refs, backend.default_threshold, s.identity_margin) if c}
         truth[n] = set(cast)
     pr = precision_recall(predicted, truth)
     print("opencv identity backend on 120 synthetic frames:", pr)
     assert pr["precision"] >= 0.9 and pr["recall"] >= 0.8, pr
 
 
-def test_insightface_backend_never_downloads_silently(tmp_path, settings_for):
-    settings = settings_for(tmp_path, identity_backend="insightface", insightface_root=str(tmp_path / "packs"))
-    with pytest.raises(ToolError) as err:
-        get_backend(settings)
-    text = f"{err.value.message} {err.value.hint}"
-    assert "insightface" in text and ("not installed" in text or "models/buffalo_l" in text)
-    auto = settings_for(tmp_path, identity_backend="auto")
-    assert get_backend(auto).name == "opencv"  # auto falls back offline
+def test_auto_keeps_the_colour_backend_for_flat_2d_characters(ctx, media):
+    store = DatasetStore.open(ctx.settings, "flat")
+    extract_frames(ctx, store, media["film"], "scenes", 2.0)
+    run_filter(ctx, store)
+    result = run_characters(ctx, store, media["refs"])
+    assert any(n.startswith("backend: opencv (auto: opencv, YuNet found faces in only") for n in result.notes)
 
 
 def test_reference_folder_problems_are_reported(ctx, tmp_path):
@@ -75,6 +73,6 @@ def test_reference_folder_problems_are_reported(ctx, tmp_path):
         run_characters(ctx, DatasetStore.open(ctx.settings, "r"), tmp_path / "nope")
     (tmp_path / "refs" / "ghost").mkdir(parents=True)
     (tmp_path / "refs" / "ghost" / "broken.png").write_bytes(b"xx")
-    backend = get_backend(ctx.settings)
+    backend = get_backend(ctx.settings, "opencv")
     infos, refs, problems = load_references(tmp_path / "refs", backend)
     assert "ghost" in infos and refs["ghost"] == [] and any("ghost" in p for p in problems)

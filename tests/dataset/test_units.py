@@ -1,19 +1,14 @@
 """Small units: journal replay after a torn write, batch selection, mixed precision choice,
-the insightface backend through a fake of its real interface, the keyframe buffer."""
+the keyframe buffer."""
 from __future__ import annotations
 
-import sys
-import textwrap
-
 import numpy as np
-import pytest
 
 from tools.core.context import make_context
 from tools.dataset.extract import extract_frames
 from tools.dataset.filter import run_filter
-from tools.video.scene_pass import SceneBuffer
-from tools.dataset.identity import get_backend
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord
+from tools.video.scene_pass import SceneBuffer
 
 
 def test_journal_replay_ignores_a_torn_last_line(tmp_path, settings_for):
@@ -66,59 +61,6 @@ def test_mixed_precision_choice(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
     assert autocast_dtype("auto", cuda) is torch.float16 and autocast_dtype("no", cuda) is None
     assert autocast_dtype("bf16", cuda) is torch.bfloat16
-
-
-FAKE_INSIGHTFACE = '''
-import numpy as np
-
-class _Face:
-    def __init__(self, bbox, emb):
-        self.bbox = np.array(bbox, dtype=np.float32)
-        self.normed_embedding = emb / np.linalg.norm(emb)
-
-class FaceAnalysis:
-    """Same constructor/prepare/get interface as insightface.app.FaceAnalysis."""
-    def __init__(self, name, root, providers, allowed_modules=None):
-        import os
-        assert os.path.isdir(os.path.join(root, "models", name)), "pack folder"
-        self.prepared = False
-    def prepare(self, ctx_id, det_size):
-        self.prepared = True
-    def get(self, img):
-        assert self.prepared
-        # one "face" per bright square, identity = its colour
-        faces = []
-        mask = img.max(axis=2) > 128
-        if mask.any():
-            ys, xs = np.nonzero(mask)
-            colour = img[ys[0], xs[0]].astype(np.float32) + 1
-            faces.append(_Face([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], colour))
-        return faces
-'''
-
-
-def test_insightface_backend_through_a_fake_package(tmp_path, settings_for, monkeypatch):
-    pkg = tmp_path / "site" / "insightface"
-    (pkg / "app").mkdir(parents=True)
-    (pkg / "__init__.py").write_text("")
-    (pkg / "app" / "__init__.py").write_text(textwrap.dedent(FAKE_INSIGHTFACE))
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    for mod in [m for m in sys.modules if m.startswith("insightface")]:
-        monkeypatch.delitem(sys.modules, mod)
-    root = tmp_path / "insightface"
-    settings = settings_for(tmp_path, identity_backend="insightface", insightface_root=str(root))
-    with pytest.raises(Exception, match="models/buffalo_l"):
-        get_backend(settings)  # installed, but no pack: never downloaded
-    (root / "models" / "buffalo_l").mkdir(parents=True)
-    (root / "models" / "buffalo_l" / "w600k_r50.onnx").write_bytes(b"onnx")
-    backend = get_backend(settings)
-    assert backend.name == "insightface"
-    assert get_backend(settings_for(tmp_path, identity_backend="auto", insightface_root=str(root))).name == "insightface"
-    img = np.zeros((64, 64, 3), np.uint8)
-    img[10:30, 20:40] = (200, 150, 250)
-    (region,) = backend.regions(img)
-    assert region.box == (20, 10, 20, 20) and abs(float(np.linalg.norm(region.embedding)) - 1) < 1e-5
-    assert float(backend.reference(img) @ region.embedding) > 0.999
 
 
 def test_scene_buffer_keeps_the_middle_within_bounds():

@@ -16,14 +16,14 @@ from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import ToolError
 from tools.dataset.executor import make_executor
-from tools.dataset.identity import get_backend, match_regions
+from tools.dataset.identity import choose_backend, match_regions, threshold_for
 from tools.dataset.identity.opencv_backend import OpenCVBackend
 from tools.dataset.metadata import CharacterInfo, DatasetStore, Detection, FrameItem, StageRecord, fingerprint
 from tools.dataset.quality import read_image
 from tools.dataset.stage import StageClock, StageResult
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 
 
 def trigger_for(name: str) -> str:
@@ -64,18 +64,34 @@ def load_references(refs_dir: Path, backend) -> tuple[dict[str, CharacterInfo], 
 _local = threading.local()
 
 
-def _worker_backend(min_fraction: float) -> OpenCVBackend:
-    """One backend per worker thread/process: loading the cascade per frame costs more than detecting."""
-    cached = getattr(_local, "backend", None)
-    if cached is None or cached.min_fraction != min_fraction:
-        _local.backend = cached = OpenCVBackend(min_region_fraction=min_fraction)
-    return cached
+def worker_spec(backend) -> tuple | None:
+    """What a worker process needs to rebuild `backend` (None: keep it in this process)."""
+    if backend.name == "opencv":
+        return ("opencv", backend.min_fraction)
+    if backend.name == "dnn":
+        return ("dnn", *backend.paths, backend.score_min, backend.min_face_px)
+    return None
 
 
-def analyse_frame(job: tuple[str, str, float]) -> list[dict]:
-    """Worker (OpenCV backend): detect regions, save embeddings to the feature file."""
-    path, feature_path, min_fraction = job
-    regions = _worker_backend(min_fraction).regions(read_image(path))
+def _worker_backend(spec: tuple):
+    """One backend per worker thread/process: loading models per frame costs more than detecting."""
+    cached = getattr(_local, "backends", None)
+    if cached is None:
+        cached = _local.backends = {}
+    if spec not in cached:
+        if spec[0] == "opencv":
+            cached[spec] = OpenCVBackend(min_region_fraction=spec[1])
+        else:
+            from tools.dataset.identity.dnn_backend import DnnFaceBackend
+
+            cached[spec] = DnnFaceBackend(Path(spec[1]), Path(spec[2]), score_min=spec[3], min_face_px=spec[4])
+    return cached[spec]
+
+
+def analyse_frame(job: tuple[str, str, tuple]) -> list[dict]:
+    """Worker (opencv / dnn backends): detect regions, save embeddings to the feature file."""
+    path, feature_path, spec = job
+    regions = _worker_backend(spec).regions(read_image(path))
     _save_features(Path(feature_path), regions)
     return [{"box": list(r.box), "kind": r.kind} for r in regions]
 
@@ -87,24 +103,28 @@ def _save_features(path: Path, regions) -> None:
     tmp.replace(path)
 
 
-def _feature_fp(item: FrameItem, backend_name: str, min_fraction: float) -> str:
-    return fingerprint(item.stages["extract"].fingerprint, backend_name, min_fraction, FEATURE_VERSION)
+def _feature_fp(item: FrameItem, backend) -> str:
+    """Features are redone when the frame or anything that changes detection/embedding changes."""
+    what = worker_spec(backend) or (backend.name, str(getattr(backend, "pack", "")))
+    return fingerprint(item.stages["extract"].fingerprint, list(what), FEATURE_VERSION)
 
 
 def run_characters(ctx: ToolContext, store: DatasetStore, refs_dir: Path) -> StageResult:
     s = ctx.settings.dataset
-    backend = get_backend(ctx.settings)
+    items = store.items(kept_after="filter")
+    choice = choose_backend(ctx.settings, [store.abspath(i.file) for i in items])
+    backend = choice.backend
+    threshold = threshold_for(ctx.settings, backend)
     infos, refs, problems = load_references(refs_dir, backend)
     store.meta.refs_dir, store.meta.characters = str(refs_dir), infos
     ref_fp = fingerprint(sorted((n, i.refs) for n, i in infos.items()))
-    clock = StageClock("characters", fingerprint(backend.name, ref_fp, s.identity_threshold, s.identity_margin))
-    clock.notes += [f"backend: {backend.name}"] + problems
+    clock = StageClock("characters", fingerprint(backend.name, ref_fp, threshold, s.identity_margin))
+    clock.notes += [f"backend: {backend.name} ({choice.reason}); match threshold {threshold:g}"] + problems
     feats = store.root / "features"
     feats.mkdir(exist_ok=True)
-    items = store.items(kept_after="filter")
     todo = []
     for item in items:
-        fp = _feature_fp(item, backend.name, s.min_region_fraction)
+        fp = _feature_fp(item, backend)
         rec = item.stages.get("characters")
         if rec and rec.fingerprint == fp and (feats / f"{item.id}.npz").exists():
             clock.reused += 1
@@ -112,7 +132,7 @@ def run_characters(ctx: ToolContext, store: DatasetStore, refs_dir: Path) -> Sta
             todo.append(item)
     with ctx.progress.task(f"characters: detecting ({backend.name})", total=len(todo)) as task:
         for item, result in _detect(ctx, store, backend, todo):
-            fp = _feature_fp(item, backend.name, s.min_region_fraction)
+            fp = _feature_fp(item, backend)
             if isinstance(result, Exception):
                 item.stages["characters"] = StageRecord(status="failed", fingerprint=fp, reason=f"detection failed: {result}")
             else:
@@ -121,7 +141,7 @@ def run_characters(ctx: ToolContext, store: DatasetStore, refs_dir: Path) -> Sta
             store.record(item)
             task.advance()
     for item in items:
-        _match_item(store, item, refs, s.identity_threshold, s.identity_margin, clock, backend.name)
+        _match_item(store, item, refs, threshold, s.identity_margin, clock, backend.name)
     for name in infos:
         clock.counts[f"character:{name}"] = sum(name in i.characters for i in items)
     return clock.finish(ctx, store)
@@ -130,14 +150,15 @@ def run_characters(ctx: ToolContext, store: DatasetStore, refs_dir: Path) -> Sta
 def _detect(ctx: ToolContext, store: DatasetStore, backend, todo: list[FrameItem]):
     s = ctx.settings.dataset
     feats = store.root / "features"
-    if backend.name == "opencv":  # picklable worker: can use the process pool
+    spec = worker_spec(backend)
+    if spec is not None:  # rebuildable in a worker: can use the process pool
         jobs = {str(store.abspath(i.file)): i for i in todo}
         executor = make_executor(s.executor, s.workers)
-        for job, result in executor.map(analyse_frame, [(p, str(feats / f"{i.id}.npz"), s.min_region_fraction)
+        for job, result in executor.map(analyse_frame, [(p, str(feats / f"{i.id}.npz"), spec)
                                                        for p, i in jobs.items()]):
             yield jobs[job[0]], result
         return
-    for item in todo:  # GPU backends keep one model in this process
+    for item in todo:  # insightface keeps one model in this process (GPU when present)
         try:
             regions = backend.regions(read_image(store.abspath(item.file)))
             _save_features(feats / f"{item.id}.npz", regions)

@@ -14,9 +14,7 @@ from pydantic import Field
 from tools.core.context import ToolContext
 from tools.core.registry import invoke, tool
 from tools.core.types import Artifact, ToolError, ToolResult
-from tools.dataset.identity import get_backend
 from tools.dataset.metadata import DatasetStore, StageSummary, fingerprint
-from tools.dataset.quality import read_image
 
 DEFAULT_PROMPTS = ["{trigger}, {cls}, solo, close-up, animated film still",
                    "{trigger}, {cls}, full body, standing, wide shot",
@@ -58,20 +56,16 @@ def contact_sheet(paths: list[Path], labels: list[str], out: Path, thumb: int = 
 
 
 def identity_scores(settings, refs: list[str], images: list[Path]) -> tuple[str | None, list[float | None]]:
-    """Best cosine similarity of any face/figure in each sample to any reference (None: nothing found)."""
-    try:
-        backend = get_backend(settings)
-    except ToolError:
+    """Best cosine similarity of any face/figure in each sample to any reference (None: nothing found),
+    with the backend chosen on the references (tools/image/consistency.py)."""
+    from tools.image.consistency import ConsistencyScorer
+
+    scorer = ConsistencyScorer(settings, [Path(r) for r in refs if Path(r).exists()])
+    if scorer.backend is None:
         return None, [None] * len(images)
-    ref_embs = [e for e in (backend.reference(read_image(r)) for r in refs if Path(r).exists()) if e is not None]
-    if not ref_embs:
-        return backend.name, [None] * len(images)
-    scores: list[float | None] = []
-    for path in images:
-        regions = backend.regions(read_image(path))
-        embs = [r.embedding for r in regions] or ([backend.reference(read_image(path))] if backend.name == "opencv" else [])
-        scores.append(round(max(float(e @ r) for e in embs for r in ref_embs), 4) if embs else None)
-    return backend.name, scores
+    if not scorer.ready:
+        return scorer.backend.name, [None] * len(images)
+    return scorer.backend.name, [scorer.score_image(p).similarity for p in images]
 
 
 def run_infer(ctx: ToolContext, store: DatasetStore, character: str, prompts: list[str] | None, seed: int,

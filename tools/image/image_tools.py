@@ -11,6 +11,7 @@ from tools.core.registry import InputPath, tool
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError, ToolResult
 from tools.image.characters import get_character, load_characters
+from tools.image.consistency import ConsistencyReport, character_consistency
 from tools.image.control import CONTROL_KINDS
 from tools.image.generate import MAX_SEED, ControlSpec, ImageResult, generate, reproduce
 from tools.image.loras import load_registry
@@ -73,6 +74,30 @@ def generate_image(
                     controls=_controls(control_image, control_type, control_scale, preprocess_control))
 
 
+class CharacterImageResult(ImageResult):
+    character: str = ""
+    consistency: ConsistencyReport | None = None  # every image scored against refs/<character>/
+
+    def summary(self) -> str:
+        return super().summary() + (f"; {self.consistency.summary()}" if self.consistency else "")
+
+
+def with_consistency(ctx: ToolContext, result: ImageResult, character: str) -> CharacterImageResult:
+    """Score every generated image against the character's reference pictures (never fails the generation)."""
+    root = Path(ctx.workspace.root)
+    paths = [Path(p) if Path(p).is_absolute() else root / p for p in result.images]
+    report = character_consistency(ctx.settings, paths, character)
+    ctx.trace.event("image.consistency", character=character, score=report.score, backend=report.backend,
+                    reasons=report.reasons[:5])
+    by_name = {i.image: i for i in report.images}
+    for art in result.artifacts:
+        scored = by_name.get(Path(art.path).name)
+        if scored is not None:
+            art.metadata.update(character_similarity=scored.similarity, character_score=scored.score)
+    return CharacterImageResult(**result.model_dump(exclude={"artifacts"}), artifacts=result.artifacts,
+                                character=character, consistency=report)
+
+
 @tool(family="image", resources=("sdxl",))
 def generate_character_image(
     ctx: ToolContext,
@@ -90,8 +115,9 @@ def generate_character_image(
     control_type: ControlKind = "canny",
     control_scale: Annotated[float, Field(ge=0.0, le=2.0)] = 0.8,
     pose_from_reference: bool = False,
-) -> ImageResult:
-    """Generate a character from its preset (configs/characters.yaml): trigger words, LoRA and negative prompt are added.
+) -> CharacterImageResult:
+    """Generate a character from its preset (configs/characters.yaml): trigger words, LoRA and negative prompt
+    are added, and every image is scored for consistency against the character's reference pictures.
 
     Args:
         character: Preset name, e.g. "Luca" or "Captain Brine".
@@ -126,10 +152,11 @@ def generate_character_image(
     words = [w for w in preset.trigger_words if w.lower() not in prompt.lower()]
     full = ", ".join(p for p in [*words, preset.prompt, prompt] if p)
     negative = ", ".join(p for p in [preset.negative_prompt, negative_prompt] if p)
-    return generate(ctx, full, negative_prompt=negative, loras=loras, seed=seed, steps=steps, width=width,
-                    height=height, batch_size=batch_size, character=preset.name,
-                    output_name=preset.name.lower().replace(" ", "_"),
-                    controls=_controls(control_image, control_type, control_scale, True))
+    result = generate(ctx, full, negative_prompt=negative, loras=loras, seed=seed, steps=steps, width=width,
+                      height=height, batch_size=batch_size, character=preset.name,
+                      output_name=preset.name.lower().replace(" ", "_"),
+                      controls=_controls(control_image, control_type, control_scale, True))
+    return with_consistency(ctx, result, preset.name)
 
 
 @tool(family="image", resources=("sdxl",))

@@ -1,4 +1,13 @@
 """Character identity backends: find faces/figures in a frame and embed them for matching."""
-from tools.dataset.identity.backend import IdentityBackend, Region, get_backend, match_regions
+from tools.dataset.identity.backend import (
+                                            BackendChoice,
+                                            IdentityBackend,
+                                            Region,
+                                            choose_backend,
+                                            get_backend,
+                                            match_regions,
+                                            threshold_for,
+)
 
-__all__ = ["IdentityBackend", "Region", "get_backend", "match_regions"]
+__all__ = ["BackendChoice", "IdentityBackend", "Region", "choose_backend", "get_backend", "match_regions",
+           "threshold_for"]

@@ -1,4 +1,4 @@
-"""The identity-backend interface, backend selection and reference matching."""
+"""The identity-backend interface, backend selection (per film for `auto`) and reference matching."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,16 +9,21 @@ import numpy as np
 
 from tools.core.types import ToolError
 
+PROBE_FRAMES = 24  # frames YuNet looks at to decide dnn vs opencv for a film
+PROBE_MIN_FACE_FRAMES = 2
+
 
 @dataclass
 class Region:
     box: tuple[int, int, int, int]  # x, y, w, h
     embedding: np.ndarray  # L2-normalised
     kind: str  # "face" | "figure"
+    score: float = 1.0  # detector confidence (1.0 where the detector has none)
 
 
 class IdentityBackend(Protocol):
     name: str
+    default_threshold: float  # cosine similarity from which two regions are the same character
 
     def regions(self, img: np.ndarray) -> list[Region]:
         """Faces/figures found in a BGR frame, each with an identity embedding."""
@@ -27,43 +32,72 @@ class IdentityBackend(Protocol):
         """The embedding of the character shown in a reference image (None if none found)."""
 
 
-def insightface_pack_dir(settings) -> Path | None:
-    root = settings.dataset.insightface_root
-    if root is None:
-        return None
-    from tools.core.settings.loader import resolve_path
-
-    pack = resolve_path(root) / "models" / settings.dataset.insightface_model
-    return pack if pack.is_dir() and any(pack.glob("*.onnx")) else None
+@dataclass
+class BackendChoice:
+    backend: IdentityBackend
+    reason: str  # why this backend (shown in the stage notes and results)
 
 
-def get_backend(settings, name: str | None = None) -> IdentityBackend:
-    """`auto` → insightface when installed and its model pack is present, else the OpenCV backend."""
-    choice = name or settings.dataset.identity_backend
-    if choice in ("insightface", "auto"):
-        try:
-            import insightface  # noqa: F401  (a GPU extra; imported lazily)
-            available = True
-        except ImportError:
-            available = False
-        pack = insightface_pack_dir(settings) if available else None
-        if pack is not None:
-            from tools.dataset.identity.arcface import InsightFaceBackend
+def threshold_for(settings, backend: IdentityBackend) -> float:
+    configured = settings.dataset.identity_threshold
+    return backend.default_threshold if configured is None else configured
 
-            return InsightFaceBackend(settings)
-        if choice == "insightface":
-            model = settings.dataset.insightface_model
-            if not available:
-                raise ToolError("identity_backend is 'insightface' but the insightface package is not installed",
-                                "pip install '.[gpu]' (insightface + onnxruntime-gpu), or set dataset.identity_backend: opencv")
-            raise ToolError(
-                f"insightface model pack {model!r} not found (dataset.insightface_root="
-                f"{settings.dataset.insightface_root}); it is never downloaded at run time",
-                f"unzip {model}.zip so that <insightface_root>/models/{model}/*.onnx exists, "
-                "or set dataset.identity_backend: opencv")
+
+def opencv_backend(settings) -> IdentityBackend:
     from tools.dataset.identity.opencv_backend import OpenCVBackend
 
     return OpenCVBackend(min_region_fraction=settings.dataset.min_region_fraction)
+
+
+def dnn_backend(settings) -> IdentityBackend:
+    from tools.dataset.identity.dnn_backend import DnnFaceBackend
+
+    return DnnFaceBackend.from_settings(settings)
+
+
+def choose_backend(settings, samples: list[Path] | None = None, name: str | None = None) -> BackendChoice:
+    """The backend for `name` (default dataset.identity_backend). `auto`: insightface when the user set
+    dataset.insightface_root (opt-in: its models are non-commercial), else dnn when YuNet finds faces
+    in the sample images (3D-animated films), else the colour/HOG opencv backend (flat 2D characters)."""
+    choice = name or settings.dataset.identity_backend
+    if choice == "insightface":
+        from tools.dataset.identity.arcface import InsightFaceBackend
+
+        return BackendChoice(InsightFaceBackend(settings), "dataset.identity_backend=insightface")
+    if choice == "dnn":
+        return BackendChoice(dnn_backend(settings), "dataset.identity_backend=dnn")
+    if choice == "opencv":
+        return BackendChoice(opencv_backend(settings), "dataset.identity_backend=opencv")
+    if settings.dataset.insightface_root is not None:
+        from tools.dataset.identity.arcface import InsightFaceBackend
+
+        return BackendChoice(InsightFaceBackend(settings), "auto: dataset.insightface_root is set")
+    try:
+        dnn = dnn_backend(settings)
+    except ToolError as exc:
+        return BackendChoice(opencv_backend(settings), f"auto: opencv, the face models are unavailable ({exc.message})")
+    if not samples:
+        return BackendChoice(dnn, "auto: dnn (no frames to probe)")
+    from tools.dataset.quality import read_image
+
+    picks = [samples[round(i * (len(samples) - 1) / max(1, PROBE_FRAMES - 1))]
+             for i in range(min(PROBE_FRAMES, len(samples)))]
+    with_faces = 0
+    for path in dict.fromkeys(picks):
+        try:
+            with_faces += dnn.reference(read_image(path)) is not None  # pads tight crops (references)
+        except ValueError:
+            continue
+    checked = len(dict.fromkeys(picks))
+    need = max(1 if checked < 4 else PROBE_MIN_FACE_FRAMES, round(0.05 * checked))
+    if with_faces >= need:
+        return BackendChoice(dnn, f"auto: dnn, YuNet found faces in {with_faces} of {checked} probed images")
+    return BackendChoice(opencv_backend(settings), f"auto: opencv, YuNet found faces in only {with_faces} of "
+                         f"{checked} probed images (flat 2D characters are matched by colour and shape)")
+
+
+def get_backend(settings, name: str | None = None, samples: list[Path] | None = None) -> IdentityBackend:
+    return choose_backend(settings, samples, name).backend
 
 
 def match_regions(embeddings: list[np.ndarray], refs: dict[str, list[np.ndarray]], threshold: float,

@@ -43,6 +43,7 @@ def _background_mask(img: np.ndarray) -> np.ndarray:
 
 class OpenCVBackend:
     name = "opencv"
+    default_threshold = 0.5  # Bhattacharyya-like similarity of palette + shape descriptors
 
     def __init__(self, min_region_fraction: float = 0.01, max_regions: int = 6):
         self.min_fraction = min_region_fraction
