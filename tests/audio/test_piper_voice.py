@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from tools.audio import backends
 import tools.audio.tts  # noqa: F401  (registers the tool)
+from tools.audio import backends
 from tools.audio.piper_voice import packaged_voice
 from tools.audio.wavio import read_wav
 from tools.core.context import make_context

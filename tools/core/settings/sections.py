@@ -210,7 +210,7 @@ class DatasetSettings(Section):
     insightface_root: Path | None = None  # a buffalo pack: <root>/models/<insightface_model>/ or the .onnx files
     insightface_model: str = "buffalo_l"
     insightface_det_thresh: float = Field(0.5, ge=0.0, le=1.0)  # SCRFD confidence (calibrated unlike YuNet's)
-    identity_threshold: float | None = None  # None → the backend's own (dnn 0.363, insightface 0.3, opencv 0.5)
+    identity_threshold: float | None = None  # None → the backend's own (dnn 0.4, insightface 0.3, opencv 0.5)
     identity_margin: float = 0.03
     min_region_fraction: float = 0.01
     # caption

@@ -80,8 +80,8 @@ def choose_backend(settings, samples: list[Path] | None = None, name: str | None
         return BackendChoice(dnn, "auto: dnn (no frames to probe)")
     from tools.dataset.quality import read_image
 
-    picks = [samples[round(i * (len(samples) - 1) / max(1, PROBE_FRAMES - 1))]
-             for i in range(min(PROBE_FRAMES, len(samples)))]
+    k = min(PROBE_FRAMES, len(samples))
+    picks = [samples[round(i * (len(samples) - 1) / max(1, k - 1))] for i in range(k)]  # evenly over the film
     with_faces = 0
     for path in dict.fromkeys(picks):
         try:

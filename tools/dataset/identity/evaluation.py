@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from tools.dataset.characters import load_references, precision_recall
-from tools.dataset.identity.backend import IdentityBackend, match_regions
+from tools.dataset.identity.backend import IdentityBackend, Region, match_regions
 
 
 @dataclass
@@ -69,20 +69,31 @@ def read_frames(frames: list[LabelledFrame], film: Path | None = None) -> list[n
     return out
 
 
-def evaluate_backend(backend: IdentityBackend, frames: list[LabelledFrame], images: list[np.ndarray],
-                     refs_dir: Path, threshold: float, margin: float = 0.03) -> BackendScores:
+def detect_all(backend: IdentityBackend, images: list[np.ndarray]) -> tuple[list[list[Region]], float]:
+    """Every frame's regions, and the seconds per frame that took (detection + embedding)."""
+    start = time.perf_counter()
+    regions = [backend.regions(img) for img in images]
+    return regions, (time.perf_counter() - start) / max(1, len(images))
+
+
+def score_regions(backend: IdentityBackend, frames: list[LabelledFrame], regions: list[list[Region]],
+                  refs_dir: Path, threshold: float, margin: float = 0.03, seconds_per_frame: float = 0.0
+                  ) -> BackendScores:
     _, refs, _ = load_references(refs_dir, backend)
     names = {n for n, embs in refs.items() if embs}
     found_face: dict[float, set[str]] = {}
     predicted: dict[float, set[str]] = {}
-    start = time.perf_counter()
-    for frame, img in zip(frames, images):
-        regions = backend.regions(img)
-        found_face[frame.time_s] = {"face"} if any(r.kind == "face" for r in regions) else set()
-        matches = match_regions([r.embedding for r in regions], refs, threshold, margin)
+    for frame, found in zip(frames, regions):
+        found_face[frame.time_s] = {"face"} if any(r.kind == "face" for r in found) else set()
+        matches = match_regions([r.embedding for r in found], refs, threshold, margin)
         predicted[frame.time_s] = {name for name, _ in matches if name}
-    per_frame = (time.perf_counter() - start) / max(1, len(frames))
     detection = precision_recall(found_face, {f.time_s: {"face"} if f.faces else set() for f in frames})
     identity = precision_recall(predicted, {f.time_s: f.faces & names for f in frames})
     return BackendScores(backend=backend.name, frames=len(frames), detection=detection, identity=identity,
-                         seconds_per_frame=per_frame, predicted=predicted)
+                         seconds_per_frame=seconds_per_frame, predicted=predicted)
+
+
+def evaluate_backend(backend: IdentityBackend, frames: list[LabelledFrame], images: list[np.ndarray],
+                     refs_dir: Path, threshold: float, margin: float = 0.03) -> BackendScores:
+    regions, per_frame = detect_all(backend, images)
+    return score_regions(backend, frames, regions, refs_dir, threshold, margin, per_frame)
