@@ -7,7 +7,7 @@ On CPU, torch runs one thread and the ratio uses process CPU time: the shared 2-
 this runs on are too noisy for wall time (raw wall times are printed too). On CUDA it uses wall
 time after synchronisation. The ratio compares the fastest of the interleaved repetitions (as
 timeit does: noise only ever adds time); medians are printed beside it.
-TTS: seconds of speech per second of wall time through synthesize_speech (espeak-ng + loudnorm)
+TTS: seconds of speech per second of wall time through synthesize_speech with espeak-ng (+ ffmpeg finishing)
 beside raw espeak-ng on the same lines.
 
 `--full` (GPU): builds full-size SDXL from its published architecture (random weights, nothing
@@ -139,7 +139,7 @@ def bench_tts(work: Path) -> None:
     from tools.core.settings.loader import settings_from_dict
     from tools.core.workspace import Workspace
 
-    ctx = mk(settings_from_dict({}), workspace=Workspace(work / "tts"))
+    ctx = mk(settings_from_dict({"tts": {"backend": "espeak"}}), workspace=Workspace(work / "tts"))
     audio = wall = raw_audio = raw_wall = 0.0
     for i, line in enumerate(LINES):
         t = time.perf_counter()
@@ -154,7 +154,7 @@ def bench_tts(work: Path) -> None:
 
         with wave.open(str(wav)) as w:
             raw_audio += w.getnframes() / w.getframerate()
-    print(f"tts tool (espeak-ng + loudnorm): {audio:.2f}s audio in {wall:.2f}s wall = {audio / wall:.1f}x realtime")
+    print(f"tts tool (espeak-ng + finishing): {audio:.2f}s audio in {wall:.2f}s wall = {audio / wall:.1f}x realtime")
     print(f"tts raw espeak-ng:               {raw_audio:.2f}s audio in {raw_wall:.2f}s wall = {raw_audio / raw_wall:.1f}x realtime")
 
 

@@ -83,10 +83,28 @@ def checks(settings: Settings) -> list[dict[str, Any]]:
         add("vlm", True, f"{settings.video.vlm_base_url} ({settings.video.vlm_model})", "video.vlm_base_url")
     else:
         add("vlm", False, "not configured: scene descriptions come from pixel descriptors", "video.vlm_base_url")
+    try:
+        from tools.audio.piper_voice import unavailable_reason, voice_model
+
+        why = unavailable_reason(settings)
+        add("piper voice", why is None, str(voice_model(settings)) if why is None
+            else f"{why}: speech falls back to espeak-ng", "tts.piper_model")
+    except Exception as exc:
+        add("piper voice", False, str(exc), "tts.piper_model")
+    try:
+        from tools.dataset.identity.dnn_backend import SFACE_FILE, YUNET_FILE, model_path
+
+        s = settings.dataset
+        files = [model_path(s.face_detector_model, YUNET_FILE, "dataset.face_detector_model"),
+                 model_path(s.face_recognizer_model, SFACE_FILE, "dataset.face_recognizer_model")]
+        add("face models (YuNet, SFace)", True, ", ".join(p.name for p in files), "dataset.face_detector_model")
+    except Exception as exc:
+        add("face models (YuNet, SFace)", False, f"{exc}: identity uses the OpenCV backend",
+            "dataset.face_detector_model")
     root = settings.dataset.insightface_root
     add("insightface", bool(root and resolve_path(root).is_dir()),
-        str(resolve_path(root)) if root else "not configured: identity matching uses the OpenCV backend",
-        "dataset.insightface_root")
+        str(resolve_path(root)) if root else "not configured (opt-in: non-commercial models); the dnn/opencv "
+        "backends match identities", "dataset.insightface_root")
     return rows
 
 
