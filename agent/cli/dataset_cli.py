@@ -55,8 +55,11 @@ def _context(settings, film: Path | None = None):
 
 
 @app.command()
-def run(name: str = typer.Option(..., "--name", help="Dataset name (folder under paths.datasets_dir)."),
+def run(name: str | None = typer.Option(None, "--name", help="Dataset name (folder under paths.datasets_dir)."),
         film: Path | None = typer.Option(None, "--film", help="The film to extract frames from."),
+        films: str | None = typer.Option(None, "--films", help="A folder of films or a glob: one dataset per film."),
+        executor: str | None = typer.Option(None, "--executor", help="With --films: local | ray (default dataset.library.executor)."),
+        address: str | None = typer.Option(None, "--address", help="With --films --executor ray: auto | HOST:PORT (default RAY_ADDRESS, else local)."),
         refs: Path | None = typer.Option(None, "--refs", help="Folder with refs/<character>/*.png|jpg."),
         start: str | None = typer.Option(None, "--from", help=f"First stage: {', '.join(STAGES)}."),
         until: str | None = typer.Option(None, "--until", help="Last stage (inclusive)."),
@@ -64,7 +67,16 @@ def run(name: str = typer.Option(..., "--name", help="Dataset name (folder under
         max_steps: int | None = typer.Option(None, "--max-steps", help="LoRA training steps."),
         config: Path | None = typer.Option(None, "--config", help="A config file layered on the defaults."),
         set_: list[str] = typer.Option([], "--set", help="Override a setting, e.g. dataset.blur_min=80.")) -> None:
-    """Run the pipeline (or a range of stages) on a film; re-runs redo only what changed."""
+    """Run the pipeline (or a range of stages) on a film or a library of films; re-runs redo only what changed."""
+    if films is not None:
+        _run_library(films, name, film, refs, start, until, character, max_steps, executor, address, config, set_)
+        return
+    if executor is not None or address is not None:
+        console.print("[red]error:[/] --executor and --address go with --films")
+        raise typer.Exit(2)
+    if name is None:
+        console.print("[red]error:[/] give --name for one film, or --films for a library")
+        raise typer.Exit(2)
     try:
         settings = _settings(config, set_)
         ctx = _context(settings, film)
@@ -78,6 +90,24 @@ def run(name: str = typer.Option(..., "--name", help="Dataset name (folder under
         _error(exc)
     for result in results:
         console.print("•", result.summary(), markup=False, soft_wrap=True)
+
+
+def _run_library(films: str, name, film, refs, start, until, character, max_steps, executor, address, config, set_) -> None:
+    from agent.cli.library_cli import run_films
+
+    if name is not None or film is not None:
+        console.print("[red]error:[/] --films names each dataset after its film; drop --name/--film")
+        raise typer.Exit(2)
+    if executor not in (None, "local", "ray"):
+        console.print("[red]error:[/] --executor must be local or ray")
+        raise typer.Exit(2)
+    try:
+        ok = run_films(console, _settings(config, set_), films, refs, start, until, character or None, max_steps,
+                       executor, address)
+    except (ToolError, ConfigError) as exc:
+        _error(exc)
+    if not ok:
+        raise typer.Exit(1)
 
 
 @app.command()

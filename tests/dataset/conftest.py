@@ -36,3 +36,33 @@ def settings_for():
 @pytest.fixture
 def ctx(tmp_path):
     return make_context(make_settings(tmp_path))
+
+
+@pytest.fixture(scope="session")
+def film_library(tmp_path_factory) -> dict[str, Path]:
+    """Three short distinct films and a broken one in a folder, plus the references."""
+    from tests.dataset.synth import make_library
+
+    root = tmp_path_factory.mktemp("film library")
+    folder = root / "my library"
+    make_library(folder, 3)
+    (folder / "broken copy.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 not really a film")
+    return {"folder": folder, "refs": make_refs(root / "refs")}
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One Ray instance for every test that needs it: a local head node with 2 CPUs.
+
+    A `ray.cluster_utils.Cluster`, so the multi-node test can add a second node to it.
+    """
+    import logging
+
+    import ray
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "object_store_memory": 100 << 20})
+    ray.init(address=cluster.address, log_to_driver=False, logging_level=logging.WARNING)
+    yield cluster
+    ray.shutdown()
+    cluster.shutdown()

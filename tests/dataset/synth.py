@@ -137,3 +137,17 @@ def make_refs(folder: Path) -> Path:
             draw_character(img, who, cx, 100, r)
             cv2.imwrite(str(folder / who / f"ref_{k}.png"), img)
     return folder
+
+
+def library_scenes(k: int) -> list[Scene]:
+    """Film k of a synthetic library: the scenes in another order, one to three left out."""
+    rotated = SCENES[k % len(SCENES):] + SCENES[:k % len(SCENES)]
+    return rotated[: len(SCENES) - 1 - k % 3]
+
+
+def make_library(folder: Path, count: int) -> list[Path]:
+    """`count` short distinct films (named with spaces and non-ASCII letters, as users name files)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = ["Épisode 1 – the lake", "episode 2 (forest)", "Episode 3", "episode 4 final", "extra 5", "extra 6"]
+    return [make_film(folder / f"{names[k % len(names)]}{'' if k < len(names) else k}.mp4", library_scenes(k))
+            for k in range(count)]

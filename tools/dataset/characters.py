@@ -112,7 +112,8 @@ def _feature_fp(item: FrameItem, backend) -> str:
 def run_characters(ctx: ToolContext, store: DatasetStore, refs_dir: Path) -> StageResult:
     s = ctx.settings.dataset
     items = store.items(kept_after="filter")
-    choice = choose_backend(ctx.settings, [store.abspath(i.file) for i in items])
+    # A library run keeps the backends it builds for every later film (ctx.extras["model_cache"]).
+    choice = choose_backend(ctx.settings, [store.abspath(i.file) for i in items], cache=ctx.extras.get("model_cache"))
     backend = choice.backend
     threshold = threshold_for(ctx.settings, backend)
     infos, refs, problems = load_references(refs_dir, backend)

@@ -183,6 +183,19 @@ class VideoSettings(Section):
     duration_tolerance_s: float = 0.15
 
 
+class LibrarySettings(Section):
+    """`dataset run --films`: many films, one after another (local) or over a Ray cluster (docs/scale.md)."""
+
+    executor: Literal["local", "ray"] = "local"
+    # "" → RAY_ADDRESS, else a new local Ray instance; "auto" → the cluster started on this machine; HOST:PORT.
+    address: str = ""
+    num_cpus: int | None = Field(None, ge=1)  # CPUs of a local Ray instance (None: all)
+    identity_actors: int = Field(0, ge=0)  # 0 → one per GPU (GPU backends) or one per node
+    identity_gpus: float | None = Field(None, ge=0)  # per identity actor; None → 1 on GPU clusters unless opencv
+    caption_actors: int = Field(0, ge=0)  # 0 → one per node
+    train_gpus: float | None = Field(None, ge=0)  # per train/infer task; None → 1 on GPU clusters
+
+
 class DatasetSettings(Section):
     # extract
     extract_mode: Literal["scenes", "interval", "both"] = "both"
@@ -242,6 +255,7 @@ class DatasetSettings(Section):
     # executor for per-item work
     executor: Literal["process", "thread", "serial"] = "process"
     workers: int = 2
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
 
 
 class RAGSettings(Section):

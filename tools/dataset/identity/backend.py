@@ -1,6 +1,7 @@
 """The identity-backend interface, backend selection (per film for `auto`) and reference matching."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -55,27 +56,41 @@ def dnn_backend(settings) -> IdentityBackend:
     return DnnFaceBackend.from_settings(settings)
 
 
-def choose_backend(settings, samples: list[Path] | None = None, name: str | None = None) -> BackendChoice:
+class BackendCache(Protocol):
+    def get(self, key: object, build: Callable[[], IdentityBackend]) -> IdentityBackend: ...
+
+
+def _insightface(settings) -> IdentityBackend:
+    from tools.dataset.identity.arcface import InsightFaceBackend
+
+    return InsightFaceBackend(settings)
+
+
+def choose_backend(settings, samples: list[Path] | None = None, name: str | None = None,
+                   cache: BackendCache | None = None) -> BackendChoice:
     """The backend for `name` (default dataset.identity_backend). `auto`: insightface when the user set
     dataset.insightface_root (opt-in: its models are non-commercial), else dnn when YuNet finds faces
-    in the sample images (3D-animated films), else the colour/HOG opencv backend (flat 2D characters)."""
+    in the sample images (3D-animated films), else the colour/HOG opencv backend (flat 2D characters).
+    With a `cache` (a film library), each backend is built once and reused for every later film."""
+    key = settings.dataset.model_dump_json()
+
+    def build(kind: str, make: Callable[[object], IdentityBackend]) -> IdentityBackend:
+        return cache.get((kind, key), lambda: make(settings)) if cache is not None else make(settings)
+
     choice = name or settings.dataset.identity_backend
     if choice == "insightface":
-        from tools.dataset.identity.arcface import InsightFaceBackend
-
-        return BackendChoice(InsightFaceBackend(settings), "dataset.identity_backend=insightface")
+        return BackendChoice(build("insightface", _insightface), "dataset.identity_backend=insightface")
     if choice == "dnn":
-        return BackendChoice(dnn_backend(settings), "dataset.identity_backend=dnn")
+        return BackendChoice(build("dnn", dnn_backend), "dataset.identity_backend=dnn")
     if choice == "opencv":
-        return BackendChoice(opencv_backend(settings), "dataset.identity_backend=opencv")
+        return BackendChoice(build("opencv", opencv_backend), "dataset.identity_backend=opencv")
     if settings.dataset.insightface_root is not None:
-        from tools.dataset.identity.arcface import InsightFaceBackend
-
-        return BackendChoice(InsightFaceBackend(settings), "auto: dataset.insightface_root is set")
+        return BackendChoice(build("insightface", _insightface), "auto: dataset.insightface_root is set")
     try:
-        dnn = dnn_backend(settings)
+        dnn = build("dnn", dnn_backend)
     except ToolError as exc:
-        return BackendChoice(opencv_backend(settings), f"auto: opencv, the face models are unavailable ({exc.message})")
+        return BackendChoice(build("opencv", opencv_backend),
+                             f"auto: opencv, the face models are unavailable ({exc.message})")
     if not samples:
         return BackendChoice(dnn, "auto: dnn (no frames to probe)")
     from tools.dataset.quality import read_image
@@ -92,7 +107,7 @@ def choose_backend(settings, samples: list[Path] | None = None, name: str | None
     need = max(1 if checked < 4 else PROBE_MIN_FACE_FRAMES, round(0.05 * checked))
     if with_faces >= need:
         return BackendChoice(dnn, f"auto: dnn, YuNet found faces in {with_faces} of {checked} probed images")
-    return BackendChoice(opencv_backend(settings), f"auto: opencv, YuNet found faces in only {with_faces} of "
+    return BackendChoice(build("opencv", opencv_backend), f"auto: opencv, YuNet found faces in only {with_faces} of "
                          f"{checked} probed images (flat 2D characters are matched by colour and shape)")
 
 
