@@ -25,12 +25,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     echo "==> NVIDIA GPU found: CUDA torch + GPU extras"
     .venv/bin/python -m pip install -q "torch==2.13.0"
-    EXTRAS="dev,gpu"
+    EXTRAS="dev,gpu,ray"
   else
     # The CPU wheel (pip finds it locally); an unpinned torch would pull GBs of CUDA packages.
     echo "==> no NVIDIA GPU: CPU torch"
     .venv/bin/python -m pip install -q "torch==2.13.0"
-    EXTRAS="dev"
+    EXTRAS="dev,ray"
   fi
   # llama-cpp-python builds from source (~10 min once). Built for a portable x86-64 baseline (AVX2,
   # no AVX-512/AMX): a -march=native wheel dies with SIGILL on machines or sandboxes whose CPU

@@ -84,13 +84,13 @@ def run_films(console: Console, settings, films_spec: str, refs: Path | None, st
 
 
 def _print_summary(console: Console, report: LibraryReport) -> None:
-    table = Table("film", "dataset", "result", "frames", "seconds", "film fps", "where")
+    table = Table("film", "dataset", "result", "frames", "stage s", "film fps", "done after s", "where")
     for f in report.films:
         where = sorted({s.host + (f":{s.node[:8]}" if s.node else "") for s in f.stages if s.host})
         result = "[green]ok[/]" if f.ok else f"[red]failed[/] ({escape(f.failed_stage or '?')})"
         fps = f"{f.frames / f.seconds:.0f}" if f.frames and f.seconds else "-"
         table.add_row(escape(Path(f.film).name), escape(f.name), result, str(f.frames or "-"), f"{f.seconds:.1f}",
-                      fps, escape(", ".join(where)))
+                      fps, f"{f.finished_after:.1f}", escape(", ".join(where)))
     console.print(table)
     for f in report.films:
         if not f.ok:

@@ -8,41 +8,34 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.dataset.conftest import make_settings
-from tools.core.context import make_context
-from tools.core.scheduler import InProcessHandle, create_scheduler
-from tools.core.trace import Trace, read_trace
-from tools.dataset.library import discover_films, plan_library, run_library
+pytest.importorskip("ray", reason="the Ray executor needs the ray extra: pip install -e '.[ray]'")
+
+from tests.dataset.conftest import make_settings  # noqa: E402
+from tools.core.context import make_context  # noqa: E402
+from tools.core.scheduler import InProcessHandle, create_scheduler  # noqa: E402
+from tools.core.trace import Trace, read_trace  # noqa: E402
+from tools.dataset.library import decisions, discover_films, plan_library, run_library  # noqa: E402
+from tools.dataset.ray_library import init_args  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def decisions(datasets: Path, name: str) -> dict:
-    """Everything a user would call a decision in metadata.json (not timings, paths or cache keys)."""
-    meta = json.loads((datasets / name / "metadata.json").read_text(encoding="utf-8"))
-    items = {}
-    for key, it in meta["items"].items():
-        items[key] = {"frame": it["frame_index"], "scene": it["scene"], "sources": it["sources"],
-                      "detections": it["detections"], "caption": it["caption"],
-                      "stages": {s: {k: r[k] for k in ("status", "reason", "scores")} for s, r in it["stages"].items()}}
-    return {"items": items, "scenes": meta["scenes"], "characters": {n: c["trigger"] for n, c in meta["characters"].items()},
-            "counts": {s: (st["counts"], st["reasons"]) for s, st in meta["stages"].items()}}
-
-
 def run(tmp: Path, library: dict, executor: str, until: str = "export", **dataset):
+    """(report, progress events, settings) of a library run with datasets under `tmp`."""
     settings = make_settings(tmp, executor="thread", **dataset)
     jobs = plan_library(discover_films(library["folder"]), library["refs"], None, until)
     events: list[tuple[str, dict]] = []
     report = run_library(settings, jobs, make_context(settings), executor=executor,
                          sink=lambda name, event: events.append((name, event)))
-    return report, events
+    return report, events, settings
 
 
 def test_ray_makes_the_same_decisions_as_the_local_executor_and_resumes(tmp_path, film_library, ray_cluster):
-    local, _ = run(tmp_path / "local", film_library, "local")
-    remote, events = run(tmp_path / "ray", film_library, "ray")
+    local, _, local_settings = run(tmp_path / "local", film_library, "local")
+    remote, events, ray_settings = run(tmp_path / "ray", film_library, "ray")
     for report in (local, remote):
         by_name = {f.name: f for f in report.films}
         broken = by_name.pop("broken_copy")
@@ -50,8 +43,10 @@ def test_ray_makes_the_same_decisions_as_the_local_executor_and_resumes(tmp_path
         assert len(by_name) == 3 and all(f.ok and f.frames > 100 for f in by_name.values())  # the others went on
     good = [f.name for f in local.films if f.ok]
     for name in good:
-        assert decisions(tmp_path / "local" / "datasets", name) == decisions(tmp_path / "ray" / "datasets", name), name
-    assert len({json.dumps(decisions(tmp_path / "ray" / "datasets", n)["counts"]) for n in good}) == 3  # distinct films
+        assert decisions(local_settings, name) == decisions(ray_settings, name), name
+    assert len({json.dumps(decisions(ray_settings, n)["counts"]) for n in good}) == 3  # three distinct films
+    for report in (local, remote):  # the identity model was built once for the whole library
+        assert [s.model_loads for f in report.films for s in f.stages if s.stage == "characters"] == [1, 1, 1]
     stages = [s for f in remote.films for s in f.stages]
     assert {s.worker for s in stages if s.stage == "characters"} == {"actor:identity"}
     assert {s.worker for s in stages if s.stage == "caption"} == {"actor:captioner"}
@@ -59,7 +54,7 @@ def test_ray_makes_the_same_decisions_as_the_local_executor_and_resumes(tmp_path
     assert {name for name, _ in events} >= set(good)  # per-film progress came back from the workers
     assert any(e["description"].startswith("characters") for _, e in events)
 
-    again, _ = run(tmp_path / "ray", film_library, "ray")  # a re-run redoes nothing finished
+    again, _, _ = run(tmp_path / "ray", film_library, "ray")  # a re-run redoes nothing finished
     for film in (f for f in again.films if f.ok):
         extract = next(s for s in film.stages if s.stage == "extract")
         assert extract.redone == 0 and extract.reused > 0, film.name
@@ -108,20 +103,29 @@ def test_a_cluster_spreads_the_films_and_gpu_actors_still_ask_the_scheduler(tmp_
         ray_cluster.remove_node(gpu_node)
 
 
-def test_cli_runs_a_library_on_a_local_ray_instance(tmp_path, film_library):
-    """What a user types: a folder of films, `--executor ray`, no cluster (Ray starts locally)."""
+def test_cli_runs_a_library_on_the_cluster_named_by_ray_address(tmp_path, film_library, ray_cluster):
+    """What a user types on a cluster node: RAY_ADDRESS set by the admin, a glob of films, `--executor ray`."""
     sets = [f"paths.datasets_dir={tmp_path / 'datasets'}", f"paths.runs_dir={tmp_path / 'runs'}",
-            "dataset.extract_mode=scenes", "video.detector=content", "dataset.library.num_cpus=1"]
+            "dataset.extract_mode=scenes", "video.detector=content"]
     args = [sys.executable, "-m", "agent.cli.main", "dataset", "run", "--films", str(film_library["folder"] / "*pisode 1*"),
             "--refs", str(film_library["refs"]), "--until", "caption", "--executor", "ray"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ADDRESS": "", "COLUMNS": "200"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ADDRESS": ray_cluster.address, "COLUMNS": "200"}
     proc = subprocess.run(args + [x for s in sets for x in ("--set", s)], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "1/1 films done" in proc.stdout and "ray" in proc.stdout
+    assert "1/1 films done" in proc.stdout and "(ray, Ray start" in proc.stdout
     meta = json.loads((tmp_path / "datasets" / "Episode_1_the_lake" / "metadata.json").read_text(encoding="utf-8"))
     assert set(meta["stages"]) == {"extract", "filter", "characters", "caption"}
     run_dir = next((tmp_path / "runs").iterdir())
     assert (run_dir / "report.html").is_file()
     kinds = [e["kind"] for e in read_trace(run_dir / "trace.jsonl")]
     assert kinds.count("dataset.library_stage") == 4 and kinds[-1] == "library.done"
+
+
+def test_ray_address_comes_from_the_flag_then_ray_address_then_a_local_instance(monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert init_args(None, 2) == {"address": "local", "num_cpus": 2, "include_dashboard": False}
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    assert init_args(None, 2) == {"address": "10.0.0.5:6379"}
+    assert init_args("auto", None) == {"address": "auto"}
+    assert init_args("local", 1)["address"] == "local"

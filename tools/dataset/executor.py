@@ -1,8 +1,9 @@
 """Per-item executors: how a stage maps a pure function over its items.
 
 The stages only use `ItemExecutor.map(fn, items)`, which yields `(item, result | exception)` as
-work finishes, so a later issue can plug in a distributed engine (Ray, Dask) behind the same
-interface. `fn` must be a module-level function of picklable arguments for the process pool.
+work finishes. `fn` must be a module-level function of picklable arguments for the process pool.
+Spreading work over machines happens one level up (library.py, ray_library.py): whole stages of
+whole films go to Ray tasks and actors, and inside them per-item work runs on threads.
 """
 from __future__ import annotations
 

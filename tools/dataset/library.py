@@ -31,8 +31,9 @@ from tools.dataset.metadata import DatasetStore
 from tools.dataset.pipeline import stage_range
 
 VIDEO_EXTS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts"}
-# Model stages keep a model loaded between films; the value is the scheduler resource they hold.
+# Model stages run on hosts that keep their model loaded between films (value: the actor kind).
 MODEL_STAGES = {"characters": "identity", "caption": "captioner"}
+IDENTITY_RESOURCE = "identity"  # the scheduler resource (VRAM estimate in configs/hardware/*.yaml)
 GPU_STAGES = {"train", "infer"}  # hold `sdxl` through the registry's scheduler
 Executor = Literal["local", "ray"]
 ProgressSink = Callable[[str, dict[str, Any]], None]  # (dataset name, progress event)
@@ -65,6 +66,7 @@ class StageReport(BaseModel):
     node: str = ""  # Ray node id ("" when local)
     worker: str = ""  # "task", "actor:<kind>" or "local"
     frames: int = 0  # extract: frames decoded (the film's length), for throughput
+    model_loads: int = 0  # characters: identity models this host has built so far (1 = loaded once)
 
 
 class FilmOutcome(BaseModel):
@@ -72,7 +74,8 @@ class FilmOutcome(BaseModel):
     name: str
     ok: bool = False
     stages: list[StageReport] = Field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # time its stages took (what the film cost, wherever it ran)
+    finished_after: float = 0.0  # seconds from the start of the library run until this film was done
     frames: int = 0  # frames decoded (the film's length), for throughput
     error: str = ""
     hint: str = ""
@@ -154,11 +157,27 @@ class _Throttled:
             self.sink(self.name, event)
 
 
+class ModelCache:
+    """Models a host keeps loaded between films (key → model), counting how many it has built."""
+
+    def __init__(self) -> None:
+        self.models: dict[Any, Any] = {}
+        self.loads = 0
+
+    def get(self, key: Any, build: Callable[[], Any]) -> Any:
+        if key not in self.models:
+            self.models[key] = build()
+            self.loads += 1
+        return self.models[key]
+
+
 class StageHost:
     """Runs stages of films with the stage functions of `dataset run`; model stages keep their model.
 
-    The identity backend is loaded through the scheduler (resource `identity`) on first use and
-    kept loaded for every later film; another process that needs the GPU can still evict it.
+    The characters stage finds its identity backend in a ModelCache (ctx.extras["model_cache"]),
+    so it is built once for the whole library. The cache is the scheduler's `identity` resource:
+    held while a film is matched, and dropped (memory freed) when another process on the machine
+    needs the card for a model that does not fit beside it.
     """
 
     def __init__(self, settings, run_id: str, ctx: ToolContext | None = None, worker: str = "local"):
@@ -167,13 +186,8 @@ class StageHost:
             ctx = make_context(settings, Workspace.create(_runs_dir(settings), run_id=run_id,
                                                           media_roots=_media_roots(settings)))
         self.ctx, self.worker = ctx, worker
-        self.identity = InProcessHandle(loader=self._load_identity, name="identity backend")
-        ctx.scheduler.register(MODEL_STAGES["characters"], self.identity)
-
-    def _load_identity(self):
-        from tools.dataset.identity import get_backend
-
-        return get_backend(self.ctx.settings)
+        self.identity = InProcessHandle(loader=ModelCache, name="identity models")
+        ctx.scheduler.register(IDENTITY_RESOURCE, self.identity)
 
     def run(self, job: FilmJob, stage: str, sink: ProgressSink | None = None) -> StageReport:
         from tools.core.progress import CallbackProgress
@@ -188,9 +202,10 @@ class StageHost:
         start = time.perf_counter()
         try:
             if stage == "characters":
-                with ctx.scheduler.use(MODEL_STAGES[stage], reason=f"dataset {job.name}: characters"):
-                    ctx.extras["identity_backend"] = self.identity.model
+                with ctx.scheduler.use(IDENTITY_RESOURCE, reason=f"dataset {job.name}: characters"):
+                    ctx.extras["model_cache"] = cache = self.identity.model
                     results = self._run(run_pipeline, ctx, job, stage)
+                    report.model_loads = cache.loads
             else:
                 results = self._run(run_pipeline, ctx, job, stage)
         except ToolError as exc:
@@ -253,6 +268,20 @@ def _media_roots(settings) -> list[Path]:
     return [resolve_path(p) for p in settings.paths.media_roots]
 
 
+def decisions(settings, name: str) -> dict[str, Any]:
+    """What a user would call a film's decisions in metadata.json: per frame the scene, every stage's
+    status/reason/scores, detections and caption; the scenes, characters and stage counts. No timings,
+    paths or cache keys, so two executors' runs of one film can be compared."""
+    meta = DatasetStore.open(settings, name, create=False).meta
+    items = {key: {"frame": it.frame_index, "scene": it.scene, "sources": it.sources, "caption": it.caption,
+                   "detections": [d.model_dump(mode="json") for d in it.detections],
+                   "stages": {s: r.model_dump(mode="json", include={"status", "reason", "scores"})
+                              for s, r in it.stages.items()}}
+             for key, it in meta.items.items()}
+    return {"items": items, "scenes": meta.scenes, "characters": {n: c.trigger for n, c in meta.characters.items()},
+            "counts": {s: (st.counts, st.reasons) for s, st in meta.stages.items()}}
+
+
 # -- the executors -----------------------------------------------------------------------------------
 class FilmTracker:
     """Collects each film's stage reports into FilmOutcomes (shared by both executors)."""
@@ -260,13 +289,14 @@ class FilmTracker:
     def __init__(self, jobs: list[FilmJob]):
         self.jobs = {j.name: j for j in jobs}
         self.outcomes = {j.name: FilmOutcome(film=str(j.film), name=j.name) for j in jobs}
-        self.started = {j.name: time.perf_counter() for j in jobs}
+        self.start = time.perf_counter()
 
     def record(self, name: str, report: StageReport) -> str | None:
         """Store a stage's report; the film's next stage, or None when the film is finished."""
         out = self.outcomes[name]
         out.stages.append(report)
-        out.seconds = round(time.perf_counter() - self.started[name], 3)
+        out.seconds = round(out.seconds + report.seconds, 3)
+        out.finished_after = round(time.perf_counter() - self.start, 3)
         job = self.jobs[name]
         if not report.ok:
             out.error, out.hint = f"{report.stage}: {report.error}", report.hint
@@ -288,7 +318,6 @@ def run_local(settings, jobs: list[FilmJob], ctx: ToolContext, sink: ProgressSin
     host = StageHost(settings, ctx.workspace.run_id, ctx=ctx, worker="local")
     tracker = FilmTracker(jobs)
     for job in jobs:
-        tracker.started[job.name] = time.perf_counter()
         stage: str | None = job.stages[0]
         while stage is not None:
             report = host.run(job, stage, sink)

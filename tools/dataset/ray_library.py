@@ -160,7 +160,8 @@ def run_ray(settings, jobs: list[FilmJob], run_id: str, sink: ProgressSink | Non
                 sink(name, event)
 
     try:
-        for job in jobs:
+        # Longest films first: a big film started last would finish alone, long after the others.
+        for job in sorted(jobs, key=lambda j: -_size(j.film)):
             submit(job, job.stages[0])
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
@@ -185,6 +186,13 @@ def run_ray(settings, jobs: list[FilmJob], run_id: str, sink: ProgressSink | Non
             pool.close()
         ray.kill(queue.actor)
     return list(tracker.outcomes.values())
+
+
+def _size(path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _cause(exc: Exception) -> str:
