@@ -13,7 +13,14 @@ from tools.core.context import make_context
 from tools.core.settings.loader import resolve_path
 from tools.core.trace import Trace
 from tools.core.workspace import Workspace
-from tools.dataset.library import FilmJob, LibraryReport, StageReport, discover_films, plan_library, run_library
+from tools.dataset.library import (
+    FilmJob,
+    LibraryReport,
+    StageReport,
+    discover_films,
+    plan_library,
+    run_library,
+)
 from tools.dataset.metadata import dataset_dir
 
 

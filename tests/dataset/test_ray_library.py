@@ -13,12 +13,12 @@ import yaml
 
 pytest.importorskip("ray", reason="the Ray executor needs the ray extra: pip install -e '.[ray]'")
 
-from tests.dataset.conftest import make_settings  # noqa: E402
-from tools.core.context import make_context  # noqa: E402
-from tools.core.scheduler import InProcessHandle, create_scheduler  # noqa: E402
-from tools.core.trace import Trace, read_trace  # noqa: E402
-from tools.dataset.library import decisions, discover_films, plan_library, run_library  # noqa: E402
-from tools.dataset.ray_library import init_args  # noqa: E402
+from tests.dataset.conftest import make_settings
+from tools.core.context import make_context
+from tools.core.scheduler import InProcessHandle, create_scheduler
+from tools.core.trace import Trace, read_trace
+from tools.dataset.library import decisions, discover_films, plan_library, run_library
+from tools.dataset.ray_library import init_args
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,7 +111,7 @@ def test_cli_runs_a_library_on_the_cluster_named_by_ray_address(tmp_path, film_l
             "--refs", str(film_library["refs"]), "--until", "caption", "--executor", "ray"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ADDRESS": ray_cluster.address, "COLUMNS": "200"}
     proc = subprocess.run(args + [x for s in sets for x in ("--set", s)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1/1 films done" in proc.stdout and "(ray, Ray start" in proc.stdout
     meta = json.loads((tmp_path / "datasets" / "Episode_1_the_lake" / "metadata.json").read_text(encoding="utf-8"))

@@ -308,9 +308,6 @@ class FilmTracker:
         out.ok = True
         return None
 
-    def fail(self, name: str, stage: str, error: str) -> None:
-        self.record(name, StageReport(stage=stage, ok=False, error=error))
-
 
 def run_local(settings, jobs: list[FilmJob], ctx: ToolContext, sink: ProgressSink | None = None,
               on_stage: Callable[[str, StageReport], None] | None = None) -> list[FilmOutcome]:

@@ -50,9 +50,9 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> tuple[st
     if ray.is_initialized():  # a notebook or test that called ray.init itself
         return ray.get_runtime_context().gcs_address, False
     kwargs = init_args(address, num_cpus)
-    if kwargs["address"] != "local":
-        # Relative paths in the settings resolve against ANIMSTUDIO_HOME on every node. (Local
-        # workers inherit this process's environment; a runtime_env would bypass the pre-started ones.)
+    if kwargs["address"] != "local" and os.environ.get("ANIMSTUDIO_HOME"):
+        # Relative paths in the settings resolve against ANIMSTUDIO_HOME; without it, against the
+        # project folder on each node. (A runtime_env costs fresh workers: set only when needed.)
         kwargs["runtime_env"] = {"env_vars": {"ANIMSTUDIO_HOME": str(home())}}
     try:
         ray.init(log_to_driver=False, logging_level=logging.WARNING, **kwargs)
@@ -73,8 +73,8 @@ class QueueSink:
     def __call__(self, name: str, event: dict[str, Any]) -> None:
         try:
             self.queue.put_nowait((name, event))
-        except Exception:  # noqa: BLE001 - a full or gone queue costs a progress update, never the work
-            pass
+        except Exception as exc:  # noqa: BLE001 - a full or gone queue costs a progress update, never the work
+            log.debug("progress event dropped: %s", exc)
 
 
 @ray.remote(num_cpus=1)
