@@ -74,7 +74,8 @@ def run_films(console: Console, settings, films_spec: str, refs: Path | None, st
 
         def on_stage(name: str, report: StageReport) -> None:
             bars.stage(name, report)
-            trace.event("dataset.library_stage", step=name, **report.model_dump())
+            # `ray_node`, not `node`: in a run's trace `node` names a graph node.
+            trace.event("dataset.library_stage", step=name, ray_node=report.node, **report.model_dump(exclude={"node"}))
 
         report = run_library(settings, jobs, ctx, executor=executor, address=address, sink=bars.event,
                              on_stage=on_stage)
