@@ -45,8 +45,9 @@ def test_ray_makes_the_same_decisions_as_the_local_executor_and_resumes(tmp_path
     for name in good:
         assert decisions(local_settings, name) == decisions(ray_settings, name), name
     assert len({json.dumps(decisions(ray_settings, n)["counts"]) for n in good}) == 3  # three distinct films
-    for report in (local, remote):  # the identity model was built once for the whole library
-        assert [s.model_loads for f in report.films for s in f.stages if s.stage == "characters"] == [1, 1, 1]
+    for report in (local, remote):  # identity models were built for the first film only, then reused
+        loads = [s.model_loads for f in report.films for s in f.stages if s.stage == "characters"]
+        assert len(loads) == 3 and loads[0] >= 1 and len(set(loads)) == 1, loads
     stages = [s for f in remote.films for s in f.stages]
     assert {s.worker for s in stages if s.stage == "characters"} == {"actor:identity"}
     assert {s.worker for s in stages if s.stage == "caption"} == {"actor:captioner"}

@@ -116,8 +116,8 @@ def _plan_actors(settings, jobs: list[FilmJob]) -> dict[str, tuple[int, float]]:
     plan: dict[str, tuple[int, float]] = {}
     if "identity" in wanted:
         per = cfg.identity_gpus
-        if per is None:  # the OpenCV backend never touches a GPU
-            per = 1.0 if gpus and settings.dataset.identity_backend != "opencv" else 0.0
+        if per is None:  # only insightface (onnxruntime-gpu) runs on a GPU; opencv and dnn stay on the CPU
+            per = 1.0 if gpus and _insightface_chosen(settings) else 0.0
         if per > gpus:
             raise ToolError(f"identity actors want {per:g} GPU each but the cluster has {gpus:g}",
                             "set dataset.library.identity_gpus to 0 (CPU) or add GPU nodes")
@@ -127,6 +127,11 @@ def _plan_actors(settings, jobs: list[FilmJob]) -> dict[str, tuple[int, float]]:
         count = cfg.caption_actors or nodes
         plan["captioner"] = (max(1, min(count, len(jobs))), 0.0)
     return plan
+
+
+def _insightface_chosen(settings) -> bool:
+    ds = settings.dataset
+    return ds.identity_backend == "insightface" or (ds.identity_backend == "auto" and ds.insightface_root is not None)
 
 
 def run_ray(settings, jobs: list[FilmJob], run_id: str, sink: ProgressSink | None = None,

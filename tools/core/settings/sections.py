@@ -191,7 +191,7 @@ class LibrarySettings(Section):
     address: str = ""
     num_cpus: int | None = Field(None, ge=1)  # CPUs of a local Ray instance (None: all)
     identity_actors: int = Field(0, ge=0)  # 0 → one per GPU (GPU backends) or one per node
-    identity_gpus: float | None = Field(None, ge=0)  # per identity actor; None → 1 on GPU clusters unless opencv
+    identity_gpus: float | None = Field(None, ge=0)  # per identity actor; None → 1 on GPU clusters for insightface
     caption_actors: int = Field(0, ge=0)  # 0 → one per node
     train_gpus: float | None = Field(None, ge=0)  # per train/infer task; None → 1 on GPU clusters
 
