@@ -21,7 +21,7 @@ from pydantic import PrivateAttr
 from agent.llm.errors import LLMConfigError, LLMError
 from agent.llm.managed import ManagedChatModel, _CallRecord
 from agent.llm.messages import merge_system, text_of, to_wire, usage_metadata
-from agent.llm.schema import max_json_tokens, prepare_schema
+from agent.llm.schema import json_grammar, max_json_tokens, prepare_schema
 
 PACKAGED_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
 NO_TOOL = "none"
@@ -135,6 +135,7 @@ def get_handle(path: Path, n_ctx: int, n_threads: int | None, seed: int) -> Llam
 
 class LocalLlamaChatModel(ManagedChatModel):
     backend: str = "local"
+    guarantees_json: bool = True
     handle: Any  # LlamaHandle
     temperature: float = 0.3
     max_tokens: int = 512
@@ -166,7 +167,7 @@ class LocalLlamaChatModel(ManagedChatModel):
         key = json.dumps(bounded, sort_keys=True)
         if key not in self._grammars:
             try:  # built from the unsorted schema: the grammar emits properties in the caller's order
-                grammar = LlamaGrammar.from_json_schema(json.dumps(bounded), verbose=False)
+                grammar = LlamaGrammar.from_string(json_grammar(bounded), verbose=False)
             except Exception as exc:  # the converter raises bare Exceptions on unsupported keywords
                 raise LLMError(f"cannot build a decoding grammar from the schema: {exc}",
                                "simplify the schema (no recursion, no patternProperties)") from exc

@@ -42,6 +42,9 @@ class ManagedChatModel(BaseChatModel):
 
     backend: str = "base"
     model_name: str = ""
+    # True when every structured answer is decoded under a JSON grammar: an answer that does not
+    # parse cannot be fixed by asking again under the same grammar, so it is not retried.
+    guarantees_json: bool = False
     scheduler: Any = Field(default=None, exclude=True)  # tools.core.scheduler.ResourceScheduler
     trace: Any = Field(default=NULL_TRACE, exclude=True)  # tools.core.trace.Trace
 

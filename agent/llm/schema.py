@@ -85,6 +85,24 @@ def prepare_schema(schema: dict[str, Any], max_string: int = DEFAULT_MAX_STRING,
     return bound_schema(inline_refs(schema), max_string, max_items)
 
 
+# JSON forbids raw control characters inside strings (RFC 8259 §7); llama-cpp-python's converter
+# writes `char ::= [^"\\] | ...`, which lets a model emit a raw newline inside a string: the
+# "constrained" answer then fails to parse ("Invalid control character"). llama.cpp's own converter
+# excludes them; we patch the rule the same way.
+_CHAR_RULE = re.compile(r'^char ::= \[\^"\\\\\](.*)$', re.MULTILINE)
+_STRICT_CHAR = r'char ::= [^"\\\x7F\x00-\x1F]'
+
+
+def json_grammar(schema: dict[str, Any]) -> str:
+    """GBNF for a bounded schema whose every output is strict JSON (no raw control characters)."""
+    import json
+
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    gbnf = json_schema_to_gbnf(json.dumps(schema))
+    return _CHAR_RULE.sub(lambda m: _STRICT_CHAR + m.group(1), gbnf)
+
+
 def schema_name(schema: dict[str, Any], fallback: str = "response") -> str:
     """A name OpenAI's response_format accepts (^[a-zA-Z0-9_-]{1,64}$)."""
     name = re.sub(r"[^a-zA-Z0-9_-]+", "_", str(schema.get("title") or fallback)).strip("_")

@@ -105,3 +105,21 @@ def test_bad_script_files_name_the_setting(tmp_path, text, needle):
     with pytest.raises(LLMConfigError, match=needle) as info:
         create_chat_model(settings_from_dict({"llm": {"backend": "fake", "fake": {"script": str(script)}}}))
     assert "llm.fake.script" in info.value.message
+
+
+def test_grammar_constrained_backends_are_not_retried_on_non_json(tmp_path):
+    """A backend that decodes under a JSON grammar and still returns no JSON would fail the same way
+    again: one attempt, a clear error. Validation errors (beyond what a grammar checks) still retry."""
+    from tools.core.structured_output import StructuredOutputError
+    from tools.core.trace import Trace
+
+    trace = Trace(tmp_path / "trace.jsonl")
+    constrained = FakeChatModel(responses=['{"kind": "par', '{"kind": "parody", "film": "Luca"}'], guarantees_json=True)
+    with pytest.raises(StructuredOutputError, match="not JSON"):
+        invoke_structured(constrained, ["judge"], Intent, retries=2, trace=trace)
+    assert constrained.remaining == 1 and [e["retry"] for e in trace.read()] == [False]
+    unconstrained = FakeChatModel(responses=['{"kind": "par', '{"kind": "parody", "film": "Luca"}'])
+    assert invoke_structured(unconstrained, ["judge"], Intent, retries=2).film == "Luca"
+    invalid_then_valid = FakeChatModel(responses=[{"kind": "parody"}, {"kind": "parody", "film": "Luca"}],
+                                       guarantees_json=True)
+    assert invoke_structured(invalid_then_valid, ["judge"], Intent, retries=2).film == "Luca"

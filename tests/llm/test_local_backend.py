@@ -126,3 +126,27 @@ def test_prompt_longer_than_context_gives_clear_error():
     llm = create_chat_model(local_settings(n_ctx=256))
     with pytest.raises(LLMError, match="llm.local.n_ctx"):
         llm.invoke("sea monster " * 400)
+
+
+def test_grammar_keeps_raw_control_characters_out_of_strings(llm):
+    """Strict JSON has no raw newline inside a string. Here the model wants nothing but newlines: the
+    grammar must make it write something else, so the answer parses without any retry."""
+    from llama_cpp import LogitsProcessorList
+
+    schema = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
+    grammar, _ = llm._grammar(schema)
+    with llm.handle.lock:
+        llama = llm.handle.get()
+        newline = llama.tokenize(b"\n", add_bos=False, special=False)[0]
+
+        def wants_newlines(ids, logits):
+            boosted = logits.copy()
+            boosted[newline] += 50.0
+            return boosted
+
+        out = llama.create_completion("Q: say hi\nA: ", grammar=grammar, max_tokens=24, temperature=0.0,
+                                      logits_processor=LogitsProcessorList([wants_newlines]))
+    text = out["choices"][0]["text"]
+    assert "\n" not in text.split('"text"', 1)[-1].rsplit('"', 1)[0], text
+    assert isinstance(json.loads(text)["text"], str)  # strict parse: no control characters
+

@@ -29,11 +29,11 @@ def extract_json(text: str) -> Any:
     fence = re.search(r"```(?:json)?\s*(.*?)```", text, flags=re.DOTALL)
     if fence:
         text = fence.group(1).strip()
-    try:
-        return json.loads(text)
+    try:  # strict=False: a raw newline inside a string is unambiguous, some servers emit it
+        return json.loads(text, strict=False)
     except json.JSONDecodeError:
         pass
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(strict=False)
     for i, ch in enumerate(text):
         if ch in "{[":
             try:
@@ -95,14 +95,21 @@ def invoke_structured(llm: Any, messages: list[Any], schema: type[T], *, retries
             raw = _content(llm.invoke(convo))
         try:
             value = schema.model_validate(extract_json(raw))
-            trace.event("llm.structured", purpose=purpose, schema=schema.__name__, attempt=attempt, ok=True,
-                        seconds=round(time.perf_counter() - start, 3))
-            return value
         except (ValueError, ValidationError) as exc:
             last_error = str(exc)[:800]
+            # Decoded under a JSON grammar and still no JSON: the same grammar gives the same failure,
+            # so no time is spent on attempts that cannot succeed.
+            hopeless = not isinstance(exc, ValidationError) and getattr(llm, "guarantees_json", False)
             trace.event("llm.structured", purpose=purpose, schema=schema.__name__, attempt=attempt, ok=False,
-                        error=last_error, seconds=round(time.perf_counter() - start, 3))
+                        error=last_error, seconds=round(time.perf_counter() - start, 3), retry=not hopeless)
+            if hopeless:
+                raise StructuredOutputError(f"{schema.__name__}: the grammar-constrained answer is not JSON "
+                                            f"({last_error}): {str(raw)[:200]!r}") from exc
             convo = convo + [AIMessage(content=str(raw)[:2000]), HumanMessage(content=(
                 f"Your previous answer was not valid: {last_error}\nReply again with only the corrected JSON object."
             ))]
+            continue
+        trace.event("llm.structured", purpose=purpose, schema=schema.__name__, attempt=attempt, ok=True,
+                    seconds=round(time.perf_counter() - start, 3))
+        return value
     raise StructuredOutputError(f"{schema.__name__}: no valid output after {retries + 1} attempts: {last_error}")
