@@ -72,24 +72,30 @@ class AgentState(TypedDict, total=False):
 # ---- typed views of the state's parts (used by nodes, the Agent API and the CLI) -------------
 
 class SubTask(BaseModel):
-    id: str = Field(description="short id, e.g. 'find_scene'")
-    description: str = Field(description="what this sub-task achieves", max_length=200)
+    id: str = Field(description="short id, e.g. 'find_scene'", max_length=32)
+    description: str = Field(description="what this sub-task achieves", max_length=100)
 
 
 class Intent(BaseModel):
-    """What the user wants, as understood by the understand node."""
+    """What the model is asked to read from the request (kept small: every field costs decoding time)."""
 
-    goal: str = Field(description="one sentence: what the user wants", max_length=240)
+    goal: str = Field(description="one sentence: what the user wants", max_length=160)
     task: Literal["parody", "dataset", "image", "library", "video_edit", "question", "other"] = "other"
-    film: str | None = Field(default=None, description="film title the request is about, if any", max_length=80)
+    film: str | None = Field(default=None, description="film title the request is about, if any", max_length=60)
     scene: str | None = Field(default=None, description="scene or moment named in the request", max_length=120)
-    characters: list[str] = Field(default_factory=list, description="character names mentioned", max_length=8)
-    tone: str | None = Field(default=None, description="tone or style asked for, e.g. funny", max_length=60)
+    characters: list[str] = Field(default_factory=list, description="character names mentioned", max_length=4)
+    tone: str | None = Field(default=None, description="tone or style asked for, e.g. funny", max_length=40)
     needs_fresh_facts: bool = Field(default=False, description="true only if recent/online facts are needed")
-    subtasks: list[SubTask] = Field(default_factory=list, max_length=8)
+    subtasks: list[SubTask] = Field(default_factory=list, max_length=4)
+
+
+class UnderstoodIntent(Intent):
+    """The understand node's result: the model's reading grounded in the request's own slots, and the route."""
+
     language: str = "en"
     workflow: str | None = None
     workflow_similarity: float = 0.0
+    slots: dict[str, Any] = Field(default_factory=dict)  # RequestSlots: what the request itself states
 
 
 class StepResult(BaseModel):

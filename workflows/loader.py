@@ -31,6 +31,9 @@ class Parameter(BaseModel):
     choices: list[Any] | None = None
     # Where a value can come from without asking the model: "film" (the film of this run), "request".
     source: Literal["film", "request", "llm"] = "llm"
+    # The kind of request slot that states this value (scene, said, position, tone, duration,
+    # characters, extend...): the request's words win over the model, past runs and the default.
+    slot: str | None = None
 
 
 class Check(BaseModel):

@@ -48,6 +48,8 @@ class Plan(BaseModel):
     strategy: str = ""
     reasoning: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
+    # Each parameter's value with its provenance: {"value", "source": request|model|past_run|default|run, "evidence"}
+    slots: dict[str, Any] = Field(default_factory=dict)
     steps: list[Step] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -1,6 +1,7 @@
 """`animstudio chat`: a REPL that keeps the conversation, the film and the last run between turns."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -18,11 +19,12 @@ Anything else is a request for the agent."""
 
 class ChatSession:
     def __init__(self, settings: Settings, film: Path | None = None, console: Console | None = None,
-                 review: bool | None = None):
+                 review: bool | None = None, ask: Callable[[str], str] | None = None):
         from agent.api import Agent
 
         self.agent = Agent(settings=settings)
         self.console = console or Console()
+        self.ask = ask or (lambda question: self.console.input(question))
         self.film = film
         self.strategy: str | None = None
         self.history: list[tuple[str, str]] = []
@@ -92,7 +94,22 @@ class ChatSession:
             self.console.print(f"Unknown command {cmd}. /help lists them.")
         return True
 
+    def clarify(self, text: str) -> str:
+        """A scene job that names no scene: ask which one instead of guessing (Enter keeps the request as is)."""
+        from agent.planning.slots import asks_which_scene, scene_answer_phrase
+
+        if self.film is None or not asks_which_scene(text):
+            return text
+        try:
+            answer = self.ask("[bold]Which scene?[/] Describe what is seen or quote a line "
+                              "(Enter: search the film with your whole request): ")
+        except (EOFError, KeyboardInterrupt):
+            return text
+        phrase = scene_answer_phrase(answer)
+        return f"{text} — {phrase}" if phrase else text
+
     def _request(self, text: str) -> None:
+        text = self.clarify(text)
         history = list(self.history[-6:])
         self.history.append(("you", text))
         self._execute(lambda printer: self.agent.run(text, film=self.film, strategy=self.strategy,

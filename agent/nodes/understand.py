@@ -6,9 +6,11 @@ import re
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.nodes.common import traced
+from agent.planning.builders import run_names
+from agent.planning.slots import extract_slots
 from agent.prompts import prompt
 from agent.runtime import Runtime
-from agent.state import Intent
+from agent.state import Intent, UnderstoodIntent
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 
 _FRESH = re.compile(r"\b(latest|news|today|this (week|month|year)|current(ly)?|recent(ly)?|upcoming|release date|box office|20[2-9]\d)\b", re.I)
@@ -26,7 +28,7 @@ def _non_latin_ratio(text: str) -> float:
     return sum(ord(c) > 0x24F for c in letters) / max(1, len(letters))
 
 
-def _heuristics(request: str, intent: Intent) -> Intent:
+def _heuristics(request: str, intent: UnderstoodIntent) -> UnderstoodIntent:
     """Deterministic facts that must not depend on a tiny model's judgement."""
     if _FRESH.search(request):
         intent.needs_fresh_facts = True
@@ -37,6 +39,26 @@ def _heuristics(request: str, intent: Intent) -> Intent:
                 break
     if _non_latin_ratio(request) > 0.3:
         intent.language = "non-latin"
+    return intent
+
+
+def _ground(rt: Runtime, request: str, intent: UnderstoodIntent) -> UnderstoodIntent:
+    """The request's own slots override what the model read into it; nothing the request lacks is invented."""
+    names, titles = run_names(rt)
+    slots = extract_slots(request, names, titles)
+    intent.slots = slots.model_dump(mode="json")
+    intent.scene = slots.value("scene")
+    model_tone = intent.tone if intent.tone and len(intent.tone.split()) <= 4 else None
+    intent.tone = slots.value("tone") or model_tone
+    allowed = {n.lower() for n in names}
+    model_names = [c for c in intent.characters if c.lower() in allowed or c.lower() in request.lower()]
+    intent.characters = list(dict.fromkeys([*slots.value("characters", []), *model_names]))
+    title = next((t for t in titles if re.search(r"\b" + re.escape(t) + r"\b", request, re.I)), None)
+    intent.film = title or (intent.film if intent.film and intent.film.lower() in request.lower() else None)
+    if slots.language == "it" and intent.language == "en":
+        intent.language = "it"
+    rt.trace.event("understand.slots", language=slots.language,
+                   slots={k: {"value": v.value, "evidence": v.evidence} for k, v in slots.found.items()})
     return intent
 
 
@@ -51,12 +73,14 @@ def understand(state: dict, rt: Runtime) -> dict:
         ask = f"Conversation so far:\n{context}\n\n{ask}"
     messages = [SystemMessage(content=prompt("system")), HumanMessage(content=ask)]
     try:
-        intent = invoke_structured(rt.llm, messages, Intent, retries=rt.settings.llm.structured_retries,
-                                   trace=rt.trace, purpose="understand")
+        read = invoke_structured(rt.llm, messages, Intent, retries=rt.settings.llm.structured_retries,
+                                 trace=rt.trace, purpose="understand")
+        intent = UnderstoodIntent(**read.model_dump())
     except StructuredOutputError as exc:
         rt.trace.event("understand.fallback", error=str(exc)[:300])
-        intent = Intent(goal=request[:240])
+        intent = UnderstoodIntent(goal=request[:160])
     intent = _heuristics(request, intent)
+    intent = _ground(rt, request, intent)
     route = rt.router.route(request, rt.settings.agent.router_min_similarity, film_given=bool(film))
     intent.workflow = route.workflow
     intent.workflow_similarity = round(route.similarity, 4)

@@ -8,6 +8,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from agent.nodes.common import evidence_text, tool_lines
+from agent.planning.slots import STYLE_KINDS, RequestSlots, extract_slots, known_names, resolve_slots
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from tools.core.registry import ToolSpec, get_tool
@@ -15,10 +16,31 @@ from tools.core.structured_output import StructuredOutputError, invoke_structure
 from workflows import Plan, Workflow, WorkflowError
 
 
+def run_names(rt: Runtime) -> tuple[list[str], list[str]]:
+    """(character names, film titles) the knowledge base knows; read once per run."""
+    if "known_names" not in rt.extras:
+        rt.extras["known_names"] = known_names(rt.kb)
+    return rt.extras["known_names"]
+
+
+def request_slots(rt: Runtime, state: dict) -> RequestSlots:
+    """The request's own slots (extracted by the understand node, or here when planning directly)."""
+    stored = (state.get("intent") or {}).get("slots")
+    if stored:
+        return RequestSlots.model_validate(stored)
+    names, titles = run_names(rt)
+    return extract_slots(state["request"], names, titles)
+
+
 def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", temperature_hint: int = 0) -> Plan:
-    """Ask the model only for the workflow's typed slots; run-given values are filled without it."""
+    """The workflow's typed slots: the request's words first, then the model, past runs' style, defaults.
+
+    Every value records where it came from (`plan.slots`, trace event `plan.slots`).
+    """
     intent = state.get("intent") or {}
-    params: dict[str, Any] = reused_parameters(rt, wf, state["request"])
+    stated = request_slots(rt, state)
+    past, past_run = reused_parameters(rt, wf, state["request"])
+    model_values: dict[str, Any] = {}
     model = wf.params_model()
     if model.model_fields:
         msg = prompt("fill_params", workflow=wf.name, description=wf.description, request=state["request"],
@@ -30,36 +52,42 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
             filled = invoke_structured(rt.llm, [SystemMessage(content=prompt("system")), HumanMessage(content=msg)],
                                        model, retries=rt.settings.llm.structured_retries, trace=rt.trace,
                                        purpose=f"fill:{wf.name}")
-            # A value equal to the declared default says nothing new: reused values stay.
-            params.update({k: v for k, v in filled.model_dump().items()
-                           if v not in (None, "", []) and (k not in params or v != wf.parameters[k].default)})
+            # A value equal to the declared default says nothing: the model left it as it was.
+            model_values = {k: v for k, v in filled.model_dump().items() if v != wf.parameters[k].default}
         except StructuredOutputError as exc:
             rt.trace.event("plan.fill_fallback", workflow=wf.name, error=str(exc)[:300])
-    for name, p in wf.parameters.items():
-        if p.source == "film" and state.get("film"):
-            params[name] = state["film"]
-        elif p.source == "request":
-            params[name] = state["request"]
-    return wf.instantiate(params, goal=intent.get("goal") or state["request"])
+    run_values = {name: state["film"] if p.source == "film" else state["request"]
+                  for name, p in wf.parameters.items()
+                  if (p.source == "film" and state.get("film")) or p.source == "request"}
+    names, _ = run_names(rt)
+    slots = resolve_slots(wf.parameters, stated, model=model_values, past=past, past_run=past_run,
+                          run_values=run_values, known_names=names)
+    rt.trace.event("plan.slots", workflow=wf.name, slots={k: v.model_dump(mode="json") for k, v in slots.items()})
+    plan = wf.instantiate({k: v.value for k, v in slots.items()}, goal=intent.get("goal") or state["request"])
+    plan.slots = {k: v.model_dump(mode="json") for k, v in slots.items()}
+    return plan
 
 
-def reused_parameters(rt: Runtime, wf: Workflow, request: str) -> dict[str, Any]:
-    """Parameters of the most similar earlier run of this workflow that passed the threshold."""
+def reused_parameters(rt: Runtime, wf: Workflow, request: str) -> tuple[dict[str, Any], str]:
+    """Parameters of the most similar earlier run of this workflow that passed the threshold, and its id.
+
+    Only style slots (tone, length) are ever taken from them, and only when the request is silent.
+    """
     try:
         from rag.runs import similar_runs
 
         past = similar_runs(rt.kb, request, k=1, min_quality=rt.settings.agent.quality_threshold, workflow=wf.name)
     except Exception:  # no knowledge base, or no past runs yet
-        return {}
+        return {}, ""
     if not past:
-        return {}
+        return {}, ""
     try:
         stored = json.loads(past[0].metadata.get("parameters_json") or "{}")
     except ValueError:
-        return {}
-    reusable = {k: v for k, v in stored.items() if k in wf.parameters and wf.parameters[k].source == "llm"}
+        return {}, ""
+    reusable = {k: v for k, v in stored.items() if k in wf.parameters and wf.parameters[k].slot in STYLE_KINDS}
     rt.trace.event("plan.reuse", workflow=wf.name, run=past[0].source, parameters=reusable)
-    return reusable
+    return reusable, past[0].source
 
 
 def _free_plan_schema(tools: list[ToolSpec]) -> type[BaseModel]:

@@ -104,10 +104,11 @@ description: write a draft note and a final note about a topic, then score it
 examples: [write notes about a topic, take notes]
 parameters:
   topic: {type: str, default: "sea", description: the topic}
+  tone: {type: str, slot: tone, default: "plain", description: the style of the note}
 steps:
   - id: draft
     tool: g_write
-    args: {text: "draft about ${params.topic}", name: draft}
+    args: {text: "draft about ${params.topic} in a ${params.tone} voice", name: draft}
   - id: polish
     tool: g_flaky
     args: {text: "${steps.draft.text}"}

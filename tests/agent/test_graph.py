@@ -182,16 +182,23 @@ def test_plan_is_a_dry_run(agent_settings, counters):
     assert count_of(counters, "g_write_draft") == 0  # no tool ran
 
 
-def test_past_runs_are_remembered_and_their_parameters_reused(agent_settings, counters):
+def test_past_runs_lend_only_their_style_and_only_when_the_request_is_silent(agent_settings, counters):
     settings = agent_settings()
-    first = Agent(settings=settings, llm=FakeChatModel(handler=handler_for(params={"topic": "tides"}))).run(
+    first = Agent(settings=settings, llm=FakeChatModel(handler=handler_for(params={"topic": "tides",
+                                                                                   "tone": "playful"}))).run(
         "write notes about a topic")
     assert first.passed
     second = Agent(settings=settings, llm=FakeChatModel(handler=handler_for(params={}))).run(
         "write notes about a topic please")
     reuse = [e for e in kinds(second) if e["kind"] == "plan.reuse"]
-    assert reuse and reuse[0]["parameters"] == {"topic": "tides"}
-    assert "TIDES" in second.final_answer
+    assert reuse and reuse[0]["parameters"] == {"tone": "playful"}  # the subject is never carried over
+    assert "PLAYFUL" in second.final_answer and "TIDES" not in second.final_answer
+    assert second.plan["slots"]["tone"]["source"] == "past_run"
+    assert second.plan["slots"]["topic"] == {"value": "sea", "source": "default", "evidence": "topic's declared default",
+                                             "note": ""}
+    third = Agent(settings=settings, llm=FakeChatModel(handler=handler_for(params={}))).run(
+        "write sarcastic notes about a topic")
+    assert third.plan["params"]["tone"] == "sarcastic" and third.plan["slots"]["tone"]["source"] == "request"
 
 
 def test_a_film_workflow_without_a_film_says_what_is_missing(agent_settings, counters):
