@@ -10,7 +10,7 @@ from agent.planning.builders import run_names
 from agent.planning.slots import extract_slots
 from agent.prompts import prompt
 from agent.runtime import Runtime
-from agent.state import Intent, UnderstoodIntent
+from agent.state import Intent, IntentBrief, UnderstoodIntent
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 
 _FRESH = re.compile(r"\b(latest|news|today|this (week|month|year)|current(ly)?|recent(ly)?|upcoming|release date|box office|20[2-9]\d)\b", re.I)
@@ -73,7 +73,8 @@ def understand(state: dict, rt: Runtime) -> dict:
         ask = f"Conversation so far:\n{context}\n\n{ask}"
     messages = [SystemMessage(content=prompt("system")), HumanMessage(content=ask)]
     try:
-        read = invoke_structured(rt.llm, messages, Intent, retries=rt.settings.llm.structured_retries,
+        schema = IntentBrief if rt.llm_is_tiny else Intent
+        read = invoke_structured(rt.llm, messages, schema, retries=rt.settings.llm.structured_retries,
                                  trace=rt.trace, purpose="understand")
         intent = UnderstoodIntent(**read.model_dump())
     except StructuredOutputError as exc:
