@@ -84,7 +84,8 @@ def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any =
     for folder in settings.agent.workflow_dirs:
         workflows.update(all_workflows(resolve_path(folder)))
     router = Router(embedder, workflows, plannable_tools(settings, trace))
-    tiny = settings.llm.backend == "local" and settings.llm.local.model_path is None
+    # The packaged 135M model; a model handed in (tests, notebooks) is judged by its own backend.
+    tiny = getattr(llm, "backend", settings.llm.backend) == "local" and settings.llm.local.model_path is None
     native = settings.llm.backend == "openai"
     return Runtime(settings=settings, ctx=ctx, llm=llm, trace=trace, kb=kb, web=web, router=router,
                    workflows=workflows, llm_is_tiny=tiny, native_tool_calls=native)
