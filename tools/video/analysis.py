@@ -16,7 +16,7 @@ from tools.video.descriptors import FrameMeasures, SceneAccumulator, count_faces
 from tools.video.models import Scene, timecode
 from tools.video.scene_pass import DetectorFeed, detector_settings, make_detector, scene_pass
 
-ANALYSIS_VERSION = 5  # bump when descriptors change so old cache entries are not reused
+ANALYSIS_VERSION = 6  # bump when descriptors change so old cache entries are not reused
 _MAX_CANDIDATES = 32
 
 

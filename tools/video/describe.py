@@ -45,6 +45,8 @@ def describe_descriptors(d: SceneDescriptors, duration: float) -> str:
             words.append("sandy beach and shore")
     elif d.sky_ratio > 0.15:
         words.append("open blue sky, outdoors")
+    if d.snow_ratio > 0.3 and d.saturation < 0.2 and not very_dark:
+        words.append("snow, ice or fog: a cold white-grey winter landscape, snowy mountains")
     if d.sand_ratio > 0.2 and d.water_ratio <= 0.25:
         words.append("sand or desert tones, beach")
     if d.vegetation_ratio > 0.3:

@@ -48,6 +48,7 @@ class FrameMeasures:
     lights: float
     edges: float
     palette_counts: np.ndarray  # counts per PALETTE entry on a 32-px-wide thumbnail
+    snow: float = 0.0  # white-grey, unsaturated, light: snow, ice, fog
 
 
 def _ratio(mask: np.ndarray) -> float:
@@ -67,6 +68,7 @@ def describe_frame(frame_bgr: np.ndarray, frame_index: int) -> FrameMeasures:
     sand = (h >= 10) & (h <= 30) & (s >= 40) & (s <= 160) & (v > 140)
     warm = (h >= 5) & (h <= 25) & (s > 110) & (v > 120)  # orange-amber, not pure red
     dark = v < 50
+    snow = (s < 40) & (v > 110)
     gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
     edges = cv2.Canny(gray, 80, 160)
     # "Lights": bright warm points in an otherwise dark frame (windows, lamps at night).
@@ -80,7 +82,7 @@ def describe_frame(frame_bgr: np.ndarray, frame_index: int) -> FrameMeasures:
         frame=frame_index, brightness=float(v.mean()) / 255.0, saturation=float(s.mean()) / 255.0,
         contrast=float(gray.std()) / 128.0, water=_ratio(water) * 2 / 3, sky=_ratio(sky) / 3,
         vegetation=_ratio(vegetation), sand=_ratio(sand), warm=_ratio(warm), dark=dark_share, lights=lights,
-        edges=_ratio(edges), palette_counts=counts,
+        edges=_ratio(edges), palette_counts=counts, snow=_ratio(snow),
     )
 
 
@@ -110,6 +112,7 @@ class SceneAccumulator:
             dominant_colors=colors, water_ratio=mean("water"), sky_ratio=mean("sky"),
             vegetation_ratio=mean("vegetation"), sand_ratio=mean("sand"), warm_ratio=mean("warm"),
             dark_ratio=mean("dark"), lights_ratio=mean("lights"), motion_energy=motion, edge_density=mean("edges"),
+            snow_ratio=mean("snow"),
             faces=faces, loudness_db=None if loudness is None else loudness[0],
             peak_db=None if loudness is None else loudness[1],
         )

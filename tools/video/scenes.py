@@ -13,7 +13,9 @@ from tools.media.probe import media_info
 from tools.video import cache
 from tools.video.analysis import analyse, detector_params
 from tools.video.describe import caption_with_vlm, describe_descriptors
-from tools.video.models import Scene, SceneList, SceneMatch, SceneSearchResult
+from tools.video.models import Scene, SceneList, SceneSearchResult
+from tools.video.scene_search import cached_vectors, search_scenes
+from tools.video.transcript import attach_lines, scene_transcript
 
 VLM_PROMPT = ("Describe this frame from an animated film in one sentence for search: the place (e.g. ocean, "
               "beach, forest, town), time of day, who is visible and what happens. No preamble.")
@@ -50,6 +52,7 @@ def scene_list(ctx: ToolContext, film: Path) -> SceneList:
             _caption_scenes(ctx, data, entry)
             cache.save_entry(root, fingerprint, data, {p.name: p.read_bytes() for p in (entry / "keyframes").glob("*.jpg")})
         ctx.trace.event("video.scenes", film=str(film), scenes=len(result.scenes), seconds=result.seconds)
+    transcript, transcript_info = scene_transcript(ctx, film, data["duration"], bool(info.has_audio))
     folder = f"scenes/{_safe(film.stem)}_{fingerprint[:8]}"
     scenes = []
     artifacts = []
@@ -65,9 +68,12 @@ def scene_list(ctx: ToolContext, film: Path) -> SceneList:
                 artifacts.append(Artifact(path=scene.keyframe, kind="image",
                                           metadata={"scene": scene.index, "time": scene.keyframe_time}))
         scenes.append(scene)
+    if transcript is not None:
+        attach_lines(scenes, transcript)
     return SceneList(film=str(film), fps=data["fps"], duration=data["duration"], frames=data["frames"],
                      width=data["width"], height=data["height"], detector=vs.detector, fingerprint=fingerprint,
-                     cached=cached, seconds=0.0 if cached else data["seconds"], scenes=scenes, artifacts=artifacts)
+                     cached=cached, seconds=0.0 if cached else data["seconds"], scenes=scenes, artifacts=artifacts,
+                     transcript=transcript_info)
 
 
 def _caption_scenes(ctx: ToolContext, data: dict, entry: Path) -> None:
@@ -101,26 +107,11 @@ def detect_scenes(ctx: ToolContext, film: InputPath) -> SceneList:
 
 def index_scenes(ctx: ToolContext, scenes: SceneList) -> np.ndarray:
     """Embed every scene description; push them into the knowledge base (kind "scenes") when present."""
-    import hashlib
-
-    from tools.core.embeddings import get_embedder
-
-    texts = [s.description for s in scenes.scenes]
-    embedder = get_embedder(ctx.settings)
-    # Description vectors are cached beside the analysis, keyed by the model and the texts.
-    key = hashlib.sha256("\n".join([str(embedder.path), *texts]).encode()).hexdigest()[:16]
-    stored = cache.cache_root(ctx.settings) / scenes.fingerprint / f"embeddings-{key}.npy"
-    try:
-        vectors = np.load(stored)
-    except (OSError, ValueError):
-        vectors = embedder.encode(texts)
-        if stored.parent.is_dir():
-            tmp = stored.with_suffix(".tmp.npy")
-            np.save(tmp, vectors)
-            tmp.replace(stored)
+    vectors = cached_vectors(ctx, scenes.fingerprint, "embeddings", [s.description for s in scenes.scenes])
     if ctx.knowledge is not None:
         film_name = Path(scenes.film).name
-        docs = [{"id": f"scene:{scenes.fingerprint}:{s.index}", "text": s.description,
+        docs = [{"id": f"scene:{scenes.fingerprint}:{s.index}",
+                 "text": s.description + (f". Said: {s.transcript}" if s.lines else ""),
                  "metadata": {"film": film_name, "scene": s.index, "start": s.start, "end": s.end,
                               "keyframe": s.keyframe or "", "fingerprint": scenes.fingerprint}}
                 for s in scenes.scenes]
@@ -132,27 +123,37 @@ def index_scenes(ctx: ToolContext, scenes: SceneList) -> np.ndarray:
 
 
 @tool(family="video")
-def find_scene(ctx: ToolContext, film: InputPath, query: str, top_k: int = 3) -> SceneSearchResult:
-    """Find the scenes of a film that best match a plain-words description, e.g. "the ocean scene".
+def find_scene(ctx: ToolContext, film: InputPath, query: str, top_k: int = 3, said: str = "", position: str = "",
+               at_s: float | None = None) -> SceneSearchResult:
+    """Find the scene of a film that the user means: by what is seen ("the snowy mountains"), by what is said
+    ("the scene where she says she is searching for someone"), by the film's scene guide, by position (the
+    opening, the ending) or time. Returns the best scenes with a confidence and the runner-up; when the best is
+    not clearly ahead, `ambiguous` is true and `candidates` lists the top scenes with keyframes.
 
     Args:
         film: The video file to search.
-        query: What the scene shows, in plain words ("beach at sunset", "night town", "underwater").
+        query: The scene in the user's own words.
         top_k: How many scenes to return, best first.
+        said: A line said in the scene, when the user quoted or reported one.
+        position: "opening" or "ending" when the user named the film's start or end.
+        at_s: A time in seconds inside the scene, when the user named one.
     """
-    if not query.strip():
-        raise ToolError("query is empty", "describe the scene, e.g. 'the ocean scene'")
+    if not query.strip() and not said.strip():
+        raise ToolError("query is empty", "describe the scene, e.g. 'the scene with the dragon'")
     if top_k < 1:
         raise ToolError("top_k must be at least 1")
+    if position not in ("", "opening", "ending"):
+        raise ToolError(f"position={position!r} is not one of opening, ending", "leave it empty otherwise")
     scenes = scene_list(ctx, film)
     if not scenes.scenes:
-        return SceneSearchResult(film=str(film), query=query, matches=[])
-    from tools.core.embeddings import get_embedder
-
+        return SceneSearchResult(film=str(film), query=query, said=said, matches=[], confidence=0.0,
+                                 transcript=scenes.transcript)
     vectors = index_scenes(ctx, scenes)
-    q = get_embedder(ctx.settings).encode([query])[0]
-    scores = vectors @ q
-    order = np.argsort(-scores)[:top_k]
-    matches = [SceneMatch(scene=scenes.scenes[i], score=round(float(scores[i]), 4)) for i in order]
-    artifacts = [a for a in scenes.artifacts if a.metadata.get("scene") in {m.scene.index for m in matches}]
-    return SceneSearchResult(film=str(film), query=query, matches=matches, artifacts=artifacts)
+    result = search_scenes(ctx, scenes, vectors, query or said, said=said, position=position, at_s=at_s,
+                           top_k=top_k)
+    shown = {i for m in result.matches + result.candidates for i in (m.scene.shots or [m.scene.index])}
+    result.artifacts = [a for a in scenes.artifacts if a.metadata.get("scene") in shown]
+    ctx.trace.event("video.find_scene", query=query, said=said, best=result.matches[0].scene.index,
+                    score=result.matches[0].score, confidence=result.confidence, margin=result.margin,
+                    ambiguous=result.ambiguous)
+    return result

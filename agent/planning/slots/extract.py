@@ -85,7 +85,9 @@ def _cut_tail(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _tails() -> list[re.Pattern]:
-    return [re.compile(p, re.I) for p in vocabulary()["scene_tail"]]
+    words = sorted({w for ws in vocabulary()["tones"].values() for w in ws}, key=len, reverse=True)
+    in_tone = r"\s+(?:in|as|with)\s+(?:an?\s+)?(?:" + "|".join(re.escape(w) for w in words) + r")\b"
+    return [re.compile(p, re.I) for p in [*vocabulary()["scene_tail"], in_tone]]
 
 
 def quotes_and_speech(request: str, slots: RequestSlots, ctx: Context) -> None:
@@ -207,6 +209,8 @@ def scene(request: str, slots: RequestSlots, ctx: Context) -> None:
         if m:
             candidate = _cut_tail(m.group("np") or m.group("np_it"))
             phrase = candidate if _meaningful(candidate) else None
+    if phrase is None and slots.value("at") is not None:
+        phrase = f"the scene {slots.found['at'].evidence}"
     if phrase is None and slots.value("said"):
         phrase = f"the scene where someone says \"{slots.value('said')}\""
     if phrase:
@@ -338,7 +342,20 @@ def detect_language(request: str) -> str:
     return "it" if words and hits >= max(2, len(words) // 6) else "en"
 
 
-for _name, _rule in (("quotes_and_speech", quotes_and_speech), ("scene", scene), ("tone", tone),
+_AT = re.compile(r"\b(?:at|from|alle|al|a)\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,](\d{1,3}))?\b", re.I)
+
+
+def timestamp(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """"the scene at 0:12", "the bit at 1:02:30.5" → seconds into the film."""
+    m = _AT.search(request)
+    if not m:
+        return
+    a, b, c, frac = m.groups()
+    seconds = (int(a) * 3600 + int(b) * 60 + int(c)) if c else (int(a) * 60 + int(b))
+    slots.add("at", round(seconds + (float(f"0.{frac}") if frac else 0.0), 3), m.group(0))
+
+
+for _name, _rule in (("quotes_and_speech", quotes_and_speech), ("timestamp", timestamp), ("scene", scene), ("tone", tone),
                      ("duration", duration), ("extent", extent), ("characters", characters)):
     register_rule(_name, _rule)
 
@@ -357,10 +374,14 @@ _SCENE_JOB = re.compile(r"\b(?:parod\w*|spoof\w*|re-?dub\w*|dub\w*|meme|subtitl\
                         r"sottotitol\w*|rifai|taglia)\b", re.I)
 
 
+def is_scene_job(request: str) -> bool:
+    """A job on one scene of a film (parody, dub, subtitles, a cut)."""
+    return bool(_SCENE_JOB.search(request))
+
+
 def asks_which_scene(request: str) -> bool:
     """A job on one scene of the film whose request names no scene: worth asking the user which one."""
-    slots = extract_slots(request)
-    return bool(_SCENE_JOB.search(request)) and "scene" not in slots.found
+    return is_scene_job(request) and "scene" not in extract_slots(request).found
 
 
 def scene_answer_phrase(answer: str) -> str:

@@ -79,7 +79,7 @@ def _never(value: Any, ctx: CheckContext) -> tuple[Any, str]:
 # kind → how a model's value for it is checked; other jobs register their kinds here.
 MODEL_CHECKS: dict[str, Check] = {
     "scene": _check_text(30), "said": _check_text(30), "tone": _check_tone, "characters": _check_names,
-    "duration": _check_duration, "extend": _never, "position": _never,
+    "duration": _check_duration, "extend": _never, "position": _never, "at": _never,
 }
 
 

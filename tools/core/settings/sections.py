@@ -168,6 +168,16 @@ class VideoSettings(Section):
     asr_model_path: Path | None = None
     asr_language: str = ""
     asr_vad: bool = True
+    # Silero VAD, tuned on real trailer dialogue over music: a low threshold and a 1 s pad keep soft
+    # line onsets ("I've been alone...") that the defaults (0.5 / 2 s / 400 ms) cut off or drop.
+    asr_vad_threshold: float = Field(0.25, gt=0.0, lt=1.0)
+    asr_vad_min_silence_ms: int = Field(1000, ge=0)
+    asr_vad_speech_pad_ms: int = Field(1000, ge=0)
+    asr_vad_min_speech_ms: int = Field(150, ge=0)
+    # Film transcripts: attached to scenes (scene search by what is said); "auto" = when a model is found.
+    transcribe_scenes: Literal["auto", "always", "never"] = "auto"
+    # find_scene: below this confidence the best scene is "not clearly ahead" (candidates listed, chat asks).
+    scene_confidence_min: float = Field(0.65, ge=0.0, le=1.0)
     asr_compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
     asr_beam_size: int = Field(1, ge=1, le=10)
     asr_threads: int = Field(2, ge=1, le=64)
