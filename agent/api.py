@@ -2,23 +2,21 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from agent.checkpoints import checkpointed_graph, load_run_setup, resume_point, save_run_setup
+from agent.errors import AgentInputError
 from agent.graph import build_graph, recursion_limit
 from agent.result import RunResult
-from agent.session import build_runtime
+from agent.session import open_runtime
 from tools.core.settings import Settings, load_settings
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
 from tools.core.workspace import new_run_id
 
-
-class AgentInputError(ValueError):
-    """The request or its inputs are unusable; the message says what to fix."""
+__all__ = ["Agent", "AgentInputError", "check_film", "check_request", "history_messages"]
 
 
 def check_request(request: str) -> str:
@@ -65,24 +63,17 @@ class Agent:
         self.last_result: RunResult | None = None
 
     # -- internals ------------------------------------------------------------------------------
-    def _checkpoint_db(self) -> Path:
-        db = resolve_path(self.settings.paths.checkpoint_db)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        return db
+    def _settings_for(self, strategy: str | None) -> Settings:
+        if not strategy:
+            return self.settings
+        return self.settings.model_copy(update={"agent": self.settings.agent.model_copy(update={"strategy": strategy})})
 
-    @contextmanager
-    def _graph(self, run_id: str, film: Path | None, settings: Settings, inputs: list[Path] | None = None):
-        from langgraph.checkpoint.sqlite import SqliteSaver
-
-        rt = build_runtime(settings, run_id, film, self._llm, inputs)
-        conn = sqlite3.connect(str(self._checkpoint_db()), check_same_thread=False)
-        try:
-            yield rt, build_graph(rt, SqliteSaver(conn))
-        finally:
-            conn.close()
-            if hasattr(rt.ctx.scheduler, "close"):
-                rt.ctx.scheduler.close()  # leave the cross-process residency ledger
-            rt.trace.close()
+    @staticmethod
+    def _start_state(request: str, film: Path | None, run_id: str, settings: Settings,
+                     history: list[tuple[str, str]] | None = None, review: bool = False) -> dict[str, Any]:
+        return {"request": request, "film": str(film) if film else None, "run_id": run_id,
+                "strategy": settings.agent.strategy, "iteration": 0, "react_steps": 0, "status": "running",
+                "messages": history_messages(history), "review": review}
 
     def _events(self, graph, rt, inputs: dict | None, run_id: str) -> Iterator[dict]:
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(rt)}
@@ -148,19 +139,14 @@ class Agent:
             raise AgentInputError(f"Input not found: {', '.join(missing)}")
         film_path = check_film(film, self.settings)
         run_id = run_id or new_run_id()
-        settings = self.settings
-        if strategy:
-            settings = settings.model_copy(update={"agent": settings.agent.model_copy(update={"strategy": strategy})})
+        settings = self._settings_for(strategy)
         started = time.perf_counter()
-        with self._graph(run_id, film_path, settings, named) as (rt, graph):
-            (rt.ctx.workspace.root / "inputs.json").write_text(json.dumps([str(p) for p in named]), encoding="utf-8")
-            (rt.ctx.workspace.root / "settings.json").write_text(settings.model_dump_json(indent=2), encoding="utf-8")
+        with checkpointed_graph(settings, run_id, film_path, self._llm, named) as (rt, graph):
+            save_run_setup(rt.ctx.workspace.root, settings, named)
             rt.trace.event("run.start", run_id=run_id, request=request, film=str(film_path) if film_path else None,
                            strategy=settings.agent.strategy, llm=settings.llm.backend)
-            start_state = {"request": request, "film": str(film_path) if film_path else None, "run_id": run_id,
-                           "strategy": settings.agent.strategy, "iteration": 0, "react_steps": 0, "status": "running",
-                           "messages": history_messages(history),
-                           "review": settings.agent.review if review is None else bool(review)}
+            review_on = settings.agent.review if review is None else bool(review)
+            start_state = self._start_state(request, film_path, run_id, settings, history, review=review_on)
             state: dict = {}
             paused = None
             for event in self._events(graph, rt, start_state, run_id):
@@ -187,24 +173,15 @@ class Agent:
         return result
 
     def resume(self, thread_id: str, on_event=None, review: dict | None = None) -> RunResult:
-        """Continue a killed run from its last checkpoint; finished steps are not repeated.
+        """Continue a killed run from its last checkpoint; finished steps are not repeated (agent/checkpoints.py).
 
         A run paused for review continues with the person's decision: `review={"action": "approve"}`,
         `{"action": "reject", "note": ...}` or `{"action": "edit", "lines": [...]}` / `{"action": "edit",
         "scene": N}` (agent/nodes/review.py)."""
-        run_dir = resolve_path(self.settings.paths.runs_dir) / thread_id
-        settings_file = run_dir / "settings.json"
-        if not settings_file.exists():
-            raise AgentInputError(f"No run {thread_id!r} to resume (looked in {run_dir})")
-        settings = Settings.model_validate(json.loads(settings_file.read_text(encoding="utf-8")))
+        settings, named = load_run_setup(self.settings, thread_id)
         started = time.perf_counter()
-        inputs_file = run_dir / "inputs.json"
-        named = [Path(p) for p in json.loads(inputs_file.read_text())] if inputs_file.exists() else []
-        with self._graph(thread_id, None, settings, named) as (rt, graph):
-            config = {"configurable": {"thread_id": thread_id}}
-            snapshot = graph.get_state(config)
-            if not snapshot.values:
-                raise AgentInputError(f"Run {thread_id!r} has no checkpoint to resume")
+        with checkpointed_graph(settings, thread_id, None, self._llm, named) as (rt, graph):
+            snapshot = resume_point(graph, thread_id)
             if snapshot.values.get("film"):
                 rt.ctx.workspace.allow_file(snapshot.values["film"])
             if not snapshot.next:
@@ -222,28 +199,20 @@ class Agent:
             return self._result(state, rt, started, paused)
 
     def plan(self, request: str, film: str | Path | None = None, *, strategy: str | None = None) -> dict[str, Any]:
-        """Dry run: understand → retrieve (→ web) → plan, without running any tool."""
-        from agent.nodes.plan import plan as plan_node
-        from agent.nodes.retrieve import retrieve
-        from agent.nodes.understand import understand
-        from agent.nodes.web import wants_web, web
+        """Dry run: the same graph, stopped before execute (understand → retrieve (∥ web) → plan); no tool runs."""
+        from langgraph.checkpoint.memory import InMemorySaver
 
         request = check_request(request)
         film_path = check_film(film, self.settings)
         run_id = "plan-" + new_run_id()
-        settings = self.settings
-        if strategy:
-            settings = settings.model_copy(update={"agent": settings.agent.model_copy(update={"strategy": strategy})})
-        rt = build_runtime(settings, run_id, film_path, self._llm)
-        state: dict[str, Any] = {"request": request, "film": str(film_path) if film_path else None,
-                                 "run_id": run_id, "strategy": settings.agent.strategy, "iteration": 0}
-        state.update(understand(state, rt))
-        state["evidence"] = retrieve(state, rt).get("evidence", [])
-        if wants_web(state, rt):
-            state["evidence"] += web(state, rt).get("evidence", [])
-        state.update(plan_node(state, rt))
+        settings = self._settings_for(strategy)
+        with open_runtime(settings, run_id, film_path, self._llm) as rt:
+            graph = build_graph(rt, InMemorySaver(), interrupt_before=["execute"])
+            config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(rt)}
+            graph.invoke(self._start_state(request, film_path, run_id, settings), config)
+            state = graph.get_state(config).values
         return {"run_id": run_id, "intent": state["intent"], "plan": state["plan"], "order": state["pending"],
-                "evidence": state["evidence"], "run_dir": str(rt.ctx.workspace.root)}
+                "evidence": state.get("evidence", []), "run_dir": str(rt.ctx.workspace.root)}
 
 
 def pending_review(snapshot) -> dict | None:

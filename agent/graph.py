@@ -23,8 +23,6 @@ from agent.nodes.web import wants_web, web
 from agent.runtime import Runtime
 from agent.state import AgentState
 
-NODES = ("understand", "retrieve", "web", "plan", "execute", "review", "evaluate", "reflect", "finish")
-
 
 def recursion_limit(rt: Runtime, n_steps_hint: int = 40) -> int:
     # Each plan step is one graph step; bound generously by plan size × iterations.
@@ -37,7 +35,8 @@ def after_execute(state: dict, rt: Runtime) -> str:
     return "execute" if more_to_run(state) else "evaluate"
 
 
-def build_graph(rt: Runtime, checkpointer: Any = None):
+def build_graph(rt: Runtime, checkpointer: Any = None, *, interrupt_before: list[str] | None = None):
+    """The compiled graph; `interrupt_before` stops a run before those nodes (a dry run stops before execute)."""
     g = StateGraph(AgentState)
     for name, fn in (("understand", understand), ("retrieve", retrieve), ("web", web), ("plan", plan),
                      ("execute", execute), ("review", review), ("evaluate", evaluate), ("reflect", reflect),
@@ -54,4 +53,4 @@ def build_graph(rt: Runtime, checkpointer: Any = None):
     g.add_conditional_edges("evaluate", lambda s: route_after_evaluate(s, rt), ["finish", "reflect"])
     g.add_conditional_edges("reflect", route_after_reflect, ["execute", "finish"])
     g.add_edge("finish", END)
-    return g.compile(checkpointer=checkpointer)
+    return g.compile(checkpointer=checkpointer, interrupt_before=interrupt_before)

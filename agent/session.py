@@ -1,6 +1,8 @@
 """Build the per-run Runtime: workspace, trace, scheduler, tool context, LLM, knowledge, router."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +91,16 @@ def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any =
     native = settings.llm.backend == "openai"
     return Runtime(settings=settings, ctx=ctx, llm=llm, trace=trace, kb=kb, web=web, router=router,
                    workflows=workflows, llm_is_tiny=tiny, native_tool_calls=native)
+
+
+@contextmanager
+def open_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any = None,
+                 inputs: list[Path] | None = None) -> Iterator[Runtime]:
+    """`build_runtime`, then leave the cross-process residency ledger and close the trace on exit."""
+    rt = build_runtime(settings, run_id, film, llm, inputs)
+    try:
+        yield rt
+    finally:
+        if hasattr(rt.ctx.scheduler, "close"):
+            rt.ctx.scheduler.close()
+        rt.trace.close()

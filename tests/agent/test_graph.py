@@ -182,6 +182,15 @@ def test_plan_is_a_dry_run(agent_settings, counters):
     assert count_of(counters, "g_write_draft") == 0  # no tool ran
 
 
+def test_plan_runs_the_graph_and_stops_before_execute(agent_settings, counters):
+    from pathlib import Path
+
+    preview = Agent(settings=agent_settings(), llm=FakeChatModel(handler=handler_for())).plan("jot down notes on kelp")
+    ran = [e["node"] for e in read_trace(Path(preview["run_dir"]) / "trace.jsonl") if e["kind"] == "node.end"]
+    assert ran == ["understand", "retrieve", "plan"]
+    assert (Path(preview["run_dir"]) / "plan.json").exists()
+
+
 def test_past_runs_lend_only_their_style_and_only_when_the_request_is_silent(agent_settings, counters):
     settings = agent_settings()
     first = Agent(settings=settings, llm=FakeChatModel(handler=handler_for(params={"topic": "tides",
