@@ -19,7 +19,7 @@ def test_local_model_makes_a_watchable_parody(parody_film, parody_settings):
     render = result.step_results["render"]
     assert render["ok"], render.get("error")
     script = result.step_results["script"]["result"]
-    assert script["path"] in ("llm", "llm_repaired", "template") and script["why"]
+    assert script["source"] in ("llm", "llm_repaired", "template") and script["why"]
     video = Path(result.run_dir) / render["result"]["video"]
     info = media_info(video)
     assert info.has_video and info.has_audio and info.duration > 5

@@ -36,7 +36,7 @@ def test_a_good_draft_is_kept_and_retimed(isolated_settings):
                                          "duration_s": 20.0}, ctx)
     assert out.ok, out.error
     res = out.result
-    assert res["path"] in ("llm", "llm_repaired") and res["footage_duration"] == 18.0
+    assert res["source"] in ("llm", "llm_repaired") and res["footage_duration"] == 18.0
     assert [l["text"] for l in res["script"]["lines"]] == [l["text"] for l in GOOD_DRAFT["lines"]]
     _check_timing(res["script"], 18.0)
     assert res["script"]["effects"][0]["kind"] == "freeze_frame" and res["script"]["effects"][0]["sound"]
@@ -49,7 +49,7 @@ def test_nonsense_from_the_model_falls_back_to_the_template(isolated_settings):
                                          "duration_s": 30.0, "candidates": 2}, ctx)
     assert out.ok, out.error
     res = out.result
-    assert res["path"] == "template" and "template fallback" in res["why"]
+    assert res["source"] == "template" and "template fallback" in res["why"]
     assert len(res["candidates"]) == 3 and res["candidates"][-1]["source"] == "template"
     speakers = {l["character"] for l in res["script"]["lines"]}
     assert {"Pip", "Narrator"} <= speakers and "the ocean" in res["text"].lower()
@@ -60,10 +60,10 @@ def test_nonsense_from_the_model_falls_back_to_the_template(isolated_settings):
 def test_no_model_and_a_failing_model_both_use_the_template(isolated_settings):
     ctx, _ = _ctx(isolated_settings)
     out = invoke("write_parody_script", {"scene": SCENE, "characters": ["Pip"]}, ctx)
-    assert out.ok and out.result["path"] == "template" and "no LLM" in out.result["why"]
+    assert out.ok and out.result["source"] == "template" and "no LLM" in out.result["why"]
     ctx, _ = _ctx(isolated_settings, lambda call: RuntimeError("endpoint down") if call.schema_title else None)
     out = invoke("write_parody_script", {"scene": SCENE, "characters": ["Pip"]}, ctx)
-    assert out.ok and out.result["path"] == "template" and "endpoint down" in out.result["why"]
+    assert out.ok and out.result["source"] == "template" and "endpoint down" in out.result["why"]
 
 
 def test_feedback_reaches_the_prompt_and_a_redo_changes_the_template(isolated_settings):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 import re
 import time
 import traceback
@@ -32,28 +33,8 @@ class _PathRole:
 InputPath = Annotated[Path, _PathRole("input")]
 OutputPath = Annotated[Path, _PathRole("output")]
 
-# Modules whose import registers the shipped tools; families add themselves here.
-TOOL_MODULES: list[str] = [
-    "tools.media.probe",
-    "tools.media.sample_film",
-    "tools.video.scenes",
-    "tools.video.clip",
-    "tools.video.render",
-    "tools.quality.evaluate",
-    "tools.parody.script_writer",
-    "tools.parody.voices",
-    "tools.parody.assemble",
-    "tools.parody.score",
-    "tools.dataset.extract",
-    "tools.dataset.filter",
-    "tools.dataset.characters",
-    "tools.dataset.caption",
-    "tools.dataset.export",
-    "tools.dataset.train_lora",
-    "tools.dataset.infer",
-    "tools.image.image_tools",
-    "tools.audio.tts",
-]
+# Packages of `tools/` that hold the framework, not tool families (never scanned for tools).
+FRAMEWORK_PACKAGES = frozenset({"core"})
 
 
 @dataclass(eq=False)  # identity semantics: specs are registered once and cached by identity
@@ -131,6 +112,8 @@ def _build_spec(func: Callable[..., Any], name: str, family: str, resources: tup
         role = _path_role(annotation)
         if role:
             path_roles[param.name] = role
+        if isinstance(param.default, (list, dict, set)):  # one object shared by every direct call
+            raise TypeError(f"tool {name}: argument {param.name!r} has a mutable default; use `| None = None`")
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (annotation, Field(default, description=arg_docs.get(param.name)))
     model = create_model(f"{name}_args", __config__=ConfigDict(extra="forbid"), **fields)
@@ -164,12 +147,35 @@ def tool(*, family: str, resources: tuple[str, ...] | list[str] = (), name: str 
 _LOADED: set[str] = set()
 
 
+def family_modules(root: str = "tools") -> list[str]:
+    """Every module of every family package under `root` (all sub-packages but the framework's)."""
+    base = importlib.import_module(root)
+    names: list[str] = []
+    for family in sorted(pkgutil.iter_modules(base.__path__), key=lambda m: m.name):
+        if not family.ispkg or family.name in FRAMEWORK_PACKAGES:
+            continue
+        package = importlib.import_module(f"{root}.{family.name}")
+        names.append(package.__name__)
+        names += sorted(m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + "."))
+    return names
+
+
+def load_tools(root: str = "tools") -> None:
+    """Import every family module under `root` once per process: their `@tool` functions register.
+
+    A new module in a family registers by existing; modules keep heavy imports (torch, diffusers)
+    inside functions so discovery stays cheap.
+    """
+    if root in _LOADED:
+        return
+    for module in family_modules(root):
+        importlib.import_module(module)
+    _LOADED.add(root)
+
+
 def load_builtin_tools() -> None:
-    """Import the modules that register the shipped tools (once per module per process)."""
-    for module in TOOL_MODULES:
-        if module not in _LOADED:
-            importlib.import_module(module)
-            _LOADED.add(module)
+    """Register the shipped tools (every module of the families in `tools/`)."""
+    load_tools("tools")
 
 
 def get_tool(name: str) -> ToolSpec:

@@ -71,10 +71,6 @@ def identity_scores(settings, refs: list[str], images: list[Path]) -> tuple[str 
 def run_infer(ctx: ToolContext, store: DatasetStore, character: str, prompts: list[str] | None, seed: int,
               steps: int | None, size: int | None) -> InferResult:
     s = ctx.settings.dataset
-    try:  # registers generate_image even where the image family is not in TOOL_MODULES yet
-        import tools.image.image_tools  # noqa: F401
-    except ImportError as exc:
-        raise ToolError(f"the SDXL generation tool is unavailable ({exc})", "install the image dependencies") from exc
     lora = store.meta.outputs.get("loras", {}).get(character)
     if not lora:
         raise ToolError(f"no trained LoRA for {character!r} in dataset {store.meta.name}",

@@ -13,11 +13,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image
+
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported inside the functions: tool discovery imports this module, and torch costs
+# seconds to import where no training happens.
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
@@ -54,11 +59,15 @@ class TrainOutcome:
 
 
 def pick_device() -> torch.device:
+    import torch
+
     return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
 
 
 def autocast_dtype(mode: str, device: torch.device) -> torch.dtype | None:
     """Mixed precision only on CUDA; bf16 where the GPU has it, else fp16."""
+    import torch
+
     if device.type != "cuda" or mode == "no":
         return None
     if mode == "auto":
@@ -67,6 +76,7 @@ def autocast_dtype(mode: str, device: torch.device) -> torch.dtype | None:
 
 
 def load_pipeline(base: Path, device: torch.device):
+    import torch
     from diffusers import StableDiffusionXLPipeline
 
     dtype = torch.float16 if device.type == "cuda" else torch.float32
@@ -78,6 +88,8 @@ def load_pipeline(base: Path, device: torch.device):
 
 
 def _load_image(path: Path, resolution: int) -> torch.Tensor:
+    import torch
+
     img = Image.open(path).convert("RGB")
     side = min(img.size)
     left, top = (img.width - side) // 2, (img.height - side) // 2
@@ -86,9 +98,17 @@ def _load_image(path: Path, resolution: int) -> torch.Tensor:
     return arr.permute(2, 0, 1)
 
 
-@torch.no_grad()
 def cache_inputs(pipe, cfg: TrainConfig, device: torch.device) -> dict[str, torch.Tensor]:
     """Encode every image and caption once; the VAE and text encoders are not needed after this."""
+    import torch
+
+    with torch.no_grad():
+        return _encode_inputs(pipe, cfg, device)
+
+
+def _encode_inputs(pipe, cfg: TrainConfig, device: torch.device) -> dict[str, torch.Tensor]:
+    import torch
+
     cache_file = cfg.output_dir / "cache.pt"
     if cache_file.exists():
         cached = torch.load(cache_file, map_location="cpu", weights_only=True)
@@ -125,6 +145,8 @@ def latest_checkpoint(ckpt_dir: Path, fingerprint: str) -> Path | None:
 
 
 def _rng_state() -> dict:
+    import torch
+
     state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -132,6 +154,8 @@ def _rng_state() -> dict:
 
 
 def _set_rng_state(state: dict) -> None:
+    import torch
+
     torch.set_rng_state(state["torch"])
     np.random.set_state(state["numpy"])
     random.setstate(state["python"])
@@ -140,6 +164,7 @@ def _set_rng_state(state: dict) -> None:
 
 
 def save_checkpoint(cfg: TrainConfig, unet, optimizer, step: int, losses: list[float]) -> Path:
+    import torch
     from peft.utils import get_peft_model_state_dict
     from safetensors.torch import save_file
 
@@ -161,6 +186,7 @@ def save_checkpoint(cfg: TrainConfig, unet, optimizer, step: int, losses: list[f
 
 def train(cfg: TrainConfig, on_step: Callable[[int, float], None] | None = None,
           log: Callable[[str], None] = lambda m: None) -> TrainOutcome:
+    import torch
     from diffusers import DDPMScheduler, StableDiffusionXLPipeline
     from diffusers.utils import convert_state_dict_to_diffusers
     from peft import LoraConfig
@@ -212,7 +238,7 @@ def train(cfg: TrainConfig, on_step: Callable[[int, float], None] | None = None,
         with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
             pred = unet(noisy, t, encoder_hidden_states=data["prompt_embeds"][idx].to(device),
                         added_cond_kwargs=cond, return_dict=False)[0]
-        loss = F.mse_loss(pred.float(), target.float())
+        loss = torch.nn.functional.mse_loss(pred.float(), target.float())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -35,7 +35,7 @@ def generate_image(
     ctx: ToolContext,
     prompt: str,
     negative_prompt: str = "",
-    loras: list[str] = [],
+    loras: list[str] | None = None,
     seed: Seed | None = None,
     steps: Steps | None = None,
     guidance_scale: Annotated[float, Field(ge=0.0, le=30.0)] | None = None,
@@ -68,7 +68,7 @@ def generate_image(
         preprocess_control: False when control_image already is an edge/depth/pose map.
         output_name: File name stem for the PNGs (saved under images/).
     """
-    return generate(ctx, prompt, negative_prompt=negative_prompt, loras=loras, seed=seed, steps=steps,
+    return generate(ctx, prompt, negative_prompt=negative_prompt, loras=list(loras or []), seed=seed, steps=steps,
                     guidance_scale=guidance_scale, width=width, height=height, scheduler=scheduler,
                     batch_size=batch_size, output_name=output_name,
                     controls=_controls(control_image, control_type, control_scale, preprocess_control))
@@ -104,7 +104,7 @@ def generate_character_image(
     character: str,
     prompt: str,
     negative_prompt: str = "",
-    extra_loras: list[str] = [],
+    extra_loras: list[str] | None = None,
     lora_weight: Annotated[float, Field(ge=-4.0, le=4.0)] | None = None,
     seed: Seed | None = None,
     steps: Steps | None = None,
@@ -140,7 +140,7 @@ def generate_character_image(
     if preset.lora:
         weight = lora_weight if lora_weight is not None else preset.lora_weight
         loras.append(preset.lora if weight is None else f"{preset.lora}:{weight}")
-    loras += preset.style_loras + list(extra_loras)
+    loras += preset.style_loras + list(extra_loras or [])
     if pose_from_reference and control_image is None:
         if not preset.reference_images:
             raise ToolError(f"{preset.name} has no reference images", "add reference_images to its preset or pass control_image")

@@ -122,8 +122,8 @@ def _scenes(ctx: ToolContext, film: Path) -> tuple[list[SceneRef], dict[int, flo
 
 @tool(family="parody")
 def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: ParodyScript, voices: list[VoiceClip],
-                    footage_duration: float, characters: list[str] = [], voice_gain_db: float = 0.0,
-                    iteration: int = 0, feedback: list[str] = [], output_name: str = "parody") -> ParodyResult:
+                    footage_duration: float, characters: list[str] | None = None, voice_gain_db: float = 0.0,
+                    iteration: int = 0, feedback: list[str] | None = None, output_name: str = "parody") -> ParodyResult:
     """Edit the finished parody: the scene (extended with neighbouring scenes to the target length), a title card,
     voices over the ducked original sound, burned subtitles, freeze-frame captions, zooms, slow motion, sound
     effects and loudness normalisation; rendered with render_edit.
@@ -158,13 +158,13 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
     fps = float(info.fps or ctx.settings.video.fps)
     size = (int(info.width), int(info.height))
     scenes, keyframes = _scenes(ctx, film)
-    feedback = [str(f) for f in feedback]
+    feedback = [str(f) for f in feedback or []]
     mix, keep_freezes, changes = iteration_mix(iteration, feedback, voice_gain_db)
     if not keep_freezes:
         script = script.model_copy(update={"effects": [e for e in script.effects if e.kind != "freeze_frame"]})
     from tools.parody.template import place_from
 
-    inserts, insert_clip = decide_inserts(ctx, list(characters), place_from(scene.description), size, fps)
+    inserts, insert_clip = decide_inserts(ctx, list(characters or []), place_from(scene.description), size, fps)
     lines = place_lines(script, [(v.audio, v.duration) for v in voices])
     out_rel = f"parody/{output_name}_{iteration}.mp4"
     edl, spans, decided = build_edl(film=str(film), film_duration=info.duration, scenes=scenes, match=scene,

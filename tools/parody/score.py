@@ -38,9 +38,9 @@ class ParodyScore(ToolResult):
 
 
 @tool(family="parody")
-def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] = [], subtitles: InputPath | None = None,
+def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | None = None, subtitles: InputPath | None = None,
                  script: str = "", request: str = "", target_duration: float | None = None,
-                 characters: list[str] = [], images: list[str] = []) -> ParodyScore:
+                 characters: list[str] | None = None, images: list[str] | None = None) -> ParodyScore:
     """Score a finished parody: video (duration, A/V sync, black/frozen picture), audio (loudness, clipping, every
     line heard in its window), subtitles (timing rules), script (LLM judge) and inserted images.
 
@@ -54,9 +54,9 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] = [
         characters: Character names, for the judge.
         images: Generated insert images to check (workspace paths).
     """
-    paths = [ctx.workspace.resolve_input(p) for p in images if str(p).lower().endswith((".png", ".jpg", ".jpeg"))]
-    report = evaluate(ctx, video, target_duration, list(lines), subtitles, script, request, paths,
-                      ", ".join(characters))
+    paths = [ctx.workspace.resolve_input(p) for p in images or [] if str(p).lower().endswith((".png", ".jpg", ".jpeg"))]
+    report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,
+                      ", ".join(characters or []))
     out = ctx.workspace.unique_output("parody_quality", ".json", "quality")
     out.write_text(json.dumps(report.model_dump(mode="json"), indent=2), encoding="utf-8")
     rel = ctx.workspace.relative(out)

@@ -42,7 +42,7 @@ class Candidate(ToolResult):
 class ScriptResult(ToolResult):
     script: ParodyScript
     text: str  # "Speaker: line" per line, for judges and reports
-    path: Literal["llm", "llm_repaired", "template"]
+    source: Literal["llm", "llm_repaired", "template"]  # where the kept script came from
     why: str
     footage_duration: float  # seconds of scene footage the lines are timed on (after the title card)
     characters: list[str]
@@ -50,7 +50,7 @@ class ScriptResult(ToolResult):
     candidates: list[Candidate] = Field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"script '{self.script.title}' ({self.path}: {self.why}): {len(self.script.lines)} lines, "
+        return (f"script '{self.script.title}' ({self.source}: {self.why}): {len(self.script.lines)} lines, "
                 f"{len(self.script.effects)} effects over {self.footage_duration:.1f}s")
 
 
@@ -124,8 +124,8 @@ def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[st
 
 
 @tool(family="parody")
-def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", characters: list[str] = [],
-                        tone: str = "funny", duration_s: float = 30.0, feedback: list[str] = [],
+def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", characters: list[str] | None = None,
+                        tone: str = "funny", duration_s: float = 30.0, feedback: list[str] | None = None,
                         candidates: int = 1, iteration: int = 0, film: str = "",
                         time_budget_s: float = 60.0) -> ScriptResult:
     """Write a timed parody script (title, spoken lines, comic effects) for a scene, fitted to its length.
@@ -145,8 +145,8 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
     if not 1 <= candidates <= 6:
         raise ToolError(f"candidates={candidates} is out of range", "use 1 to 6")
     footage = footage_seconds(duration_s)
-    cast = resolve_cast(ctx, characters, film, scene.description)
-    feedback = [str(f)[:200] for f in feedback if str(f).strip()]
+    cast = resolve_cast(ctx, list(characters or []), film, scene.description)
+    feedback = [str(f)[:200] for f in feedback or [] if str(f).strip()]
     with ctx.progress.task("Writing the parody script", total=candidates + 1) as task:
         pool: list[tuple[ParodyScript, Candidate]] = []
         notes: list[str] = []
@@ -160,7 +160,7 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         usable = [(s, c) for s, c in pool if len(s.lines) >= MIN_USABLE_LINES and c.score >= MIN_CANDIDATE_SCORE]
         if usable:
             script, best = max(usable, key=lambda sc: sc[1].score)
-            path = "llm" if not best.problems else "llm_repaired"
+            source = "llm" if not best.problems else "llm_repaired"
             why = f"best of {len(pool)} model candidate(s), critic score {best.score:.2f}"
             technique = TECHNIQUES[(iteration + pool.index((script, best))) % len(TECHNIQUES)]
             if not script.title:
@@ -175,17 +175,17 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
             score, parts = candidate_score(script, footage, cast)
             best = Candidate(source="template", score=score, parts=parts)
             pool.append((script, best))
-            path, technique = "template", technique_of(iteration)
+            source, technique = "template", technique_of(iteration)
         task.advance()
     if not script.lines:
         raise ToolError(f"no line fits in {footage:.1f}s of footage", "ask for a longer parody (duration_s)")
     out = ctx.workspace.unique_output(f"script_{iteration}", ".json", "parody")
-    payload = {"script": script.model_dump(), "path": path, "why": why, "technique": technique,
+    payload = {"script": script.model_dump(), "source": source, "why": why, "technique": technique,
                "characters": cast, "footage_duration": footage, "feedback": feedback,
                "place": place_from(scene.description)}
     out.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    ctx.trace.event("story.script", path=path, why=why[:300], lines=len(script.lines), iteration=iteration)
-    return ScriptResult(script=script, text=_script_text(script), path=path, why=why, footage_duration=footage,
+    ctx.trace.event("story.script", source=source, why=why[:300], lines=len(script.lines), iteration=iteration)
+    return ScriptResult(script=script, text=_script_text(script), source=source, why=why, footage_duration=footage,
                         characters=cast, technique=technique, candidates=[c for _, c in pool],
                         artifacts=[Artifact(path=ctx.workspace.relative(out), kind="json",
-                                            metadata={"what": "parody script", "path": path})])
+                                            metadata={"what": "parody script", "source": source})])

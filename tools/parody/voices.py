@@ -76,7 +76,7 @@ def adjustments(iteration: int, feedback: list[str]) -> tuple[float, float, list
 
 
 @tool(family="parody")
-def voice_script(ctx: ToolContext, script: ParodyScript, iteration: int = 0, feedback: list[str] = []) -> VoicesResult:
+def voice_script(ctx: ToolContext, script: ParodyScript, iteration: int = 0, feedback: list[str] | None = None) -> VoicesResult:
     """Speak every line of a parody script with its character's voice preset (one WAV per line).
 
     Args:
@@ -92,7 +92,7 @@ def voice_script(ctx: ToolContext, script: ParodyScript, iteration: int = 0, fee
         raise ToolError("text-to-speech is missing: the synthesize_speech tool is not registered",
                         "install the audio family (tools/audio) and espeak-ng, or set tts.backend")
     presets = _presets(ctx)
-    gain, speed, notes = adjustments(iteration, [str(f) for f in feedback])
+    gain, speed, notes = adjustments(iteration, [str(f) for f in feedback or []])
     fallback: dict[str, tuple[str, float]] = {}
     clips: list[VoiceClip] = []
     with ctx.progress.task("Voicing the script", total=len(script.lines)) as task:

@@ -1,4 +1,4 @@
-"""Tools `render_edit`, `make_sound_effect` and `make_subtitles`: EDL → one ffmpeg run → checked MP4."""
+"""Tool `render_edit`: EDL → one ffmpeg filter graph (filtergraph.py) → one ffmpeg run → checked MP4."""
 from __future__ import annotations
 
 import shutil
@@ -11,11 +11,10 @@ from pathlib import Path
 from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.core.types import Artifact, ToolError, ToolResult
-from tools.media.ffmpeg import require_binary, run_tool
+from tools.media.ffmpeg import require_binary
 from tools.media.probe import media_info
-from tools.video.edl import EDL, Clip, FreezeFrame, SubtitleLine
+from tools.video.edl import EDL, Clip, FreezeFrame
 from tools.video.filtergraph import SourceInfo, compile_edl, segment_duration
-from tools.video.sfx import EFFECTS, effect_chain
 from tools.video.subtitles import build_cues, to_ass, to_srt
 
 
@@ -254,64 +253,3 @@ def render_edit(ctx: ToolContext, edl: EDL) -> RenderResult:
         edl: The edit: clips (source times in seconds), overlays/subtitles/audio (timeline seconds), output name.
     """
     return render(ctx, edl)
-
-
-class SoundResult(ToolResult):
-    path: str
-    name: str
-    duration: float
-
-
-@tool(family="video")
-def make_sound_effect(ctx: ToolContext, name: str, duration: float | None = None) -> SoundResult:
-    """Synthesise a comedic sound effect (no downloads): boing, whoosh, rimshot, record_scratch,
-    sad_trombone or ding, as a 48 kHz stereo WAV.
-
-    Args:
-        name: The effect name.
-        duration: Length in seconds (default: the effect's natural length).
-    """
-    if name not in EFFECTS:
-        raise ToolError(f"unknown sound effect {name!r}", "choose one of " + ", ".join(sorted(EFFECTS)))
-    if duration is not None and not 0.05 <= duration <= 30:
-        raise ToolError(f"duration {duration}s is out of range", "use 0.05–30 seconds")
-    chain, d = effect_chain(name, duration)
-    out = ctx.workspace.unique_output(name, ".wav", "sfx")
-    ffmpeg = require_binary(ctx.settings.video.ffmpeg, "video.ffmpeg")
-    run_tool([ffmpeg, "-nostdin", "-y", "-v", "error", "-filter_complex", chain + "[a]", "-map", "[a]",
-              "-c:a", "pcm_s16le", f"file:{out}"], timeout=60, what=f"sound effect {name}")
-    rel = ctx.workspace.relative(out)
-    return SoundResult(path=rel, name=name, duration=d,
-                       artifacts=[Artifact(path=rel, kind="audio", metadata={"effect": name, "duration": d})])
-
-
-class SubtitleResult(ToolResult):
-    srt: str
-    ass: str
-    cues: int
-    warnings: list[str] = []
-
-
-@tool(family="video")
-def make_subtitles(ctx: ToolContext, lines: list[SubtitleLine], name: str = "subtitles", fps: float = 24.0,
-                   cuts: list[float] = [], width: int = 1280, height: int = 720) -> SubtitleResult:
-    """Write SRT and ASS subtitle files from timed lines, applying timing rules (≤42 characters a line,
-    ≤2 lines, ≤17 characters a second, ≥2 frames between cues, no straddling of shot changes).
-
-    Args:
-        lines: The timed lines (text, start, end in seconds).
-        name: File name stem for the outputs.
-        fps: Frame rate of the video (for the 2-frame gap).
-        cuts: Shot-change times in seconds (e.g. from detect_scenes) to snap cues to.
-        width: Video width (ASS play resolution).
-        height: Video height.
-    """
-    cues = build_cues([(s.text, s.start, s.end) for s in lines], fps=fps, cuts=cuts)
-    srt = ctx.workspace.unique_output(name, ".srt", "subtitles")
-    srt.write_text(to_srt(cues), encoding="utf-8")
-    ass = srt.with_suffix(".ass")
-    ass.write_text(to_ass(cues, width=width, height=height), encoding="utf-8")
-    warnings = [f"{' '.join(c.lines)[:30]!r}: {w}" for c in cues for w in c.warnings]
-    paths = [ctx.workspace.relative(srt), ctx.workspace.relative(ass)]
-    return SubtitleResult(srt=paths[0], ass=paths[1], cues=len(cues), warnings=warnings,
-                          artifacts=[Artifact(path=p, kind="subtitles") for p in paths])

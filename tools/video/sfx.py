@@ -1,12 +1,16 @@
 """Comedic sound effects synthesised with ffmpeg's sources, so a parody needs no downloaded assets.
 
 Each effect is an ffmpeg filter chain (a source + shaping filters) with a natural duration; the
-same chain is used inside `render_edit`'s filter graph and by the `make_sound_effect` tool.
+same chain is used inside `render_edit`'s filter graph and by the `make_sound_effect` tool below.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tools.core.context import ToolContext
+from tools.core.registry import tool
+from tools.core.types import Artifact, ToolError, ToolResult
+from tools.media.ffmpeg import require_binary, run_tool
 from tools.video.ffescape import esc
 
 RATE = 48000
@@ -70,3 +74,32 @@ def effect_chain(name: str, duration: float | None = None) -> tuple[str, float]:
         post = "anull"
     chain = f"{src},{post},aformat=sample_fmts=fltp:channel_layouts=stereo,aresample={RATE},atrim=duration={d:.4f}"
     return chain, d
+
+
+class SoundResult(ToolResult):
+    path: str
+    name: str
+    duration: float
+
+
+@tool(family="video")
+def make_sound_effect(ctx: ToolContext, name: str, duration: float | None = None) -> SoundResult:
+    """Synthesise a comedic sound effect (no downloads): boing, whoosh, rimshot, record_scratch,
+    sad_trombone or ding, as a 48 kHz stereo WAV.
+
+    Args:
+        name: The effect name.
+        duration: Length in seconds (default: the effect's natural length).
+    """
+    if name not in EFFECTS:
+        raise ToolError(f"unknown sound effect {name!r}", "choose one of " + ", ".join(sorted(EFFECTS)))
+    if duration is not None and not 0.05 <= duration <= 30:
+        raise ToolError(f"duration {duration}s is out of range", "use 0.05–30 seconds")
+    chain, d = effect_chain(name, duration)
+    out = ctx.workspace.unique_output(name, ".wav", "sfx")
+    ffmpeg = require_binary(ctx.settings.video.ffmpeg, "video.ffmpeg")
+    run_tool([ffmpeg, "-nostdin", "-y", "-v", "error", "-filter_complex", chain + "[a]", "-map", "[a]",
+              "-c:a", "pcm_s16le", f"file:{out}"], timeout=60, what=f"sound effect {name}")
+    rel = ctx.workspace.relative(out)
+    return SoundResult(path=rel, name=name, duration=d,
+                       artifacts=[Artifact(path=rel, kind="audio", metadata={"effect": name, "duration": d})])

@@ -11,6 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tools.core.context import ToolContext
+from tools.core.registry import tool
+from tools.core.types import Artifact, ToolResult
+from tools.video.edl import SubtitleLine
+
 MAX_LINE = 42
 MAX_LINES = 2
 MAX_CPS = 17.0
@@ -173,3 +178,35 @@ def to_ass(cues: list[Cue], *, width: int, height: int, font: str = "DejaVu Sans
     events = [f"Dialogue: 0,{_ass_time(c.start)},{_ass_time(c.end)},Default,,0,0,0,,"
               + "\\N".join(_ass_text(line) for line in c.lines) for c in cues]
     return header + "\n".join(events) + "\n"
+
+
+class SubtitleResult(ToolResult):
+    srt: str
+    ass: str
+    cues: int
+    warnings: list[str] = []
+
+
+@tool(family="video")
+def make_subtitles(ctx: ToolContext, lines: list[SubtitleLine], name: str = "subtitles", fps: float = 24.0,
+                   cuts: list[float] | None = None, width: int = 1280, height: int = 720) -> SubtitleResult:
+    """Write SRT and ASS subtitle files from timed lines, applying timing rules (≤42 characters a line,
+    ≤2 lines, ≤17 characters a second, ≥2 frames between cues, no straddling of shot changes).
+
+    Args:
+        lines: The timed lines (text, start, end in seconds).
+        name: File name stem for the outputs.
+        fps: Frame rate of the video (for the 2-frame gap).
+        cuts: Shot-change times in seconds (e.g. from detect_scenes) to snap cues to.
+        width: Video width (ASS play resolution).
+        height: Video height.
+    """
+    cues = build_cues([(s.text, s.start, s.end) for s in lines], fps=fps, cuts=list(cuts or []))
+    srt = ctx.workspace.unique_output(name, ".srt", "subtitles")
+    srt.write_text(to_srt(cues), encoding="utf-8")
+    ass = srt.with_suffix(".ass")
+    ass.write_text(to_ass(cues, width=width, height=height), encoding="utf-8")
+    warnings = [f"{' '.join(c.lines)[:30]!r}: {w}" for c in cues for w in c.warnings]
+    paths = [ctx.workspace.relative(srt), ctx.workspace.relative(ass)]
+    return SubtitleResult(srt=paths[0], ass=paths[1], cues=len(cues), warnings=warnings,
+                          artifacts=[Artifact(path=p, kind="subtitles") for p in paths])
