@@ -8,14 +8,9 @@ from tools.core.scheduler.handles import (
     VLLMSleepHandle,
     release_torch_memory,
 )
+from tools.core.scheduler.policy import SchedulerError
 from tools.core.scheduler.profiles import HardwareProfile, load_profile
-from tools.core.scheduler.resource_scheduler import (
-    ModelHandle,
-    ResourceScheduler,
-    SchedulerError,
-    SwitchEvent,
-    is_oom,
-)
+from tools.core.scheduler.resource_scheduler import ModelHandle, ResourceScheduler, SwitchEvent, is_oom
 
 __all__ = [
     "CommandHandle", "HardwareProfile", "InProcessHandle", "LlamaSwapHandle", "ModelHandle", "OllamaHandle",
