@@ -1,19 +1,6 @@
-"""Load the YAML prompts and format them."""
+"""The agent's prompts (agent/prompts.yaml), rendered by the one prompt mechanism (tools/core/prompts.py)."""
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from tools.core.prompts import PromptBook
 
-import yaml
-
-PROMPTS_FILE = Path(__file__).with_name("prompts.yaml")
-
-
-@lru_cache(maxsize=1)
-def _prompts() -> dict[str, str]:
-    return yaml.safe_load(PROMPTS_FILE.read_text(encoding="utf-8"))
-
-
-def prompt(name: str, **values: Any) -> str:
-    return _prompts()[name].format(**values).strip()
+prompt = PromptBook.beside(__file__)

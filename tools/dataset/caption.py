@@ -20,6 +20,7 @@ import httpx
 import numpy as np
 
 from tools.core.context import ToolContext
+from tools.core.prompts import PromptBook
 from tools.core.registry import tool
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
@@ -27,9 +28,7 @@ from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, fingerp
 from tools.dataset.quality import read_image
 from tools.dataset.stage import StageClock, StageResult
 
-VLM_PROMPT = ("Describe this animated film frame as a short comma-separated caption for training an image "
-              "model: the characters' pose, expression and clothing, the setting, lighting and camera framing. "
-              "No names, no full sentences, at most 40 words.")
+PROMPTS = PromptBook.beside(__file__)
 
 
 def estimate_tokens(text: str) -> int:
@@ -108,7 +107,7 @@ def vlm_caption(settings, img: np.ndarray) -> str:
         raise ToolError("could not encode the frame for the VLM", "check that the frame file is a valid image")
     url = "data:image/jpeg;base64," + base64.b64encode(jpg.tobytes()).decode("ascii")
     body = {"model": s.vlm_model, "max_tokens": 120, "temperature": 0.2, "messages": [{"role": "user", "content": [
-        {"type": "text", "text": VLM_PROMPT}, {"type": "image_url", "image_url": {"url": url}}]}]}
+        {"type": "text", "text": PROMPTS("frame_caption")}, {"type": "image_url", "image_url": {"url": url}}]}]}
     headers = {"Authorization": f"Bearer {os.environ.get(s.vlm_api_key_env, 'none')}"}
     try:
         resp = httpx.post(s.vlm_base_url.rstrip("/") + "/chat/completions", json=body, headers=headers,

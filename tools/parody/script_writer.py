@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from tools.core.context import ToolContext
+from tools.core.prompts import PromptBook
 from tools.core.registry import tool
 from tools.core.structured_output import invoke_structured
 from tools.core.types import Artifact, ToolError, ToolResult
@@ -26,10 +27,7 @@ MIN_CANDIDATE_SCORE = 0.55
 TECHNIQUES = ["deadpan narration", "mismatched voice-over (sports commentary)", "movie-trailer voice with bathos",
               "nature-documentary narration", "inner monologue with a freeze-frame caption"]
 
-SYSTEM = """You write short comedic parody dubs for scenes of animated films.
-Keep the original pictures; the joke is the gap between the images and the new words.
-Lines are short (4 to 12 words), spoken by the given characters or a Narrator.
-Effects are optional editing gags: freeze_frame (with a short caption), zoom_punch_in, speed_ramp, sound_effect."""
+PROMPTS = PromptBook.beside(__file__)
 
 
 class Candidate(ToolResult):
@@ -62,15 +60,11 @@ def footage_seconds(duration_s: float) -> float:
 
 def _prompt(scene: SceneRef, request: str, cast: list[str], tone: str, footage: float, feedback: list[str],
             techniques: list[str], alternative: int) -> str:
-    parts = [f"Request: {request or 'a funny parody of this scene'}",
-             f"Scene ({footage:.0f} seconds of footage): {scene.description or 'a scene from the film'}",
-             f"Characters: {', '.join(cast) or 'unknown'}; a Narrator may speak too.",
-             f"Tone: {tone or 'funny'}",
-             f"Comedy technique to use: {techniques[alternative % len(techniques)]}",
-             f"Write {max(3, min(6, int(footage // 5)))} lines and 1 or 2 effects with 'at' in seconds."]
-    if feedback:
-        parts.append("The previous version was judged; fix these problems:\n- " + "\n- ".join(feedback[:6]))
-    return "\n".join(parts)
+    redo = PROMPTS("script_feedback", problems="\n- ".join(feedback[:6])) if feedback else ""
+    return PROMPTS("script_request", request=request or "a funny parody of this scene", footage=footage,
+                   scene=scene.description or "a scene from the film", cast=", ".join(cast) or "unknown",
+                   tone=tone or "funny", technique=techniques[alternative % len(techniques)],
+                   lines=max(3, min(6, int(footage // 5))), feedback=redo)
 
 
 def _techniques(ctx: ToolContext) -> list[str]:
@@ -107,7 +101,7 @@ def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[st
         t0 = time.perf_counter()
         msg = _prompt(alternative=k + offset, **prompt_args)
         try:
-            draft = invoke_structured(llm, [SystemMessage(content=SYSTEM), HumanMessage(content=msg)], ScriptDraft,
+            draft = invoke_structured(llm, [SystemMessage(content=PROMPTS("script_system")), HumanMessage(content=msg)], ScriptDraft,
                                       retries=ctx.settings.llm.structured_retries, trace=ctx.trace,
                                       purpose=f"parody_script:{k}")
         except Exception as exc:  # a weak or unreachable model must not stop the parody: the template takes over

@@ -10,17 +10,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tools.core.prompts import PromptBook
 from tools.core.settings import Settings
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 from tools.core.trace import NULL_TRACE, Trace
 from tools.quality.report import ScoreReport
 
-RUBRIC = """You are a strict script editor judging a short parody script for an animated film.
-Rate each criterion from 1 (bad) to 5 (excellent):
-- relevance: does the script do what the request asks (the film, the scene, the kind of parody)?
-- humour: is it actually funny (surprise, exaggeration, timing), not just a list of jokes?
-- character_consistency: do the characters sound like themselves (voice, attitude, relationships)?
-List concrete issues (at most 5) and give one sentence of overall feedback. Do not be generous: 3 is average."""
+PROMPTS = PromptBook.beside(__file__)
 
 CRITERIA = {"relevance": 0.4, "humour": 0.35, "character_consistency": 0.25}
 
@@ -54,13 +50,12 @@ def score_script(script: str, request: str, settings: Settings, llm: Any, charac
         return ScoreReport.skip("script", why)
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    prompt = f"Request: {request or '(not given)'}\n"
-    if characters:
-        prompt += f"Characters:\n{characters}\n"
-    prompt += f"Script:\n{script[:6000]}"
+    cast = PROMPTS("judge_characters", characters=characters) + "\n" if characters else ""
+    prompt = PROMPTS("judge_request", request=request or "(not given)", characters=cast, script=script[:6000])
     try:
-        verdict = invoke_structured(llm, [SystemMessage(content=RUBRIC), HumanMessage(content=prompt)], JudgeVerdict,
-                                    retries=settings.llm.structured_retries, trace=trace, purpose="quality.judge")
+        messages = [SystemMessage(content=PROMPTS("judge_rubric")), HumanMessage(content=prompt)]
+        verdict = invoke_structured(llm, messages, JudgeVerdict, retries=settings.llm.structured_retries, trace=trace,
+                                    purpose="quality.judge")
     except StructuredOutputError as exc:
         return ScoreReport.skip("script", f"the judge's answer failed validation ({str(exc)[:160]})")
     marks = {k: getattr(verdict, k) for k in CRITERIA}

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from tools.core.context import ToolContext
+from tools.core.prompts import PromptBook
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError
 from tools.media.probe import media_info
@@ -17,8 +18,7 @@ from tools.video.models import Scene, SceneList, SceneSearchResult
 from tools.video.scene_search import cached_vectors, search_scenes
 from tools.video.transcript import attach_lines, scene_transcript
 
-VLM_PROMPT = ("Describe this frame from an animated film in one sentence for search: the place (e.g. ocean, "
-              "beach, forest, town), time of day, who is visible and what happens. No preamble.")
+PROMPTS = PromptBook.beside(__file__)
 
 
 def _require_video(path: Path, vs):
@@ -83,7 +83,7 @@ def _caption_scenes(ctx: ToolContext, data: dict, entry: Path) -> None:
             if raw.get("keyframe"):
                 caption = caption_with_vlm(entry / "keyframes" / raw["keyframe"], base_url=vs.vlm_base_url,
                                            model=vs.vlm_model, api_key_env=vs.vlm_api_key_env,
-                                           timeout_s=vs.vlm_timeout_s, prompt=VLM_PROMPT)
+                                           timeout_s=vs.vlm_timeout_s, prompt=PROMPTS("scene_caption"))
                 raw["description"] = f"{caption} ({raw['description']})"
             task.advance()
 
