@@ -8,9 +8,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from tools.core.registry import get_tool
-from tools.core.types import ToolError
-from workflows.plan import REF, Plan, Step, resolve_refs
+from workflows.plan import REF, Plan, Step, argument_errors, resolve_refs
 
 WORKFLOW_DIR = Path(__file__).resolve().parent
 
@@ -116,18 +114,9 @@ def _fill_params(value: Any, params: dict[str, Any]) -> Any:
 def validate_against_registry(wf: Workflow, source: str) -> None:
     ids = {s.id for s in wf.steps}
     for step in wf.steps:
-        try:
-            spec = get_tool(step.tool)
-        except ToolError as exc:
-            raise WorkflowError(f"{source}: step {step.id!r}: {exc}") from None
-        fields = spec.args_model.model_fields
-        unknown = [a for a in step.args if a not in fields]
-        if unknown:
-            raise WorkflowError(f"{source}: step {step.id!r}: tool {step.tool} has no arguments {unknown} "
-                                f"(it takes {sorted(fields)})")
-        missing = [n for n, f in fields.items() if f.is_required() and n not in step.args]
-        if missing:
-            raise WorkflowError(f"{source}: step {step.id!r}: required arguments {missing} of {step.tool} are not set")
+        errors = argument_errors(step)
+        if errors:
+            raise WorkflowError(f"{source}: step {step.id!r}: {errors[0]}")
         for ref in REF.findall(str(step.args)):
             head = ref.strip().split(".")
             if head[0] == "params" and head[1] not in wf.parameters:

@@ -11,6 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from tools.core.dag import check_acyclic
+from tools.core.registry import get_tool
+from tools.core.types import ToolError
+
 REF = re.compile(r"\$\{([^}]+)\}")
 
 
@@ -67,23 +71,30 @@ class Plan(BaseModel):
                 raise ValueError(f"step {step.id!r} depends on unknown steps {missing}")
             if step.id in step.depends_on:
                 raise ValueError(f"step {step.id!r} depends on itself")
-        _check_acyclic(self.steps)
+        check_acyclic({s.id: s.depends_on for s in self.steps})
         return self
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
 
 
-def _check_acyclic(steps: list[Step]) -> None:
-    deps = {s.id: set(s.depends_on) for s in steps}
-    done: set[str] = set()
-    while deps:
-        ready = [k for k, v in deps.items() if v <= done]
-        if not ready:
-            raise ValueError(f"plan has a dependency cycle among {sorted(deps)}")
-        for k in ready:
-            done.add(k)
-            del deps[k]
+def argument_errors(step: Step) -> list[str]:
+    """What is wrong with a step's arguments before it runs, against its tool's signature: an
+    unknown tool, unknown arguments, required arguments not set. References are not resolved here:
+    a `${...}` value counts as set. Workflow files and model-written plans are both checked here."""
+    try:
+        spec = get_tool(step.tool)
+    except ToolError as exc:
+        return [str(exc)]
+    fields = spec.args_model.model_fields
+    errors = []
+    unknown = [a for a in step.args if a not in fields]
+    if unknown:
+        errors.append(f"tool {step.tool} has no arguments {unknown} (it takes {sorted(fields)})")
+    missing = [n for n, f in fields.items() if f.is_required() and n not in step.args]
+    if missing:
+        errors.append(f"required arguments {missing} of {step.tool} are not set")
+    return errors
 
 
 def _strings(value: Any) -> list[str]:

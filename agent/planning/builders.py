@@ -11,9 +11,10 @@ from agent.nodes.common import evidence_text, tool_lines
 from agent.planning.slots import STYLE_KINDS, RequestSlots, extract_slots, known_names, resolve_slots
 from agent.prompts import prompt
 from agent.runtime import Runtime
-from tools.core.registry import ToolSpec, get_tool
+from tools.core.registry import ToolSpec
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 from workflows import Plan, Workflow, WorkflowError
+from workflows.plan import argument_errors
 
 
 def run_names(rt: Runtime) -> tuple[list[str], list[str]]:
@@ -104,22 +105,8 @@ def _free_plan_schema(tools: list[ToolSpec]) -> type[BaseModel]:
 
 
 def static_errors(plan: Plan) -> list[str]:
-    """Argument problems visible before running (literal args only; references resolve later)."""
-    errors = []
-    for step in plan.steps:
-        try:
-            spec = get_tool(step.tool)
-        except Exception as exc:
-            errors.append(f"{step.id}: {exc}")
-            continue
-        fields = spec.args_model.model_fields
-        unknown = [a for a in step.args if a not in fields]
-        missing = [n for n, f in fields.items() if f.is_required() and n not in step.args]
-        if unknown:
-            errors.append(f"{step.id}: {step.tool} has no arguments {unknown}")
-        if missing:
-            errors.append(f"{step.id}: {step.tool} needs {missing}")
-    return errors
+    """Argument problems of every step visible before running (workflows.plan.argument_errors)."""
+    return [f"{step.id}: {error}" for step in plan.steps for error in argument_errors(step)]
 
 
 def free_plan(rt: Runtime, state: dict, reasoning: str = "") -> Plan:

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 import tools.audio.tts  # noqa: F401  (registers the tool)
-from tools.audio.wavio import finish_audio, read_wav, write_wav
+from tools.audio.wavio import finish_audio, read_wav
 from tools.core.context import make_context
 from tools.core.registry import invoke
 from tools.core.settings.loader import load_settings, settings_from_dict
 from tools.core.workspace import Workspace
 from tools.image.characters import load_characters
+from tools.media.wav import write_wav
 
 LINE = "The gull stole my chips again, and the captain laughed at me."  # 12 words
 

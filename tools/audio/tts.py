@@ -16,11 +16,12 @@ from pydantic import BaseModel, Field
 from tools.audio.backends import SentenceRequest, SpeechBackend, make_backend, resolve_backend_name
 from tools.audio.text import clean_for_speech, split_sentences
 from tools.audio.voice_shaping import EmotionProsody, eq_filters, load_emotions
-from tools.audio.wavio import finish_audio, read_wav, resample, rms_dbfs, write_wav
+from tools.audio.wavio import finish_audio, read_wav, resample, rms_dbfs
 from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.image.characters import VoicePreset, load_characters
+from tools.media.wav import write_wav
 
 Emotion = Literal["neutral", "happy", "excited", "sad", "angry", "scared", "calm", "whisper"]
 

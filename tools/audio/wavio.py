@@ -1,4 +1,5 @@
-"""WAV reading/joining and the ffmpeg finishing pass (pitch shift, EQ, EBU R128 loudness, resample)."""
+"""WAV reading/joining (the writer is tools/media/wav.py) and the ffmpeg finishing pass (pitch shift, EQ,
+EBU R128 loudness, resample)."""
 from __future__ import annotations
 
 import io
@@ -35,16 +36,6 @@ def read_wav(data: bytes | Path) -> tuple[np.ndarray, int]:
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1)
     return samples, rate
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
-    pcm = np.clip(samples, -1.0, 1.0)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes((pcm * 32767.0).astype("<i2").tobytes())
-    return path
 
 
 def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:

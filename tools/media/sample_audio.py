@@ -4,9 +4,6 @@ Each scene gets its own ambience so the audio changes at the cuts like the pictu
 """
 from __future__ import annotations
 
-import wave
-from pathlib import Path
-
 import numpy as np
 
 SAMPLE_RATE = 44100
@@ -98,12 +95,3 @@ def render_soundtrack(plan: list[tuple[str, float, float]], duration_s: float, s
         track[a:b] = part
     peak = np.abs(track).max()
     return (track * (0.7 / peak) if peak > 0 else track).astype(np.float32)
-
-
-def write_wav(path: Path, samples: np.ndarray, sr: int = SAMPLE_RATE) -> None:
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as fh:
-        fh.setnchannels(1)
-        fh.setsampwidth(2)
-        fh.setframerate(sr)
-        fh.writeframes(pcm.tobytes())

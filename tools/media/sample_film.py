@@ -23,8 +23,9 @@ from tools.core.registry import tool
 from tools.core.settings.loader import resolve_path
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import require_binary
-from tools.media.sample_audio import render_soundtrack, write_wav
+from tools.media.sample_audio import SAMPLE_RATE, render_soundtrack
 from tools.media.sample_scenes import SCENES, SceneSpec
+from tools.media.wav import write_wav
 
 TITLE = "The Tide Keeper"
 
@@ -82,7 +83,7 @@ def make_sample_film(out: Path, duration_s: float = 40.0, width: int = 640, heig
     with tempfile.TemporaryDirectory(prefix="tide_keeper_") as tmp:
         wav = Path(tmp) / "soundtrack.wav"
         audio_plan = [(spec.name, a / fps, b / fps) for spec, a, b in plan]
-        write_wav(wav, render_soundtrack(audio_plan, n_frames / fps, seed=seed))
+        write_wav(wav, render_soundtrack(audio_plan, n_frames / fps, seed=seed), SAMPLE_RATE)
         partial = out.with_name(f".{out.stem}.partial.mp4")
         args = [exe, "-hide_banner", "-loglevel", "error", "-y",
                 "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-framerate", str(fps),

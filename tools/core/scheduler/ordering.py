@@ -13,6 +13,8 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 
+from tools.core.dag import check_acyclic
+
 Conflicts = Callable[[str], set[str]]
 
 
@@ -84,7 +86,6 @@ class _Plan:
         return out
 
 
-
 def brute_force_min_switches(steps: Sequence, conflicts: Conflicts) -> int:
     """The true minimum over every dependency-respecting order (small plans only: n! orders).
 
@@ -104,16 +105,6 @@ def brute_force_min_switches(steps: Sequence, conflicts: Conflicts) -> int:
             best = n if best is None else min(best, n)
     return best if best is not None else 0
 
-def _check_acyclic(plan: _Plan) -> None:
-    done = 0
-    while done != plan.full:
-        ready = plan.ready(done)
-        if not ready:
-            left = [plan.ids[i] for i in range(len(plan.ids)) if not done >> i & 1]
-            raise ValueError(f"plan has a dependency cycle among {sorted(left)}")
-        for i in ready:
-            done |= 1 << i
-
 
 def order_steps(steps: Sequence, conflicts: Conflicts, initial: Iterable[str] = (),
                 max_states: int = 20000) -> list[str]:
@@ -121,7 +112,7 @@ def order_steps(steps: Sequence, conflicts: Conflicts, initial: Iterable[str] = 
     plan = _Plan(steps, conflicts)
     if not plan.steps:
         return []
-    _check_acyclic(plan)
+    check_acyclic({s.id: s.depends_on for s in plan.steps})
     start_state = frozenset(r for r in initial if conflicts(r))
     first: list[int] = []
     start_done = plan.closure(0, start_state, first)
