@@ -20,6 +20,7 @@ from agent.runtime import Runtime
 from agent.session import open_runtime
 from tools.core.settings import Settings
 from tools.core.settings.loader import resolve_path
+from tools.core.settings.migrations import upgrade
 
 SETTINGS_FILE = "settings.json"
 INPUTS_FILE = "inputs.json"
@@ -57,7 +58,8 @@ def load_run_setup(settings: Settings, run_id: str) -> tuple[Settings, list[Path
     settings_file = run_dir / SETTINGS_FILE
     if not settings_file.exists():
         raise AgentInputError(f"No run {run_id!r} to resume (looked in {run_dir})")
-    saved = Settings.model_validate(json.loads(settings_file.read_text(encoding="utf-8")))
+    data, _notes = upgrade(json.loads(settings_file.read_text(encoding="utf-8")), str(settings_file))
+    saved = Settings.model_validate(data)
     inputs_file = run_dir / INPUTS_FILE
     named = [Path(p) for p in json.loads(inputs_file.read_text(encoding="utf-8"))] if inputs_file.exists() else []
     return saved, named

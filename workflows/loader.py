@@ -58,7 +58,6 @@ class ReviewPoint(BaseModel):
 class Workflow(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
-    version: int = 1
     description: str
     examples: list[str] = Field(default_factory=list)
     needs_film: bool = False

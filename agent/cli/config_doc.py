@@ -4,6 +4,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from tools.core.settings import Settings
+from tools.core.settings.migrations import MIGRATIONS
+from tools.core.settings.model import CONFIG_VERSION
 
 INTRO = """# Configuration
 
@@ -19,7 +21,9 @@ composed, lowest to highest precedence, from:
 
 Unknown keys are errors that name the key, the file and the closest known key
 (`unknown setting 'agent.max_iteratons' (did you mean 'agent.max_iterations'?)`). Every file carries
-`config_version: 1`; a file written for another version is refused with a pointer to this page.
+`config_version: {version}`. A file of an older version is upgraded step by step before it is read,
+each step logging its note (the list below; the same happens to a saved run's `settings.json` on
+resume); a file of a newer version is refused.
 Relative paths resolve against `ANIMSTUDIO_HOME` (default: the project folder).
 `animstudio config show` prints the effective settings.
 
@@ -47,8 +51,18 @@ def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _versions() -> list[str]:
+    lines = ["\n## Versions\n"]
+    lines += [f"- {m.from_version} → {m.from_version + 1}: {m.note}" for m in MIGRATIONS]
+    if not MIGRATIONS:
+        lines.append(f"- {CONFIG_VERSION}: the first version; no setting has been renamed or removed since.")
+    lines.append("\nRenaming or removing a setting bumps `CONFIG_VERSION` and adds a migration with its note "
+                 "(`tools/core/settings/migrations.py`).")
+    return lines
+
+
 def render() -> str:
-    parts = [INTRO]
+    parts = [INTRO.replace("{version}", str(CONFIG_VERSION)), *_versions()]
     for name, field in Settings.model_fields.items():
         ann = field.annotation
         if isinstance(ann, type) and issubclass(ann, BaseModel):

@@ -70,3 +70,41 @@ def test_default_yaml_only_uses_known_keys():
     # load_settings would raise on an unknown key; this pins that the shipped file stays valid
     s = load_settings()
     assert s.paths.media_roots
+
+
+def test_an_older_config_version_is_upgraded_with_a_note(tmp_path, monkeypatch, caplog):
+    from tools.core.settings import migrations
+
+    step = migrations.Migration(1, "agent.iterations is now agent.max_iterations; web.cache was removed",
+                                lambda data: (migrations.rename("agent.iterations", "agent.max_iterations")(data),
+                                              migrations.remove("web.cache")(data)))
+    monkeypatch.setattr(migrations, "CONFIG_VERSION", 2)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [step])
+    old = tmp_path / "old.yaml"
+    old.write_text("config_version: 1\nagent:\n  iterations: 5\nweb:\n  cache: yes\n  timeout_s: 3\n")
+    with caplog.at_level("WARNING", logger="animstudio.settings"):
+        settings = load_settings(old)
+    assert settings.agent.max_iterations == 5 and settings.web.timeout_s == 3
+    assert "config_version 1 → 2: agent.iterations is now agent.max_iterations" in caplog.text
+    zero = tmp_path / "zero.yaml"
+    zero.write_text("config_version: 0\n")
+    with pytest.raises(ConfigError, match="no upgrade from 0"):
+        load_settings(zero)
+
+
+def test_a_saved_run_settings_file_goes_through_the_same_upgrade(tmp_path, monkeypatch):
+    import json
+
+    from agent.checkpoints import load_run_setup
+    from tools.core.settings import migrations, settings_from_dict
+
+    settings = settings_from_dict({"paths": {"runs_dir": str(tmp_path / "runs")}})
+    saved = json.loads(settings.model_dump_json())
+    saved["agent"]["iterations"] = saved["agent"].pop("max_iterations") + 1
+    (tmp_path / "runs" / "r1").mkdir(parents=True)
+    (tmp_path / "runs" / "r1" / "settings.json").write_text(json.dumps(saved))
+    monkeypatch.setattr(migrations, "CONFIG_VERSION", 2)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [migrations.Migration(
+        1, "agent.iterations is now agent.max_iterations", migrations.rename("agent.iterations", "agent.max_iterations"))])
+    restored, inputs = load_run_setup(settings, "r1")
+    assert restored.agent.max_iterations == settings.agent.max_iterations + 1 and inputs == []

@@ -74,3 +74,16 @@ def test_scene_buffer_keeps_the_middle_within_bounds():
     for idx in range(7):
         short.offer(idx, np.array([idx]))
     assert short.middle(7)[0] == 3  # exact for short scenes
+
+
+def test_metadata_from_a_newer_layout_is_refused_not_misread(tmp_path, settings_for):
+    from tools.core.types import ToolError
+    from tools.dataset.metadata import METADATA_VERSION
+
+    settings = settings_for(tmp_path)
+    store = DatasetStore.open(settings, "later")
+    store.save()
+    data = store.path.read_text(encoding="utf-8").replace(f'"version": {METADATA_VERSION}', '"version": 99')
+    store.path.write_text(data, encoding="utf-8")
+    with pytest.raises(ToolError, match="metadata version 99"):
+        DatasetStore.open(settings, "later")

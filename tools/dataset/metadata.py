@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
 
+METADATA_VERSION = 1  # the layout of metadata.json; a file from a newer layout is refused, not misread
 Status = Literal["done", "kept", "dropped", "failed", "skipped", "pending"]  # pending: measured, not decided
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 
@@ -102,7 +103,7 @@ class CharacterInfo(BaseModel):
 
 
 class DatasetMetadata(BaseModel):
-    version: int = 1
+    version: int = METADATA_VERSION
     name: str
     film: str | None = None
     film_fingerprint: str = ""
@@ -148,6 +149,9 @@ class DatasetStore:
             except ValueError as exc:
                 raise ToolError(f"{self.path} is not valid dataset metadata: {exc}",
                                 "restore it from backup or delete the dataset folder to start over") from exc
+            if self.meta.version > METADATA_VERSION:
+                raise ToolError(f"{self.path} has metadata version {self.meta.version}; this animstudio reads "
+                                f"up to {METADATA_VERSION}", "use the animstudio that built this dataset, or upgrade")
         self._replay_journal()
         return self.meta
 

@@ -11,16 +11,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from tools.core.settings.model import CONFIG_VERSION, Settings
+from tools.core.settings.errors import ConfigError
+from tools.core.settings.migrations import upgrade
+from tools.core.settings.model import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "default.yaml"
 
 _yaml_layers: ContextVar[dict[str, Any]] = ContextVar("_yaml_layers", default={})
-
-
-class ConfigError(ValueError):
-    """A config file or override is invalid; the message names the key and the file."""
 
 
 def home() -> Path:
@@ -52,13 +50,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"Config file {path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"Config file {path} must hold a mapping at the top level")
-    version = data.get("config_version", CONFIG_VERSION)
-    if version != CONFIG_VERSION:
-        raise ConfigError(
-            f"{path}: config_version {version} is not supported (this version reads {CONFIG_VERSION}); "
-            "see docs/configuration.md for the changes between versions"
-        )
-    return data
+    return upgrade(data, str(path))[0]
 
 
 class _YamlLayers(PydanticBaseSettingsSource):
