@@ -271,6 +271,19 @@ def config_doc():
     sys.stdout.write(render())
 
 
+docs_app = typer.Typer(help="The generated parts of the docs.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("sync")
+def docs_sync():
+    """Regenerate docs/configuration.md and the generated tables of docs/architecture.md from the code."""
+    from agent.cli.docs_gen import sync
+
+    changed = sync()
+    out.print("\n".join(f"updated {p}" for p in changed) or "the docs already match the code")
+
+
 @app.command()
 @_guard
 def doctor(config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt):

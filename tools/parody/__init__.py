@@ -1,1 +1,1 @@
-"""The story family: parody scripts (LLM + deterministic repair), voicing, assembly and scoring."""
+"""The parody family: parody scripts (LLM + deterministic repair), voicing, assembly and scoring."""

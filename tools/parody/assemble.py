@@ -187,7 +187,7 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
         meta = {**art.metadata, "final": True, "inserts": inserts.mode} if art.path == rendered.path else art.metadata
         artifacts.append(Artifact(path=art.path, kind=art.kind, metadata=meta))
     artifacts.append(Artifact(path=ctx.workspace.relative(edl_file), kind="json", metadata={"what": "parody EDL"}))
-    ctx.trace.event("story.assembled", video=rendered.path, duration=rendered.duration, window=decided["window"],
+    ctx.trace.event("parody.assembled", video=rendered.path, duration=rendered.duration, window=decided["window"],
                     speed=decided["speed"], inserts=inserts.mode, iteration=iteration, changes=changes)
     return ParodyResult(video=rendered.path, subtitles=rendered.subtitles, duration=rendered.duration,
                         planned_duration=decided["duration"], lines=out_lines, inserts=inserts,

@@ -37,7 +37,7 @@ def knowledge_cast(ctx: ToolContext, film: str, description: str) -> list[str]:
     try:
         hits = ctx.knowledge.search(query, k=6, filters={"kind": ["scenes", "films", "characters"]})
     except Exception as exc:  # the knowledge base is optional here; the template has a generic cast
-        ctx.trace.event("story.cast_lookup_failed", error=repr(exc))
+        ctx.trace.event("parody.cast_lookup_failed", error=repr(exc))
         return []
     wanted = title.lower().replace("the ", "")
     names: list[str] = []

@@ -42,7 +42,7 @@ class ParodyScript(BaseModel):
 
 
 class SceneRef(BaseModel):
-    """The part of a found scene the story tools need (a find_scene match's `scene` fits)."""
+    """The part of a found scene the parody tools need (a find_scene match's `scene` fits)."""
 
     model_config = ConfigDict(extra="ignore")
     index: int = 0

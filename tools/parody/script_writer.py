@@ -112,7 +112,7 @@ def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[st
         fixed, problems = repair(draft.to_script(), footage, cast)
         score, parts = candidate_score(fixed, footage, cast)
         out.append((fixed, Candidate(source="llm", score=score, parts=parts, problems=problems)))
-        ctx.trace.event("story.candidate", index=k, score=score, lines=len(fixed.lines), problems=problems[:5],
+        ctx.trace.event("parody.candidate", index=k, score=score, lines=len(fixed.lines), problems=problems[:5],
                         seconds=round(last, 2))
     return out, notes
 
@@ -178,7 +178,7 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
                "characters": cast, "footage_duration": footage, "feedback": feedback,
                "place": place_from(scene.description)}
     out.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    ctx.trace.event("story.script", source=source, why=why[:300], lines=len(script.lines), iteration=iteration)
+    ctx.trace.event("parody.script", source=source, why=why[:300], lines=len(script.lines), iteration=iteration)
     return ScriptResult(script=script, text=_script_text(script), source=source, why=why, footage_duration=footage,
                         characters=cast, technique=technique, candidates=[c for _, c in pool],
                         artifacts=[Artifact(path=ctx.workspace.relative(out), kind="json",

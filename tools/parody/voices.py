@@ -49,7 +49,7 @@ def _presets(ctx: ToolContext) -> set[str]:
 
         return set(load_characters(ctx.settings))
     except Exception as exc:  # no preset file: every speaker gets a fallback voice
-        ctx.trace.event("story.presets_unavailable", error=repr(exc))
+        ctx.trace.event("parody.presets_unavailable", error=repr(exc))
         return set()
 
 

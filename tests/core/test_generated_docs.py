@@ -1,0 +1,23 @@
+"""The generated docs match the code: the settings reference, the state table, the trace events."""
+from agent.cli.docs_gen import COMMAND, rendered_docs, state_rows, trace_events
+
+
+def test_generated_docs_match_the_code():
+    for path, text in rendered_docs().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is out of date: run `{COMMAND}`"
+
+
+def test_the_trace_event_list_covers_what_the_code_emits():
+    kinds = {e.kind: e for e in trace_events()}
+    assert {"run.start", "run.resume", "node.start", "node.end", "tool.call", "llm.call", "scheduler.switch",
+            "dataset.stage"} <= set(kinds)
+    assert "tools/core/registry.py" in kinds["tool.call"].files and "step" in kinds["tool.call"].fields
+    assert len(kinds) >= 50
+
+
+def test_the_state_table_names_who_writes_each_key():
+    rows = {key: (reducer, writers) for key, _, reducer, writers in state_rows()}
+    assert "node_log" not in rows
+    assert rows["evidence"] == ("merge_by_id", "retrieve, web")
+    assert "plan" in rows["plan"][1] and "reflect" in rows["plan"][1] and rows["quality"][0] == "append"
+    assert "inputs" in rows["request"][1]
