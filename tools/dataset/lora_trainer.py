@@ -133,6 +133,8 @@ def _encode_inputs(pipe, cfg: TrainConfig, device: torch.device) -> dict[str, to
 
 def latest_checkpoint(ckpt_dir: Path, fingerprint: str) -> Path | None:
     """The newest complete checkpoint made from the same data and parameters."""
+    import torch
+
     if not ckpt_dir.is_dir():
         return None
     for path in sorted(ckpt_dir.glob("step-*"), reverse=True):
