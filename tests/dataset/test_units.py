@@ -3,6 +3,7 @@ the keyframe buffer."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tools.core.context import make_context
 from tools.dataset.extract import extract_frames
