@@ -7,7 +7,7 @@ ratio = local seconds / Ray seconds; goal >= 0.9 (on one machine Ray may cost at
 is more machines, see docs/scale.md). Both runs make the same decisions (checked), and each film's
 throughput is printed (frames decoded per second of its stage time).
 
-    .venv/bin/python benchmarks/library.py [--films DIR_OR_GLOB] [--seconds 60] [--width 1280] [--repeat 2]
+    .venv/bin/python benchmarks/library.py [--films DIR_OR_GLOB] [--seconds 90] [--width 1280] [--repeat 2]
 """
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--films", help="a folder or glob of films (default: four generated short films)")
     ap.add_argument("--refs", type=Path, help="reference folder (default: the synthetic characters)")
-    ap.add_argument("--seconds", type=float, default=60.0, help="length of the generated films (scaled 0.75-1.25)")
+    ap.add_argument("--seconds", type=float, default=90.0, help="length of the generated films (scaled 0.75-1.25)")
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--repeat", type=int, default=2, help="runs of each executor, alternating; the best counts")
     ap.add_argument("--until", default="export")

@@ -92,13 +92,15 @@ def run_films(console: Console, settings, films_spec: str, refs: Path | None, st
 
 
 def _print_summary(console: Console, report: LibraryReport) -> None:
-    table = Table("film", "dataset", "result", "frames", "stage s", "film fps", "done after s", "where")
+    """One row per film: its dataset (for `dataset status NAME`), result, throughput and, on Ray, where."""
+    ray = report.executor == "ray"
+    table = Table("dataset", "result", "frames", "stage s", "fps", "done after s", *(["where"] if ray else []))
     for f in report.films:
-        where = sorted({s.host + (f":{s.node[:8]}" if s.node else "") for s in f.stages if s.host})
         result = "[green]ok[/]" if f.ok else f"[red]failed[/] ({escape(f.failed_stage or '?')})"
         fps = f"{f.frames / f.seconds:.0f}" if f.frames and f.seconds else "-"
-        table.add_row(escape(Path(f.film).name), escape(f.name), result, str(f.frames or "-"), f"{f.seconds:.1f}",
-                      fps, f"{f.finished_after:.1f}", escape(", ".join(where)))
+        where = sorted({s.host + (f":{s.node[:6]}" if s.node else "") for s in f.stages if s.host})
+        table.add_row(escape(f.name), result, str(f.frames or "-"), f"{f.seconds:.1f}", fps, f"{f.finished_after:.1f}",
+                      *([escape(", ".join(where))] if ray else []))
     console.print(table)
     for f in report.films:
         if not f.ok:
