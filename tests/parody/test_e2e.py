@@ -86,9 +86,10 @@ def test_subtitles_are_burned_into_the_picture(good_run, parody_film):
             continue
         src_t = span["src_start"] + (t - span["out_start"]) * span["speed"]
         a, b = frame(out, t, (320, 180)), frame(parody_film, src_t, (320, 180))
-        bottom = np.abs(a[140:] - b[140:]).mean()
-        top = np.abs(a[:90] - b[:90]).mean()
-        assert bottom > 3 * top + 1.5, (t, bottom, top)  # text drawn only where subtitles go
+        # Share of pixels changed strongly (text strokes), not the mean: a short cue covers little of the band.
+        changed = np.abs(a - b) > 40
+        bottom, top = changed[140:].mean(), changed[:90].mean()
+        assert bottom > 0.005 and bottom > 20 * top, (t, bottom, top)  # text drawn only where subtitles go
         checked += 1
     assert checked >= 2
 
