@@ -1,7 +1,7 @@
 """Benchmark: the demo's lines voiced by Piper (the default) and espeak-ng (the anchor), heard back by Whisper.
 
-Lines: the parody template's lines for the sample film's cast (every variant; what the offline demo
-voices), or the voiced lines of a finished run (`--run runs/<id>`). Each line goes through the real
+Lines: the parody template's lines for the sample film's cast (every variant; the offline demo
+voices one of them), or the script a finished parody run voiced (`--run runs/<id>`). Each line goes through the real
 `synthesize_speech` tool with its speaker's preset, once per backend, on the same machine in the
 same run. Figures: realtime factor (synthesis seconds / audio seconds; the backend alone and the
 whole tool with the ffmpeg finishing pass) and the word error rate of Whisper tiny.en
@@ -39,11 +39,12 @@ DIGITS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "
 
 
 def demo_lines(run: Path | None) -> list[tuple[str, str]]:
-    if run is not None:
-        result = json.loads((run / "result.json").read_text(encoding="utf-8"))
-        clips = [a["metadata"] for a in result.get("artifacts", []) if a.get("kind") == "audio"
-                 and a.get("metadata", {}).get("text")]
-        return [(c.get("character") or "Narrator", c["text"]) for c in clips]
+    if run is not None:  # the script the run voiced (its last iteration)
+        scripts = sorted((run / "parody").glob("script_*.json"))
+        if not scripts:
+            raise SystemExit(f"{run} has no parody/script_*.json")
+        data = json.loads(scripts[-1].read_text(encoding="utf-8"))
+        return [(ln["character"], ln["text"]) for ln in data["script"]["lines"]]
     from tools.parody.template import _VARIANTS, template_script
 
     out: list[tuple[str, str]] = []
