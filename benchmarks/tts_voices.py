@@ -31,6 +31,8 @@ from tools.audio.tts import synthesize
 from tools.core.context import make_context
 from tools.core.settings.loader import settings_from_dict
 from tools.core.workspace import Workspace
+from tools.image.characters import load_characters
+from tools.parody.voices import FALLBACK_VOICES
 
 CAST = ["Pip", "Captain Brine"]  # the sample film's characters (knowledge/), voiced by their presets
 SCENE = "ocean or sea under a blue sky, calm water"
@@ -92,9 +94,13 @@ def run_backend(name: str, lines: list[tuple[str, str]], tmp: Path) -> dict:
     worst: list[tuple[float, str, str]] = []
     synthesize(ctx, "Warm up.", voice="Narrator", backend=engine)  # loading the model is not per line
     engine.seconds = 0.0
+    presets, fallback = load_characters(settings), {}
     for speaker, text in lines:
+        voice, pitch = speaker, 0.0
+        if speaker.lower() not in presets:  # as voice_script does for a speaker without a preset
+            voice, pitch = fallback.setdefault(speaker, FALLBACK_VOICES[len(fallback) % len(FALLBACK_VOICES)])
         start = time.perf_counter()
-        res = synthesize(ctx, text, voice=speaker, backend=engine)
+        res = synthesize(ctx, text, voice=voice, pitch=pitch, backend=engine)
         tool_s += time.perf_counter() - start
         audio_s += res.duration
         heard = transcribe(ctx.workspace.root / res.audio, settings).text
