@@ -41,12 +41,20 @@ def check_film(film: str | Path | None, settings: Settings) -> Path | None:
     from tools.media.probe import media_info
 
     try:
-        info = media_info(path.resolve(), settings.video.ffprobe)
+        info = media_info(path.resolve(), settings.video.ffprobe, limits=settings.limits)
     except ToolError as exc:
         raise AgentInputError(f"{film} is not a usable film: {exc.message}") from None
     if not info.has_video:
         raise AgentInputError(f"{film} has no video stream (it looks like an audio file)")
     return path.resolve()
+
+
+def film_warnings(film: Path | None, settings: Settings) -> list[str]:
+    if film is None:
+        return []
+    from tools.media.probe import media_info
+
+    return [f"{film.name}: {w}" for w in media_info(film, settings.video.ffprobe, limits=settings.limits).warnings]
 
 
 class Agent:
@@ -141,10 +149,13 @@ class Agent:
         run_id = run_id or new_run_id()
         settings = self._settings_for(strategy)
         started = time.perf_counter()
-        with checkpointed_graph(settings, run_id, film_path, self._llm, named) as (rt, graph):
+        with checkpointed_graph(settings, run_id, film_path, self._llm, named, new_run=True) as (rt, graph):
             save_run_setup(rt.ctx.workspace.root, settings, named)
             rt.trace.event("run.start", run_id=run_id, request=request, film=str(film_path) if film_path else None,
                            strategy=settings.agent.strategy, llm=settings.llm.backend)
+            for warning in film_warnings(film_path, settings):  # e.g. a truncated film: say what is usable
+                rt.trace.event("film.warning", warning=warning)
+                yield {"type": "notice", "message": warning}
             review_on = settings.agent.review if review is None else bool(review)
             start_state = self._start_state(request, film_path, run_id, settings, history, review=review_on)
             state: dict = {}

@@ -21,6 +21,8 @@ from agent.session import open_runtime
 from tools.core.settings import Settings
 from tools.core.settings.loader import resolve_path
 from tools.core.settings.migrations import upgrade
+from tools.core.types import ToolError
+from tools.core.workspace import run_folder
 
 SETTINGS_FILE = "settings.json"
 INPUTS_FILE = "inputs.json"
@@ -34,14 +36,19 @@ def checkpoint_db(settings: Settings) -> Path:
 
 @contextmanager
 def checkpointed_graph(settings: Settings, run_id: str, film: Path | None, llm: Any = None,
-                       inputs: list[Path] | None = None) -> Iterator[tuple[Runtime, Any]]:
-    """The run's runtime and its graph compiled with the SQLite checkpointer; both closed on exit."""
+                       inputs: list[Path] | None = None, *, new_run: bool = False) -> Iterator[tuple[Runtime, Any]]:
+    """The run's runtime and its graph compiled with the SQLite checkpointer; both closed on exit.
+    `new_run` claims a fresh run folder (a taken run id is refused) and forgets checkpoints a deleted
+    run left under the same id, so they cannot leak into this one."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    with open_runtime(settings, run_id, film, llm, inputs) as rt:
+    with open_runtime(settings, run_id, film, llm, inputs, new_run=new_run) as rt:
         conn = sqlite3.connect(str(checkpoint_db(settings)), check_same_thread=False)
+        saver = SqliteSaver(conn)
+        if new_run:
+            saver.delete_thread(run_id)
         try:
-            yield rt, build_graph(rt, SqliteSaver(conn))
+            yield rt, build_graph(rt, saver)
         finally:
             conn.close()
 
@@ -54,7 +61,10 @@ def save_run_setup(run_dir: Path, settings: Settings, inputs: list[Path]) -> Non
 
 def load_run_setup(settings: Settings, run_id: str) -> tuple[Settings, list[Path]]:
     """The saved settings and named inputs of run `run_id` (looked up under `paths.runs_dir`)."""
-    run_dir = resolve_path(settings.paths.runs_dir) / run_id
+    try:
+        run_dir = run_folder(resolve_path(settings.paths.runs_dir), run_id)
+    except ToolError as exc:
+        raise AgentInputError(f"{exc.message}: nothing to resume") from None
     settings_file = run_dir / SETTINGS_FILE
     if not settings_file.exists():
         raise AgentInputError(f"No run {run_id!r} to resume (looked in {run_dir})")

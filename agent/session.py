@@ -45,9 +45,9 @@ def plannable_tools(settings: Settings, trace: Trace) -> list:
 
 
 def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any = None,
-                  inputs: list[Path] | None = None) -> Runtime:
+                  inputs: list[Path] | None = None, *, new_run: bool = False) -> Runtime:
     media = [resolve_path(p) for p in settings.paths.media_roots]
-    workspace = Workspace.create(resolve_path(settings.paths.runs_dir), run_id, media)
+    workspace = Workspace.create(resolve_path(settings.paths.runs_dir), run_id, media, new=new_run)
     for named in [film, *(inputs or [])]:  # files and folders the user named for this run
         if named:
             workspace.allow_file(named)
@@ -95,9 +95,9 @@ def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any =
 
 @contextmanager
 def open_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any = None,
-                 inputs: list[Path] | None = None) -> Iterator[Runtime]:
+                 inputs: list[Path] | None = None, *, new_run: bool = False) -> Iterator[Runtime]:
     """`build_runtime`, then leave the cross-process residency ledger and close the trace on exit."""
-    rt = build_runtime(settings, run_id, film, llm, inputs)
+    rt = build_runtime(settings, run_id, film, llm, inputs, new_run=new_run)
     try:
         yield rt
     finally:

@@ -1,5 +1,10 @@
 """Past runs as knowledge: the planner looks up similar earlier requests and reuses the
-parameters of the ones that scored well."""
+parameters of the ones that scored well.
+
+Only runs that passed their quality threshold become memory, and each run is recorded once: a
+failed run must never be the "what worked last time" for a later plan, and a later write can
+never rewrite what an earlier run did.
+"""
 from __future__ import annotations
 
 import json
@@ -23,7 +28,7 @@ class RunRecord(BaseModel):
     plan: Any = None  # Plan.model_dump() or a list of step dicts
     parameters: dict[str, Any] = Field(default_factory=dict)
     quality: float | None = None
-    status: str = "finished"
+    status: str = "finished"  # only "passed" runs are recorded
     artifacts: list[Any] = Field(default_factory=list)
     film: str | None = None
 
@@ -45,13 +50,22 @@ def _artifact_path(a: Any) -> str:
     return str(a.get("path", a)) if isinstance(a, dict) else str(getattr(a, "path", a))
 
 
+def recorded(kb: KnowledgeBase, run_id: str) -> bool:
+    store = getattr(kb, "store", None)
+    if store is None or RUNS_KIND not in store.kinds():
+        return False
+    return bool(store.metadatas(RUNS_KIND, {"source": f"run:{run_id}"}))
+
+
 def ingest_run(kb: KnowledgeBase, record: dict[str, Any] | RunRecord) -> int:
-    """Store one finished run (request, plan, parameters, quality, artifacts); re-ingesting the
-    same run id replaces it. Returns the number of chunks written (0 when unchanged)."""
+    """Store one passed run (request, plan, parameters, quality, artifacts), once. Returns the
+    number of chunks written: 0 for a run that did not pass or is already recorded."""
     try:
         run = record if isinstance(record, RunRecord) else RunRecord.model_validate(record)
     except Exception as exc:
         raise ToolError(f"Run record is invalid: {exc}", "pass at least run_id and request") from exc
+    if run.status != "passed" or recorded(kb, run.run_id):
+        return 0
     params = json.dumps(run.parameters, sort_keys=True, default=str)
     text = "\n".join([
         f"Request: {run.request}",
@@ -83,6 +97,8 @@ def similar_runs(kb: KnowledgeBase, request: str, k: int = 3, *, min_quality: fl
     hits = kb.search(request, k=max(k * 4, 10), filters=filters, mode="vector")
     out = []
     for ev in hits:
+        if ev.metadata.get("status") != "passed":  # recorded before only passed runs were kept
+            continue
         quality = ev.metadata.get("quality")
         if min_quality is not None and (quality is None or quality < min_quality):
             continue

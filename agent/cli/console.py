@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -45,6 +46,8 @@ class EventPrinter:
             payload = event.get("review") or {}
             self.console.print(f"⏸  [bold]review[/] the run waits for your decision on the {payload.get('kind')} "
                                f"(step {payload.get('step')})")
+        elif kind == "notice":
+            self.console.print(f"[yellow]⚠ {escape(str(event.get('message', '')))}[/]")
 
 
 def node_line(node: str, update: dict) -> str:

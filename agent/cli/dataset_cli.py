@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agent.cli.errors import fail
 from tools.core.context import make_context
 from tools.core.settings.loader import ConfigError, dotted_overrides, load_settings
 from tools.core.types import ToolError
@@ -23,10 +24,7 @@ console = Console()
 
 
 def _error(exc: Exception) -> None:
-    message, hint = getattr(exc, "message", str(exc)), getattr(exc, "hint", "")
-    console.print(f"[red]error:[/] {escape(message)}" + (f"\n[dim]hint: {escape(hint)}[/]" if hint else ""),
-                  soft_wrap=True)
-    raise typer.Exit(1)
+    fail(getattr(exc, "message", None) or str(exc), getattr(exc, "hint", ""))
 
 
 def _settings(config: Path | None, overrides: list[str]):
@@ -157,8 +155,7 @@ def export_cmd(name: str = typer.Argument(..., help="Dataset name."),
     from tools.dataset.export import run_export
 
     if format not in ("kohya", "diffusers", "both"):
-        console.print("[red]error:[/] --format must be kohya, diffusers or both")
-        raise typer.Exit(2)
+        fail("--format must be kohya, diffusers or both")
     try:
         settings = _settings(config, set_)
         ctx = _context(settings)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import platform
 import shutil
-import subprocess
 from typing import Any
 
 from rich.console import Console
@@ -17,8 +16,10 @@ def _version(cmd: list[str]) -> str:
     exe = shutil.which(cmd[0])
     if not exe:
         return ""
+    from tools.core.children import run_child
+
     try:
-        out = subprocess.run([exe, *cmd[1:]], capture_output=True, text=True, timeout=10).stdout
+        out = run_child([exe, *cmd[1:]], what=cmd[0], timeout_s=10, check=False).stdout.decode("utf-8", "replace")
     except Exception:
         return "?"
     return (out.strip().splitlines() or ["?"])[0][:80]

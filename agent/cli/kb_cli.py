@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from agent.cli.errors import fail
 from tools.core.progress import CallbackProgress
 from tools.core.settings.loader import ConfigError, dotted_overrides, load_settings, resolve_path
 from tools.core.types import ToolError
@@ -29,8 +29,7 @@ def _open(config: Path | None, overrides: list[str]):
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
-    raise typer.Exit(1)
+    fail(getattr(exc, "message", None) or str(exc), getattr(exc, "hint", ""))
 
 
 @app.command()
@@ -138,6 +137,5 @@ def remove(source: str = typer.Argument(..., help="A source as shown by `kb list
     except (ToolError, ConfigError) as exc:
         _fail(exc)
     if not removed:
-        console.print(f"[yellow]No chunks for source {source!r}[/yellow] (see `animstudio kb list`).")
-        raise typer.Exit(1)
+        fail(f"No chunks for source {source!r}", "see `animstudio kb list`")
     console.print(f"Removed {removed} chunks of {source}.")

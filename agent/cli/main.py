@@ -9,7 +9,8 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
-from tools.core.settings import ConfigError, load_settings
+from agent.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, fail, guard, run_exit_code
+from tools.core.settings import load_settings
 from tools.core.settings.loader import dotted_overrides, resolve_path
 
 app = typer.Typer(help="Animation AI Studio: an autonomous creative agent for animated films.",
@@ -35,34 +36,11 @@ def _settings(config: Optional[Path], llm: Optional[str], sets: Optional[list[st
     return load_settings(config, overrides or None)
 
 
-def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    fail(message, code=code)
 
 
-def _guard(fn):
-    """Turn expected errors (config, input, LLM endpoint) into one clear line and exit code 2."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from agent.api import AgentInputError
-        from tools.core.types import ToolError
-
-        try:
-            return fn(*args, **kwargs)
-        except (ConfigError, AgentInputError) as exc:
-            _fail(str(exc))
-        except ToolError as exc:
-            _fail(str(exc))
-        except Exception as exc:
-            from agent.llm import LLMError
-
-            if isinstance(exc, LLMError):
-                _fail(str(exc))
-            raise
-
-    return wrapper
+_guard = guard
 
 
 def _run_with_display(agent, request: str | None, film: Optional[Path], as_json: bool, resume: str | None,
@@ -112,7 +90,8 @@ def run(request: Optional[str] = typer.Argument(None, help="What you want, in pl
     if not resume and not request:
         _fail("give a request, e.g. animstudio run \"make a funny parody of the ocean scene\" --film film.mp4")
     agent = Agent(settings=_settings(config, llm, sets, strategy))
-    _run_with_display(agent, request, film, as_json, resume, run_id, inputs, review)
+    result = _run_with_display(agent, request, film, as_json, resume, run_id, inputs, review)
+    raise typer.Exit(run_exit_code(result))
 
 
 @app.command("review")
@@ -130,7 +109,9 @@ def review_cmd(run_id: str = typer.Argument(..., help="The run waiting for a rev
     from agent.cli.review_prompt import ask_review
 
     settings = _settings(config, None, sets)
-    pending_file = resolve_path(settings.paths.runs_dir) / run_id / "review.json"
+    from tools.core.workspace import run_folder
+
+    pending_file = run_folder(resolve_path(settings.paths.runs_dir), run_id) / "review.json"
     if not pending_file.exists():
         _fail(f"run {run_id!r} is not waiting for a review (no {pending_file})")
     chosen = [flag for flag, on in (("--approve", approve), ("--reject", reject), ("--edit", edit is not None),
@@ -148,7 +129,8 @@ def review_cmd(run_id: str = typer.Argument(..., help="The run waiting for a rev
         decision = {"action": "edit", "scene": scene, "note": note}
     else:
         decision = ask_review(console, json.loads(pending_file.read_text(encoding="utf-8")))
-    _run_with_display(Agent(settings=settings), None, None, as_json, run_id, decision=decision)
+    result = _run_with_display(Agent(settings=settings), None, None, as_json, run_id, decision=decision)
+    raise typer.Exit(run_exit_code(result))
 
 
 @app.command()
@@ -234,11 +216,14 @@ def tools_call(name: str, args: str = typer.Option("{}", "--args", help="Argumen
     spec = get_tool(name)
     run_id = "tool-" + new_run_id()
     ws = Workspace.create(resolve_path(settings.paths.runs_dir), run_id,
-                          [resolve_path(p) for p in settings.paths.media_roots])
-    if isinstance(parsed, dict):  # paths the user typed are theirs to name
-        for key in spec.path_roles:
-            if isinstance(parsed.get(key), str) and spec.path_roles[key] == "input" and Path(parsed[key]).exists():
-                ws.allow_file(parsed[key])
+                          [resolve_path(p) for p in settings.paths.media_roots], new=True)
+    if isinstance(parsed, dict):  # paths the user typed are theirs to name, relative to where they are
+        for key, role in spec.path_roles.items():
+            value = parsed.get(key)
+            if role == "input" and isinstance(value, str) and value.strip() and "\x00" not in value:
+                typed = Path(value).expanduser()
+                if typed.exists():
+                    parsed[key] = str(ws.allow_file(typed))
     ctx = make_context(settings, ws, trace=Trace(ws.root / "trace.jsonl"))
     try:
         from agent.llm import create_chat_model
@@ -249,7 +234,8 @@ def tools_call(name: str, args: str = typer.Option("{}", "--args", help="Argumen
     outcome = invoke(name, parsed, ctx)
     out.print_json(json.dumps({"run_dir": str(ws.root), **outcome.model_dump(mode="json")}, default=str))
     if not outcome.ok:
-        raise typer.Exit(1)
+        bad_input = outcome.error_kind in ("validation", "unknown_tool")
+        fail(outcome.error or "the tool failed", outcome.hint, EXIT_BAD_INPUT if bad_input else EXIT_FAILED)
 
 
 @config_app.command("show")
@@ -307,7 +293,8 @@ def demo(llm: Optional[str] = LlmOpt, config: Optional[Path] = ConfigOpt, sets: 
     if not film.exists():
         console.print(f"[bold]Making the sample film[/] {film} …")
         make_sample_film(film)
-    _run_with_display(Agent(settings=settings), request, film, as_json, None)
+    result = _run_with_display(Agent(settings=settings), request, film, as_json, None)
+    raise typer.Exit(run_exit_code(result))
 
 
 @app.command()
@@ -316,9 +303,10 @@ def report(run_id: str, config: Optional[Path] = ConfigOpt,
            open_browser: bool = typer.Option(True, "--open/--no-open", help="Open it in a browser.")):
     """(Re)build runs/<run_id>/report.html and open it."""
     from agent.report import render_report
+    from tools.core.workspace import run_folder
 
     settings = load_settings(config)
-    run_dir = resolve_path(settings.paths.runs_dir) / run_id
+    run_dir = run_folder(resolve_path(settings.paths.runs_dir), run_id)  # a bad id is refused, never followed
     if not run_dir.is_dir():
         _fail(f"no run {run_id!r} in {run_dir.parent}")
     path = render_report(run_dir)

@@ -26,5 +26,7 @@ def retrieve(state: dict, rt: Runtime) -> dict:
         found = [Evidence(id="kb-unavailable", text=f"Knowledge base unavailable: {exc}", source="rag",
                           kind="notice", origin="notice")]
     evidence = [Evidence.model_validate(e).model_dump(mode="json") if not isinstance(e, dict) else e for e in found]
+    # Past runs are evidence only when they passed (older stores may still hold failed ones).
+    evidence = [e for e in evidence if e.get("kind") != "runs" or (e.get("metadata") or {}).get("status") == "passed"]
     rt.trace.event("retrieve.done", count=len(evidence), sources=[e.get("source") for e in evidence])
     return {"evidence": evidence}

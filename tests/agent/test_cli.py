@@ -45,7 +45,7 @@ def test_tools_list_and_call(cli):
     out = json.loads(cli("tools", "call", "probe_media", "--args", json.dumps({"path": str(film)})).stdout)
     assert out["ok"] and out["result"]["has_audio"]
     bad = cli("tools", "call", "probe_media", "--args", '{"path": 3, "extra": 1}', check=False)
-    assert bad.returncode == 1 and "unknown argument 'extra'" in bad.stdout
+    assert bad.returncode == 2 and "unknown argument 'extra'" in bad.stderr
     bad = cli("tools", "call", "probe_media", "--args", "{not json", check=False)
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr
 

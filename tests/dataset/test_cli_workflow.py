@@ -22,7 +22,7 @@ def _sets(tmp: Path) -> list[str]:
 def test_cli_run_status_export(tmp_path, media):
     runner = CliRunner()
     res = runner.invoke(app, ["run", "--name", "cli set", "--film", str(media["film"])] + _sets(tmp_path))
-    assert res.exit_code == 1 and "Invalid dataset name" in res.output
+    assert res.exit_code == 2 and "Invalid dataset name" in res.stderr and not res.stdout
     res = runner.invoke(app, ["run", "--name", "cli", "--film", str(media["film"]), "--refs", str(media["refs"]),
                               "--until", "caption"] + _sets(tmp_path))
     assert res.exit_code == 0, res.output
@@ -34,7 +34,7 @@ def test_cli_run_status_export(tmp_path, media):
     res = runner.invoke(app, ["export", "cli", "--format", "diffusers"] + _sets(tmp_path))
     assert res.exit_code == 0 and (tmp_path / "datasets" / "cli" / "export" / "diffusers" / "bruno" / "metadata.jsonl").exists()
     res = runner.invoke(app, ["run", "--name", "cli", "--from", "filter", "--until", "extract"] + _sets(tmp_path))
-    assert res.exit_code == 1 and "comes after" in res.output
+    assert res.exit_code == 2 and "comes after" in res.stderr
 
 
 def test_workflow_chains_every_stage_and_validates_against_the_registry():

@@ -32,14 +32,15 @@ def test_kb_cli_ingest_search_list_stats_remove(tmp_path, embedder):
 
     source = json.loads(runner.invoke(app, ["search", "gull", "--json", *opts]).output)[0]["source"]
     assert runner.invoke(app, ["remove", source, *opts]).exit_code == 0
-    assert runner.invoke(app, ["remove", source, *opts]).exit_code == 1
+    again = runner.invoke(app, ["remove", source, *opts])
+    assert again.exit_code == 2 and "No chunks for source" in again.stderr
 
 
 def test_kb_cli_errors_are_clear(tmp_path, embedder):
     opts = ["--set", f"rag.persist_dir={tmp_path / 'db'}"]
     missing = runner.invoke(app, ["ingest", str(tmp_path / "missing"), *opts])
-    assert missing.exit_code == 1 and "does not exist" in missing.output
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
     bad_mode = runner.invoke(app, ["search", "x", "--mode", "telepathy", *opts])
-    assert bad_mode.exit_code == 1 and "--mode" in bad_mode.output
+    assert bad_mode.exit_code == 2 and "--mode" in bad_mode.stderr
     bad_setting = runner.invoke(app, ["stats", "--set", "rag.retreival=vector"])
-    assert bad_setting.exit_code == 1 and "did you mean" in bad_setting.output
+    assert bad_setting.exit_code == 2 and "did you mean" in bad_setting.stderr and not bad_setting.stdout

@@ -4,8 +4,8 @@ from rag.runs import ingest_run, similar_runs
 from tools.core.types import ToolError
 
 
-def _run(run_id, request, quality, **params):
-    return {"run_id": run_id, "request": request, "workflow": "parody", "quality": quality,
+def _run(run_id, request, quality, status="passed", **params):
+    return {"run_id": run_id, "request": request, "workflow": "parody", "quality": quality, "status": status,
             "plan": {"steps": [{"id": "find", "tool": "find_scene"}, {"id": "voice", "tool": "synthesize_speech"}]},
             "parameters": params, "artifacts": [{"path": "final.mp4", "kind": "video"}], "film": "Luca"}
 
@@ -30,13 +30,23 @@ def test_similar_runs_return_parameters_and_respect_quality(make_kb):
     assert kb.search("parody ocean", filters={"kind": "characters"}) == []
 
 
-def test_reingesting_a_run_replaces_it(make_kb):
+def test_only_passed_runs_are_recorded_and_each_only_once(make_kb):
     kb = make_kb()
-    ingest_run(kb, _run("r1", "parody of the ocean scene", 0.5, voice="a"))
-    assert ingest_run(kb, _run("r1", "parody of the ocean scene", 0.5, voice="a")) == 0  # unchanged
-    ingest_run(kb, _run("r1", "parody of the ocean scene", 0.8, voice="b"))
+    assert ingest_run(kb, _run("bad", "parody of the ocean scene", 0.4, status="failed", voice="z")) == 0
+    assert ingest_run(kb, _run("unscored", "parody of the ocean scene", None, status="done", voice="z")) == 0
+    assert ingest_run(kb, _run("r1", "parody of the ocean scene", 0.8, voice="a")) > 0
+    assert ingest_run(kb, _run("r1", "parody of the ocean scene", 0.9, voice="b")) == 0  # written once
     hits = similar_runs(kb, "ocean parody", k=5)
-    assert len(hits) == 1 and hits[0].metadata["parameters"] == {"voice": "b"}
+    assert [h.metadata["run_id"] for h in hits] == ["r1"] and hits[0].metadata["parameters"] == {"voice": "a"}
+    assert all(h.metadata["run_id"] != "bad" for h in kb.search("parody of the ocean scene", k=10))
+
+
+def test_failed_runs_already_in_a_store_are_not_reused(make_kb):
+    kb = make_kb()  # a store written before only passed runs were kept
+    kb.add_documents("runs", [{"text": "Request: parody of the ocean scene\nQuality: 0.4 (failed)",
+                               "source": "run:old", "metadata": {"run_id": "old", "status": "failed",
+                                                                 "quality": 0.4, "workflow": "parody"}}])
+    assert similar_runs(kb, "parody of the ocean scene", k=3) == []
 
 
 def test_invalid_run_record_is_a_clear_error(make_kb):

@@ -9,7 +9,6 @@ music and silence.
 from __future__ import annotations
 
 import functools
-import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from tools.core.children import run_child
 from tools.core.packaged import packaged_file
 from tools.core.settings import Settings
 from tools.core.types import ToolError
@@ -118,10 +118,7 @@ def decode_audio(path: Path, settings: Settings, start_s: float | None = None,
     if end_s is not None:
         args += ["-t", f"{max(0.0, end_s - (start_s or 0.0)):.3f}"]
     args += ["-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"]
-    try:
-        proc = subprocess.run(args, capture_output=True, timeout=600, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise ToolError(f"decoding the audio of {path.name} timed out") from exc
+    proc = run_child(args, what=f"decoding the audio of {path.name}", timeout_s=600, check=False)
     if proc.returncode != 0:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["ffmpeg failed"]
         raise ToolError(f"cannot decode the audio of {path.name}: {tail[0]}",

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from tools.core.children import run_child
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
 from tools.image.characters import VoicePreset
@@ -61,11 +61,8 @@ class EspeakBackend:
             out = Path(tmp) / "out.wav"
             # Text on stdin: a sentence starting with "-" can never be read as an option.
             args = [exe, "-w", str(out), "-v", voice, "-s", str(wpm), "-b", "1", "--stdin"]
-            try:
-                proc = subprocess.run(args, input=request.text.encode("utf-8"), capture_output=True,
-                                      timeout=self.timeout, check=False)
-            except subprocess.TimeoutExpired as exc:
-                raise ToolError(f"espeak-ng timed out after {self.timeout}s") from exc
+            proc = run_child(args, what="espeak-ng", input=request.text.encode("utf-8"), timeout_s=self.timeout,
+                             check=False)
             err = proc.stderr.decode("utf-8", "replace").strip()
             if proc.returncode != 0 or not out.is_file() or out.stat().st_size <= 44:
                 raise ToolError(f"espeak-ng failed for voice {voice!r}: {err or 'no audio produced'}",

@@ -6,6 +6,7 @@ sentence in the final file) that subtitles can use directly.
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -139,14 +140,18 @@ def synthesize(ctx: ToolContext, text: str, *, voice: str | None = None, speed: 
         raise ToolError(f"the {engine.name} voice produced silence", "check the voice name/model and the text language")
 
     out = ctx.workspace.unique_output(output_name, ".wav", "audio")
-    raw = out.with_name(f".{out.stem}.raw.wav")
+    # Work files are hidden and renamed into place only when complete: a step killed midway and
+    # resumed leaves no half-written WAV (a rerun reuses, and then removes, the same work names).
+    raw, partial = out.with_name(f".{out.stem}.raw.wav"), out.with_name(f".{out.stem}.partial.wav")
     write_wav(raw, np.concatenate(pieces), rate)
     try:
-        _, _measured = finish_audio(raw, out, rate_in=rate, rate_out=cfg.sample_rate, semitones=semitones,
+        _, _measured = finish_audio(raw, partial, rate_in=rate, rate_out=cfg.sample_rate, semitones=semitones,
                                     filters=shaping, loudness_lufs=cfg.loudness_lufs if cfg.normalize_loudness else None,
                                     ffmpeg=ctx.settings.video.ffmpeg)
+        os.replace(partial, out)
     finally:
         raw.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
     final, final_rate = read_wav(Path(out))
     duration = len(final) / final_rate
     scale = duration / offset if offset > 0 else 1.0  # resampling can shift the length by a few samples

@@ -32,6 +32,13 @@ class ToolContext:
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("animstudio.tools"))
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        from tools.core import children
+
+        lim = self.settings.limits  # every child process a tool starts runs under these bounds
+        children.configure(memory_mb=lim.child_memory_mb, address_space_mb=lim.child_address_space_mb,
+                           timeout_s=lim.child_timeout_s)
+
     def with_low_memory(self) -> "ToolContext":
         return replace(self, low_memory=True)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import pkgutil
 import re
 import time
@@ -210,7 +211,22 @@ def validate_args(spec: ToolSpec, args: Any) -> BaseModel:
     if not isinstance(args, dict):
         raise ToolError(f"arguments for {spec.name} must be a JSON object, got {type(args).__name__}",
                         "pass named arguments as an object")
-    return spec.args_model.model_validate(args)
+    validated = spec.args_model.model_validate(args)
+    where = _non_finite(validated.model_dump())
+    if where:  # NaN/inf pass float fields without bounds; no tool can use them (times, sizes, gains)
+        raise ToolError(f"argument '{where}' is not a finite number", "give a real number")
+    return validated
+
+
+def _non_finite(value: Any, path: str = "") -> str | None:
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path or "(value)"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        found = _non_finite(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
 
 
 def invoke(name: str, args: Any, ctx: ToolContext, *, step: str | None = None) -> ToolOutcome:

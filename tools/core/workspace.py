@@ -17,6 +17,13 @@ def new_run_id() -> str:
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 
 
+def run_folder(runs_dir: Path, run_id: str) -> Path:
+    """`runs_dir/run_id` for a well-formed id; anything that could name another folder is refused."""
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or ".." in run_id:
+        raise ToolError(f"Invalid run id {run_id!r}", "use letters, digits, '-', '_' and '.' (no '/' or '..')")
+    return Path(runs_dir) / run_id
+
+
 class Workspace:
     """`runs/<run_id>/`: every output of a run lives below `root`.
 
@@ -32,11 +39,19 @@ class Workspace:
         self._user_files: set[Path] = set()
 
     @classmethod
-    def create(cls, runs_dir: Path, run_id: str | None = None, media_roots: list[Path] | None = None) -> "Workspace":
-        run_id = run_id or new_run_id()
-        if not _RUN_ID.match(run_id):
-            raise ToolError(f"Invalid run id {run_id!r}", "use letters, digits, '-', '_' and '.'")
-        return cls(Path(runs_dir) / run_id, media_roots)
+    def create(cls, runs_dir: Path, run_id: str | None = None, media_roots: list[Path] | None = None, *,
+               new: bool = False) -> "Workspace":
+        """The workspace of run `run_id`. With `new`, the folder must not exist yet: a new run never
+        writes into an earlier run's folder (resuming is the only way back in)."""
+        root = run_folder(runs_dir, run_id or new_run_id())
+        if new:
+            root.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                root.mkdir()  # atomic: two runs racing for one id cannot both get it
+            except FileExistsError:
+                raise ToolError(f"Run id {root.name!r} is already taken by an earlier run in {root.parent}",
+                                f"choose another --run-id, or continue that run with --resume {root.name}") from None
+        return cls(root, media_roots)
 
     @property
     def run_id(self) -> str:

@@ -120,7 +120,8 @@ def run_characters(ctx: ToolContext, store: DatasetStore, refs_dir: Path) -> Sta
     store.meta.refs_dir, store.meta.characters = str(refs_dir), infos
     ref_fp = fingerprint(sorted((n, i.refs) for n, i in infos.items()))
     clock = StageClock("characters", fingerprint(backend.name, ref_fp, threshold, s.identity_margin))
-    clock.notes += [f"backend: {backend.name} ({choice.reason}); match threshold {threshold:g}"] + problems
+    clock.notes += [f"backend: {backend.name} ({choice.reason}); match threshold {threshold:g}"] + \
+        [f"problem: {p}" for p in problems]  # problems are shown in the stage summary
     feats = store.root / "features"
     feats.mkdir(exist_ok=True)
     todo = []

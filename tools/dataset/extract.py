@@ -16,6 +16,7 @@ from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import ToolError
 from tools.dataset.frame_pass import decode_pass
+from tools.dataset.inputs import check_same_film, clear_frames
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, file_fingerprint, fingerprint
 from tools.dataset.quality import measure_fingerprint, score_frame
 from tools.dataset.stage import StageClock, StageResult
@@ -47,10 +48,20 @@ def extract_frames(ctx: ToolContext, store: DatasetStore, film: Path, mode: Extr
     v = ctx.settings.video
     if not film.is_file() or film.stat().st_size == 0:
         raise ToolError(f"Film not found or empty: {film}", "give the path of a complete video file")
+    from tools.media.probe import media_info
+
+    # Decoding below happens in this process (OpenCV): only films that really decode get there.
+    info = media_info(film, v.ffprobe, limits=ctx.settings.limits)
+    if not info.has_video:
+        raise ToolError(f"{film.name} has no video stream", "the dataset pipeline extracts frames from a video file")
+    for warning in info.warnings:
+        ctx.trace.event("dataset.film_warning", film=str(film), warning=warning)
+    check_same_film(store, film)
     film_fp = file_fingerprint(film)
     meta = store.meta
     if meta.film_fingerprint and meta.film_fingerprint != film_fp:
-        ctx.logger.info("film changed: previous frames of %s are discarded", meta.name)
+        removed = clear_frames(store)  # no frame of the earlier version may stay beside the new ones
+        ctx.trace.event("dataset.film_changed", dataset=meta.name, film=str(film), removed_files=removed)
         meta.items.clear()
         meta.outputs.pop("scenes_fingerprint", None)
     meta.film, meta.film_fingerprint = str(film), film_fp

@@ -133,6 +133,10 @@ class DatasetStore:
         self._journal = None
 
     @classmethod
+    def exists(cls, settings, name: str) -> bool:
+        return (dataset_dir(settings, name) / "metadata.json").exists()
+
+    @classmethod
     def open(cls, settings, name: str, *, create: bool = True) -> DatasetStore:
         root = dataset_dir(settings, name)
         if not root.exists() and not create:

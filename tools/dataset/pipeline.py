@@ -104,8 +104,19 @@ def run_pipeline(ctx: ToolContext, name: str, film: Path | None = None, refs: Pa
                  max_steps: int | None = None) -> list[ToolResult]:
     """Each stage reopens the store, so a stage run alone and a stage run here behave the same."""
     run = PipelineInputs(name=name, film=film, refs=refs, characters=characters, max_steps=max_steps)
+    stages = stage_range(start, until)
+    if refs is not None and "characters" in stages:  # before minutes of extraction, not after
+        from tools.dataset.inputs import check_references
+
+        unreadable = check_references(refs)
+        if unreadable:
+            ctx.trace.event("dataset.refs_unreadable", files=unreadable)
+    if film is not None and "extract" in stages and DatasetStore.exists(ctx.settings, name):
+        from tools.dataset.inputs import check_same_film
+
+        check_same_film(DatasetStore.open(ctx.settings, name, create=False), film)
     results: list[ToolResult] = []
-    for stage in stage_range(start, until):
+    for stage in stages:
         store = DatasetStore.open(ctx.settings, name, create=stage == "extract")
         results.extend(STAGE_RUNNERS[stage](ctx, store, run))
     return results

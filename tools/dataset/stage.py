@@ -30,7 +30,8 @@ class StageResult(ToolResult):
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
         why = "; ".join(f"{k}: {v}" for k, v in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:5])
         text = f"{self.stage} [{self.dataset}]: {counts} (redone {self.redone}, reused {self.reused}, {self.seconds:.1f}s)"
-        return text + (f"; dropped because {why}" if why else "")
+        problems = [n for n in self.notes if n.startswith("problem: ")]
+        return text + (f"; dropped because {why}" if why else "") + "".join(f"; {p}" for p in problems)
 
 
 class StageClock:

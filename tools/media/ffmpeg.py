@@ -1,13 +1,17 @@
-"""Thin, shell-free wrappers around ffmpeg/ffprobe (argument lists only)."""
+"""Shell-free wrappers around ffmpeg/ffprobe; every run goes through tools.core.children (bounded,
+killed with the agent, failures reported with their real reason)."""
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
+from tools.core.children import ChildFailed, ChildResult, defaults, run_child
 from tools.core.types import ToolError
+
+# ffprobe reads headers and a few packets; a minute is generous even on a slow network share.
+PROBE_TIMEOUT_S = 60.0
 
 
 def require_binary(name: str, setting: str) -> str:
@@ -18,29 +22,29 @@ def require_binary(name: str, setting: str) -> str:
     return path
 
 
-def run_tool(args: list[str], *, timeout: float | None = None, what: str = "command") -> subprocess.CompletedProcess:
-    """Run an external program from an argument list; failures become ToolErrors with stderr's tail."""
-    try:
-        proc = subprocess.run(args, capture_output=True, timeout=timeout, check=False)
-    except FileNotFoundError as exc:
-        raise ToolError(f"{args[0]} not found", "install it or fix its setting") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise ToolError(f"{what} timed out after {timeout}s", "try a shorter input") from exc
-    if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-6:]
-        raise ToolError(f"{what} failed: " + " | ".join(tail), "see the run trace for the full command")
-    return proc
+def run_tool(args: list[str], *, timeout: float | None = None, what: str = "command",
+             memory_mb: float | None = None) -> ChildResult:
+    """Run an external program from an argument list under the child limits; failures raise
+    ChildFailed (a ToolError) naming the reason: exit code + stderr tail, signal, time or memory."""
+    return run_child(args, what=what, timeout_s=timeout, memory_mb=memory_mb)
 
 
-def ffprobe_json(path: Path, ffprobe: str = "ffprobe") -> dict[str, Any]:
+def probe_timeout() -> float:
+    return min(PROBE_TIMEOUT_S, defaults()["timeout_s"])
+
+
+def ffprobe_json(path: Path, ffprobe: str = "ffprobe", timeout: float | None = None) -> dict[str, Any]:
     exe = require_binary(ffprobe, "video.ffprobe")
     args = [exe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "--", str(path)]
     try:
-        proc = subprocess.run(args, capture_output=True, timeout=60, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise ToolError(f"ffprobe timed out on {path.name}") from exc
-    if proc.returncode != 0:
-        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ToolError(f"{path.name} is not a readable media file ({msg[-1] if msg else 'ffprobe failed'})",
-                        "check that the file is a complete video or audio file")
-    return json.loads(proc.stdout.decode("utf-8", "replace") or "{}")
+        proc = run_child(args, what=f"ffprobe {path.name}", timeout_s=timeout or probe_timeout())
+    except ChildFailed as exc:
+        if exc.reason != "exit":
+            raise
+        raise ToolError(f"{path.name} is not a readable media file ({exc.stderr_tail.split(' | ')[-1] or 'ffprobe failed'})",
+                        "check that the file is a complete video or audio file") from None
+    try:
+        data = json.loads(proc.stdout.decode("utf-8", "replace") or "{}")
+    except json.JSONDecodeError as exc:
+        raise ToolError(f"ffprobe gave unreadable output for {path.name}", "check the ffprobe installation") from exc
+    return data if isinstance(data, dict) else {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -18,6 +17,7 @@ from typing import Callable
 import numpy as np
 from pydantic import BaseModel
 
+from tools.core.children import Child
 from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.core.settings.loader import resolve_path
@@ -92,22 +92,24 @@ def make_sample_film(out: Path, duration_s: float = 40.0, width: int = 640, heig
                 "-g", str(int(fps * 2)), "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart",
                 "-shortest", str(partial)]
         errlog = Path(tmp) / "ffmpeg.log"
-        with errlog.open("wb") as err:
-            proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        with errlog.open("wb") as err, Child(args, what="ffmpeg (sample film)", stdin=True, stdout="devnull",
+                                             stderr=err) as child:
             try:
                 for spec, start, end in plan:
                     painter = spec.painter(width, height, np.random.default_rng(rng.integers(1 << 31)))
                     for i in range(start, end):
-                        proc.stdin.write(painter((i - start) / fps).tobytes())  # type: ignore[union-attr]
+                        child.proc.stdin.write(painter((i - start) / fps).tobytes())  # type: ignore[union-attr]
                         if on_frame:
                             on_frame(i)
-                proc.stdin.close()  # type: ignore[union-attr]
+                child.proc.stdin.close()  # type: ignore[union-attr]
             except BrokenPipeError:
                 pass
-            finally:
-                code = proc.wait(timeout=300)
-        if code != 0 or not partial.exists():
+            child.wait()
+        failure = child.failure(errlog.read_bytes())
+        if failure is not None or not partial.exists():
             partial.unlink(missing_ok=True)
+            if failure is not None and failure.reason != "exit":
+                raise failure
             tail = errlog.read_text(errors="replace").strip().splitlines()[-4:]
             raise ToolError("ffmpeg could not encode the sample film: " + " | ".join(tail),
                             "check that ffmpeg has libx264 and aac (apt-get install ffmpeg)")

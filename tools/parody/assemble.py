@@ -147,7 +147,7 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
                         "voice the current script again (voice_script) before assembling")
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,48}", output_name):
         raise ToolError(f"invalid output_name {output_name!r}", "use letters, digits, '_' and '-'")
-    info = media_info(film, ctx.settings.video.ffprobe)
+    info = media_info(film, ctx.settings.video.ffprobe, limits=ctx.settings.limits)
     if not info.has_video or not info.width or not info.height:
         raise ToolError(f"{film.name} has no video stream", "give the film the scene was found in")
     if scene.start >= info.duration:

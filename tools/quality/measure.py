@@ -6,12 +6,12 @@ decoded once to a small mono PCM array for per-window energy and sample clipping
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
 
+from tools.core.children import run_child
 from tools.media.ffmpeg import require_binary, run_tool
 
 ANALYSIS_RATE = 16000  # Hz: enough for speech energy, small enough to keep minutes of audio cheap
@@ -110,9 +110,9 @@ def measure_audio(path: Path, duration: float, *, silence_db: float, silence_min
 def decode_mono(path: Path, ffmpeg: str = "ffmpeg", rate: int = ANALYSIS_RATE) -> np.ndarray:
     """The first audio stream as mono float32 in [-1, 1] at `rate` Hz."""
     exe = require_binary(ffmpeg, "video.ffmpeg")
-    proc = subprocess.run([exe, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a:0", "-vn",
-                           "-ac", "1", "-ar", str(rate), "-f", "s16le", "-"], capture_output=True, timeout=600,
-                          check=False)
+    proc = run_child([exe, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a:0", "-vn",
+                      "-ac", "1", "-ar", str(rate), "-f", "s16le", "-"], what=f"decoding the audio of {path.name}",
+                     timeout_s=600, check=False)
     if proc.returncode != 0:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-2:]
         from tools.core.types import ToolError

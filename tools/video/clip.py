@@ -1,10 +1,10 @@
 """Tool `extract_clip`: lossless stream copy when the in point is a keyframe, accurate re-encode otherwise."""
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Literal
 
+from tools.core.children import run_child
 from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult
@@ -30,7 +30,7 @@ def keyframe_times(ffprobe: str, path: Path, around: float, window: float = 2.0)
     args = [ffprobe, "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries",
             "frame=pts_time,best_effort_timestamp_time", "-of", "csv=p=0",
             "-read_intervals", f"{a:.3f}%+{2 * window:.3f}", "--", str(path)]
-    proc = subprocess.run(args, capture_output=True, timeout=60, check=False)
+    proc = run_child(args, what=f"keyframe scan of {path.name}", timeout_s=60, check=False)
     out: list[float] = []
     for line in proc.stdout.decode("utf-8", "replace").splitlines():
         for field in line.split(","):
@@ -68,7 +68,7 @@ def extract_clip(ctx: ToolContext, film: InputPath, start: float, end: float,
             "reencode" always re-encodes.
     """
     vs = ctx.settings.video
-    info = media_info(film, vs.ffprobe)
+    info = media_info(film, vs.ffprobe, limits=ctx.settings.limits)
     if not info.has_video:
         raise ToolError(f"{film.name} has no video stream", "extract_clip cuts videos")
     check_range(start, end, info.duration, film.name)
@@ -90,7 +90,7 @@ def extract_clip(ctx: ToolContext, film: InputPath, start: float, end: float,
     args += ["-movflags", "+faststart", f"file:{out}"]
     ctx.trace.event("video.extract_clip", film=str(film), start=start, end=end, mode=chosen)
     run_tool(args, timeout=vs.render_timeout_s, what="ffmpeg clip extraction")
-    got = media_info(out, vs.ffprobe)
+    got = media_info(out, vs.ffprobe, decode_check=False)  # our own output: its length is checked below
     tolerance = max(vs.duration_tolerance_s, 2 * frame)
     if chosen == "reencode" and abs(got.duration - (end - start)) > tolerance + frame:
         raise ToolError(f"the clip came out {got.duration:.2f}s long instead of {end - start:.2f}s",

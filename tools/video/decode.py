@@ -5,13 +5,13 @@ than decoding full-resolution frames in Python and resizing them there.
 """
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from tools.core.children import Child, ChildFailed
 from tools.core.types import ToolError
 
 
@@ -35,33 +35,33 @@ def iter_frames(ffmpeg: str, path: Path, size: tuple[int, int], fast: bool = Tru
     args = [ffmpeg, "-nostdin", "-v", "error", *skip, "-i", f"file:{path}", "-map", "0:v:0", "-an", "-sn", "-dn",
             "-vf", f"scale={w}:{h}:flags=bilinear", "-fps_mode", "passthrough",
             "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
     err_chunks: list[bytes] = []
-    drain = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
-    drain.start()
-    frame_bytes = w * h * 3
-    try:
+    finished = False
+    with Child(args, what=f"decoding {path.name}") as child:
+        drain = threading.Thread(target=lambda: err_chunks.append(child.proc.stderr.read()), daemon=True)
+        drain.start()
+        frame_bytes = w * h * 3
         while True:
             buf = bytearray(frame_bytes)
             view, got = memoryview(buf), 0
             while got < frame_bytes:
-                n = proc.stdout.readinto(view[got:])
+                n = child.proc.stdout.readinto(view[got:])
                 if not n:
                     break
                 got += n
             if got < frame_bytes:
                 break
             yield np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3)
-    finally:
-        proc.stdout.close()
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+        child.wait()
         drain.join(timeout=5)
-    stderr = b"".join(err_chunks).decode("utf-8", "replace").strip()
-    if proc.returncode not in (0, -9) and stderr:
-        raise ToolError(f"decoding {path.name} failed: {stderr.splitlines()[-1]}",
-                        "the file may be truncated or use a codec this ffmpeg cannot decode")
+        finished = True
+    failure = child.failure(b"".join(err_chunks)) if finished else None
+    if failure is None:
+        return
+    if failure.reason != "exit":
+        raise failure
+    raise ToolError(f"decoding {path.name} failed: {failure.stderr_tail.split(' | ')[-1]}",
+                    "the file may be truncated or use a codec this ffmpeg cannot decode")
 
 
 class AudioLevels:
@@ -72,17 +72,25 @@ class AudioLevels:
     def __init__(self, ffmpeg: str, path: Path):
         args = [ffmpeg, "-nostdin", "-v", "error", "-i", f"file:{path}", "-map", "0:a:0", "-vn", "-sn",
                 "-ac", "1", "-ar", str(self.RATE), "-f", "f32le", "pipe:1"]
-        self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._name = path.name
         self._data: bytes = b""
+        self._error: ChildFailed | None = None
+        self._child = Child(args, what=f"reading the audio of {path.name}", stderr="devnull")
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
-        self._data = self._proc.stdout.read()
-        self._proc.wait()
+        with self._child as child:
+            self._data = child.proc.stdout.read()
+            child.wait()
+        failure = child.failure()
+        if failure is not None and failure.reason != "exit":
+            self._error = failure  # a limit or a signal: never a silent, short soundtrack
 
     def samples(self) -> np.ndarray:
         self._thread.join()
+        if self._error is not None:
+            raise self._error
         return np.frombuffer(self._data, dtype=np.float32)
 
     def level(self, start: float, end: float) -> tuple[float, float] | None:

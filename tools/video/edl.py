@@ -16,13 +16,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tools.video.safe_text import AssColour, Colour, ScreenText
 from tools.video.sfx import EFFECTS
 
 Position = Literal["top", "center", "bottom", "top-left", "top-right", "bottom-left", "bottom-right"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # NaN/inf times never reach ffmpeg
 
 
 class Point(_Model):
@@ -35,11 +36,11 @@ class Point(_Model):
 class TextStyle(_Model):
     size: float = Field(0.075, gt=0.0, le=0.5, description="font size as a fraction of the video height")
     bold: bool = True
-    color: str = "white"
-    border_color: str = "black"
+    color: Colour = "white"
+    border_color: Colour = "black"
     border: float = Field(0.08, ge=0.0, le=0.5, description="outline width as a fraction of the font size")
     box: bool = False
-    box_color: str = "black@0.55"
+    box_color: Colour = "black@0.55"
 
 
 class Transition(_Model):
@@ -87,9 +88,9 @@ class FreezeFrame(_Model):
 
 class TitleCard(_Model):
     kind: Literal["title"] = "title"
-    text: str = Field(min_length=1)
+    text: ScreenText = Field(min_length=1, max_length=500)
     duration: float = Field(2.0, gt=0.0, le=60.0)
-    background: str = "black"
+    background: Colour = "black"
     style: TextStyle = Field(default_factory=lambda: TextStyle(size=0.1))
     transition: Transition | None = None
 
@@ -98,7 +99,7 @@ Segment = Annotated[Clip | FreezeFrame | TitleCard, Field(discriminator="kind")]
 
 
 class TextOverlay(_Model):
-    text: str = Field(min_length=1)
+    text: ScreenText = Field(min_length=1, max_length=500)
     start: float = Field(ge=0.0)
     end: float
     position: Position | Point = "bottom"
@@ -113,7 +114,7 @@ class TextOverlay(_Model):
 
 
 class SubtitleLine(_Model):
-    text: str = Field(min_length=1)
+    text: ScreenText = Field(min_length=1, max_length=2000)
     start: float = Field(ge=0.0)
     end: float
 
@@ -126,9 +127,9 @@ class SubtitleLine(_Model):
 
 class SubtitleStyle(_Model):
     size: float = Field(0.06, gt=0.0, le=0.3, description="font size as a fraction of the video height")
-    color: str = "&H00FFFFFF"  # ASS colour &HAABBGGRR
-    outline_color: str = "&H00000000"
-    outline: float = 2.0
+    color: AssColour = "&H00FFFFFF"  # ASS colour &HAABBGGRR, or a name / #RRGGBB
+    outline_color: AssColour = "&H00000000"
+    outline: float = Field(2.0, ge=0.0, le=20.0)
     margin: float = Field(0.06, ge=0.0, le=0.4, description="bottom margin as a fraction of the height")
     bold: bool = False
 

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from tools.core.children import Child
 from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.core.types import Artifact, ToolError, ToolResult
@@ -45,7 +44,7 @@ def _resolve_sources(ctx: ToolContext, edl: EDL) -> tuple[dict[str, SourceInfo],
     for name in dict.fromkeys(names):
         try:
             path = ctx.workspace.resolve_input(name)
-            info = media_info(path, vs.ffprobe)
+            info = media_info(path, vs.ffprobe, limits=ctx.settings.limits)
             infos[name] = SourceInfo(path=path, duration=info.duration, has_audio=info.has_audio,
                                      has_video=info.has_video)
         except ToolError as exc:
@@ -110,7 +109,7 @@ def _output_format(edl: EDL, infos: dict[str, SourceInfo], ctx: ToolContext) -> 
     first = next((c for c in edl.clips if isinstance(c, (Clip, FreezeFrame))), None)
     w, h, fps = edl.width, edl.height, edl.fps
     if first is not None and (w is None or h is None or fps is None):
-        info = media_info(infos[first.source].path, vs.ffprobe)
+        info = media_info(infos[first.source].path, vs.ffprobe, limits=ctx.settings.limits)
         if w is None or h is None:
             w, h = (info.width or vs.width), (info.height or vs.height)
             w, h = w - w % 2, h - h % 2
@@ -130,34 +129,28 @@ def _fresh_output(ctx: ToolContext, name: str) -> Path:
 
 def run_ffmpeg_with_progress(ctx: ToolContext, args: list[str], total: float, label: str, timeout: float,
                              stderr_path: Path) -> None:
-    """Run ffmpeg with `-progress pipe:1`, forwarding its clock to ctx.progress and the trace."""
-    with stderr_path.open("wb") as err, ctx.progress.task(label, total=round(total, 2)) as task:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
+    """Run ffmpeg with `-progress pipe:1` under the child limits, forwarding its clock to
+    ctx.progress and the trace; a failure names its real reason (limit, signal or ffmpeg's error)."""
+    with stderr_path.open("wb") as err, ctx.progress.task(label, total=round(total, 2)) as task, \
+            Child(args, what="ffmpeg render", timeout_s=timeout, stderr=err) as child:
         last_traced = -1
-        try:
-            for raw in proc.stdout:
-                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-                if key in ("out_time_us", "out_time_ms") and value.strip().lstrip("-").isdigit():
-                    done = min(total, int(value) / 1e6)
-                    task.update(completed=round(done, 2))
-                    decile = int(10 * done / max(total, 1e-6))
-                    if decile > last_traced:
-                        last_traced = decile
-                        ctx.trace.event("video.render.progress", label=label, seconds=round(done, 2), total=total)
-            proc.wait()
-        finally:
-            timer.cancel()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    if proc.returncode != 0:
-        tail = stderr_path.read_text("utf-8", "replace").strip().splitlines()[-6:]
-        if proc.returncode < 0:
-            raise ToolError(f"ffmpeg was stopped after {timeout:.0f}s", "raise video.render_timeout_s or shorten the edit")
-        raise ToolError("ffmpeg failed to render the edit: " + " | ".join(tail),
-                        "see the saved filter graph next to the output for the exact graph")
+        for raw in child.proc.stdout:
+            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+            if key in ("out_time_us", "out_time_ms") and value.strip().lstrip("-").isdigit():
+                done = min(total, int(value) / 1e6)
+                task.update(completed=round(done, 2))
+                decile = int(10 * done / max(total, 1e-6))
+                if decile > last_traced:
+                    last_traced = decile
+                    ctx.trace.event("video.render.progress", label=label, seconds=round(done, 2), total=total)
+        child.wait()
+    failure = child.failure(stderr_path.read_bytes())
+    if failure is not None:
+        ctx.trace.event("video.render.failed", reason=failure.reason, returncode=failure.returncode,
+                        peak_rss_mb=failure.peak_rss_mb, stderr=failure.stderr_tail)
+        if failure.reason == "exit":
+            failure.hint = "see the saved filter graph next to the output for the exact graph"
+        raise failure
 
 
 def render(ctx: ToolContext, edl: EDL) -> RenderResult:
@@ -174,6 +167,7 @@ def render(ctx: ToolContext, edl: EDL) -> RenderResult:
     width, height, fps = _output_format(edl, infos, ctx)
     ffmpeg = require_binary(vs.ffmpeg, "video.ffmpeg")
     out = _fresh_output(ctx, edl.output)
+    partial = out.with_name(f".{out.stem}.partial.mp4")  # renamed to `out` once complete and checked
     work = Path(tempfile.mkdtemp(prefix="animstudio-render-"))
     artifacts: list[Artifact] = []
     warnings: list[str] = []
@@ -206,18 +200,18 @@ def render(ctx: ToolContext, edl: EDL) -> RenderResult:
                 "-filter_complex_script", str(script), "-map", "[vout]", "-map", "[aout]",
                 "-c:v", "libx264", "-preset", vs.preset, "-crf", str(vs.crf), "-pix_fmt", "yuv420p",
                 "-r", f"{fps}", "-c:a", "aac", "-b:a", vs.audio_bitrate, "-ar", "48000",
-                "-movflags", "+faststart", "-t", f"{compiled.duration:.6f}", f"file:{out}"]
+                "-movflags", "+faststart", "-t", f"{compiled.duration:.6f}", "-f", "mp4", f"file:{partial}"]
         ctx.trace.event("video.render.start", output=str(out), duration=compiled.duration, inputs=len(infos),
                         graph=ctx.workspace.relative(graph_copy))
         try:
             run_ffmpeg_with_progress(ctx, args, compiled.duration, f"render {out.name}", vs.render_timeout_s,
                                      work / "stderr.txt")
-        except ToolError:
-            out.unlink(missing_ok=True)  # no half-written MP4 left behind to be mistaken for a result
-            raise
+            got = _validate(partial, compiled.duration, fps, vs)
+            partial.replace(out)
+        finally:
+            partial.unlink(missing_ok=True)  # no half-written MP4 left behind to be mistaken for a result
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    got = _validate(out, compiled.duration, fps, vs)
     rel = ctx.workspace.relative(out)
     artifacts.insert(0, Artifact(path=rel, kind="video", metadata={"duration": got.duration, "width": width,
                                                                    "height": height, "fps": fps}))
@@ -233,7 +227,7 @@ def _validate(out: Path, expected: float, fps: float, vs):
     """ffprobe the result: H.264 yuv420p video + AAC audio, duration within tolerance."""
     if not out.is_file() or out.stat().st_size == 0:
         raise ToolError("ffmpeg reported success but wrote no output", "see the run trace")
-    info = media_info(out, vs.ffprobe)
+    info = media_info(out, vs.ffprobe, decode_check=False)  # our own output: its length is checked below
     codecs = {s.kind: s.codec for s in info.streams}
     if codecs.get("video") != "h264" or codecs.get("audio") != "aac":
         raise ToolError(f"the render has streams {codecs}, expected h264 video and aac audio", "see the run trace")

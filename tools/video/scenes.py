@@ -21,8 +21,8 @@ from tools.video.transcript import attach_lines, scene_transcript
 PROMPTS = PromptBook.beside(__file__)
 
 
-def _require_video(path: Path, vs):
-    info = media_info(path, vs.ffprobe)
+def _require_video(path: Path, vs, limits=None):
+    info = media_info(path, vs.ffprobe, limits=limits)
     if not info.has_video or not info.width or not info.height:
         raise ToolError(f"{path.name} has no video stream", "detect_scenes needs a video file, not audio")
     return info
@@ -34,7 +34,7 @@ def scene_list(ctx: ToolContext, film: Path) -> SceneList:
     params = detector_params(vs)
     if vs.vlm_base_url:
         params["vlm"] = [vs.vlm_base_url, vs.vlm_model]
-    info = _require_video(film, vs)
+    info = _require_video(film, vs, ctx.settings.limits)
     fingerprint = cache.film_fingerprint(film, params)
     root = cache.cache_root(ctx.settings)
     data = cache.load_entry(root, fingerprint)

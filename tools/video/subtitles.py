@@ -15,6 +15,7 @@ from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.core.types import Artifact, ToolResult
 from tools.video.edl import SubtitleLine
+from tools.video.safe_text import ass_colour, clean_text, font_name
 
 MAX_LINE = 42
 MAX_LINES = 2
@@ -107,6 +108,9 @@ def build_cues(lines: list[tuple[str, float, float]], *, fps: float = 24.0, cuts
     cuts = sorted(cuts or [])
     cues: list[Cue] = []
     for text, start, end in sorted(lines, key=lambda x: x[1]):
+        text = clean_text(text)
+        if not text:
+            continue
         pieces = _chunks(text)
         total = sum(len(p) for p in pieces) or 1
         t = start
@@ -164,6 +168,10 @@ def _ass_text(line: str) -> str:
 def to_ass(cues: list[Cue], *, width: int, height: int, font: str = "DejaVu Sans", size: float = 0.06,
            color: str = "&H00FFFFFF", outline_color: str = "&H00000000", outline: float = 2.0,
            margin: float = 0.06, bold: bool = False) -> str:
+    # Style fields are checked here too: a value reaching this line unchecked could add ASS lines.
+    font, color, outline_color = font_name(font), ass_colour(color), ass_colour(outline_color)
+    if not (0 <= outline <= 20 and 0 < size <= 0.5 and 0 <= margin <= 0.5):
+        raise ValueError(f"subtitle style out of range (size {size}, outline {outline}, margin {margin})")
     header = (
         "[Script Info]\nScriptType: v4.00+\nWrapStyle: 2\nScaledBorderAndShadow: yes\n"
         f"PlayResX: {width}\nPlayResY: {height}\n\n[V4+ Styles]\n"

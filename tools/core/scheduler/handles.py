@@ -11,7 +11,6 @@ Server handles speak the endpoints each server documents:
 from __future__ import annotations
 
 import gc
-import subprocess
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -175,12 +174,15 @@ class CommandHandle:
         self._loaded = False  # used only when no status command is configured
 
     def _run(self, argv: list[str]) -> int:
+        from tools.core.children import ChildFailed, run_child
+
         try:
-            return subprocess.run(argv, capture_output=True, timeout=self.timeout_s, check=False).returncode
-        except FileNotFoundError as exc:
-            raise ToolError(f"scheduler command not found: {argv[0]}", "fix scheduler.handles.<resource>.load/unload") from exc
-        except subprocess.TimeoutExpired as exc:
-            raise ToolError(f"scheduler command timed out after {self.timeout_s}s: {argv}", "check the command") from exc
+            return run_child(argv, what=f"scheduler command {argv[0]}", timeout_s=self.timeout_s, check=False).returncode
+        except ChildFailed as exc:
+            if exc.reason == "missing":
+                raise ToolError(f"scheduler command not found: {argv[0]}",
+                                "fix scheduler.handles.<resource>.load/unload") from exc
+            raise ToolError(f"scheduler command {argv}: {exc.message}", "check the command") from exc
 
     def load(self) -> None:
         if (rc := self._run(self.load_cmd)) != 0:

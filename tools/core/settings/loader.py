@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsError
 
 from tools.core.settings.errors import ConfigError
 from tools.core.settings.migrations import upgrade
@@ -105,6 +105,10 @@ def load_settings(config_file: Path | str | None = None, overrides: dict[str, An
         settings = _LayeredSettings(**(overrides or {}))
     except ValidationError as exc:
         raise _explain(exc, ", ".join(sources + ["env", "overrides"])) from None
+    except SettingsError as exc:  # an ANIMSTUDIO_<SECTION> variable that is not valid JSON
+        raise ConfigError(f"Invalid configuration from the environment: {exc}; a section variable such as "
+                          "ANIMSTUDIO_AGENT must hold a JSON object, e.g. '{\"max_iterations\": 2}', or use "
+                          "ANIMSTUDIO_AGENT__MAX_ITERATIONS=2") from None
     finally:
         _yaml_layers.reset(token)
     return Settings.model_validate(settings.model_dump())
@@ -129,5 +133,15 @@ def dotted_overrides(pairs: list[str]) -> dict[str, Any]:
         parts = key.strip().split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(raw)
+        if not all(parts):
+            raise ConfigError(f"Override '{pair}' has an empty key part", "write e.g. --set agent.max_iterations=2")
+        try:
+            node[parts[-1]] = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or "not valid YAML"
+            raise ConfigError(f"Override '{pair}': the value is not valid YAML ({problem}); "
+                              "lists look like [a, b], mappings like {key: value}, and text with ':' or '#' "
+                              "needs quotes") from None
+        if not isinstance(node, dict):
+            raise ConfigError(f"Override '{pair}' conflicts with another --set for '{'.'.join(parts[:-1])}'")
     return out

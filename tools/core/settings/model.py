@@ -8,6 +8,7 @@ from tools.core.settings.sections import (
     AgentSettings,
     DatasetSettings,
     ImageSettings,
+    LimitsSettings,
     LLMSettings,
     PathsSettings,
     QualitySettings,
@@ -40,3 +41,4 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     studio: StudioSettings = Field(default_factory=StudioSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)

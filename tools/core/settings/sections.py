@@ -353,3 +353,18 @@ class StudioSettings(Section):
     # Requeue (as a resume from the last checkpoint) the runs a stopped server left running.
     resume_interrupted: bool = True
     max_batch_lines: int = Field(500, ge=1)
+
+
+class LimitsSettings(Section):
+    """Bounds on every external program (ffmpeg, ffprobe, espeak-ng, piper) and on accepted media."""
+
+    # Resident memory of one child process (and anything it starts); past it the child is killed.
+    child_memory_mb: int = Field(3072, ge=64)
+    # Address space (RLIMIT_AS) of one child: allocations past it fail inside the child. 0 = off.
+    child_address_space_mb: int = Field(16384, ge=0)
+    # Wall-clock limit of a child that has no limit of its own (renders use video.render_timeout_s).
+    child_timeout_s: float = Field(3600.0, gt=0)
+    # Films whose frames are larger than this are refused before anything decodes them.
+    max_frame_pixels: int = Field(8192 * 4320, ge=64 * 64)
+    # Seconds decoded at the start and at the end of a film to check that it really decodes.
+    decode_probe_s: float = Field(2.0, gt=0, le=30)
