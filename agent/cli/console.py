@@ -25,13 +25,17 @@ class EventPrinter:
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                                  TimeElapsedColumn(), console=console, transient=True)
         self.tasks: dict[str, Any] = {}
-        self.progress.start()
+        self._started = False  # started on the first progress event: an early error stays one line
 
     def close(self) -> None:
-        self.progress.stop()
+        if self._started:
+            self.progress.stop()
 
     def __call__(self, event: dict) -> None:
         kind = event.get("type")
+        if kind == "progress" and not self._started:
+            self.progress.start()
+            self._started = True
         if kind == "progress":
             desc = event.get("description", "working")
             total = event.get("total") or 100

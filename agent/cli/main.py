@@ -22,6 +22,14 @@ app.add_typer(config_app, name="config")
 console = Console(stderr=True)
 out = Console()
 
+@app.callback()
+def _startup() -> None:
+    """Every subcommand: children started from here are stopped when the command is interrupted."""
+    from tools.core.children import install_signal_handlers
+
+    install_signal_handlers()
+
+
 ConfigOpt = typer.Option(None, "--config", "-c", help="A YAML config file layered over configs/default.yaml.")
 LlmOpt = typer.Option(None, "--llm", help="LLM backend: local | openai | fake.")
 SetOpt = typer.Option(None, "--set", help="Override a setting, e.g. --set agent.max_iterations=2 (repeatable).")
@@ -36,8 +44,8 @@ def _settings(config: Optional[Path], llm: Optional[str], sets: Optional[list[st
     return load_settings(config, overrides or None)
 
 
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    fail(message, code=code)
+def _fail(message: str, hint: str = "", code: int = EXIT_BAD_INPUT) -> None:
+    fail(message, hint, code)
 
 
 _guard = guard
@@ -89,7 +97,14 @@ def run(request: Optional[str] = typer.Argument(None, help="What you want, in pl
 
     if not resume and not request:
         _fail("give a request, e.g. animstudio run \"make a funny parody of the ocean scene\" --film film.mp4")
-    agent = Agent(settings=_settings(config, llm, sets, strategy))
+    settings = _settings(config, llm, sets, strategy)
+    if run_id and not resume:  # said before any output; Agent.run claims the folder atomically
+        from tools.core.workspace import run_folder
+
+        if run_folder(resolve_path(settings.paths.runs_dir), run_id).exists():
+            _fail(f"Run id {run_id!r} is already taken by an earlier run",
+                  f"choose another --run-id, or continue that run with --resume {run_id}")
+    agent = Agent(settings=settings)
     result = _run_with_display(agent, request, film, as_json, resume, run_id, inputs, review)
     raise typer.Exit(run_exit_code(result))
 
