@@ -57,7 +57,7 @@ ScreenText = Annotated[str, AfterValidator(_non_empty_text)]
 def ffmpeg_colour(value: str) -> str:
     """A colour for ffmpeg filters: a name from NAMED_COLOURS or #RRGGBB[AA]/0xRRGGBB[AA], with an
     optional @alpha (0–1). Returns it normalised (lower-case name or 0xRRGGBB[AA][@alpha])."""
-    text = str(value).strip()
+    text = str(value)  # not stripped: a value with whitespace or control characters is refused
     base, _, alpha = text.partition("@")
     if alpha and not _ALPHA.match(alpha):
         raise ValueError(f"colour {value!r}: the alpha after '@' must be between 0 and 1")
@@ -76,7 +76,7 @@ Colour = Annotated[str, AfterValidator(ffmpeg_colour)]
 
 def ass_colour(value: str) -> str:
     """A colour for an ASS style line: &HAABBGGRR as written, or a name / #RRGGBB converted."""
-    text = str(value).strip()
+    text = str(value)
     m = _ASS.match(text)
     if m:
         digits = m.group(1).upper()
