@@ -110,7 +110,7 @@ def test_invalid_arguments_never_reach_the_function(ctx, args, fragment):
 def test_paths_from_the_model_are_sandboxed(ctx):
     for bad in ({"text": "a", "dst": "../../evil.txt"}, {"text": "a", "src": "/etc/passwd"}):
         out = invoke("t_echo", bad, ctx)
-        assert not out.ok and out.error_kind == "tool"
+        assert not out.ok and out.error_kind == "validation"
     assert CALLS == []
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import ctypes.util
+import json
 import os
 import resource
 import signal
@@ -261,7 +262,9 @@ class Child:
     # -- watchdog ----------------------------------------------------------------------------------
     def _watch(self) -> None:
         limit = self.memory_mb * 2**20
-        while not self._done.wait(POLL_S):
+        interval = 0.01  # look early (short-lived children), then every POLL_S
+        while not self._done.wait(interval):
+            interval = min(POLL_S, interval * 2)
             if not self.running():
                 return
             rss, peak = _group_memory(self.proc.pid)
@@ -300,9 +303,12 @@ class Child:
         return self.proc.returncode
 
     def _finish(self) -> None:
+        if self._done.is_set():
+            return
         self._done.set()
         with _live_lock:
             _live.pop(self.proc.pid, None)
+        _log(self)
         try:  # anything the child started and left behind goes with it
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -349,6 +355,22 @@ class Child:
                 except OSError:
                     pass
         self.wait()
+
+
+def _log(child: "Child") -> None:
+    """With ANIMSTUDIO_CHILD_LOG set, one JSON line per finished child (what, peak memory, reason):
+    how benchmarks/robustness.py sees the children of a command it runs."""
+    target = os.environ.get("ANIMSTUDIO_CHILD_LOG")
+    if not target:
+        return
+    line = json.dumps({"what": child.what, "program": Path(child.args[0]).name, "pid": child.proc.pid,
+                       "returncode": child.proc.returncode, "reason": child.reason, "seconds": child.seconds,
+                       "peak_rss_mb": child.peak_rss_mb, "memory_limit_mb": child.memory_mb})
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    except OSError:
+        pass
 
 
 def _stream(spec: Any) -> Any:

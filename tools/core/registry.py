@@ -249,11 +249,14 @@ def invoke(name: str, args: Any, ctx: ToolContext, *, step: str | None = None) -
     except ToolError as exc:
         return _fail(ctx, name, args, "validation", exc.message, exc.hint, start)
     kwargs = {k: getattr(validated, k) for k in spec.args_model.model_fields}
-    try:
+    try:  # a path outside the sandbox, or a file that is not there, is an invalid argument
         for key, role in spec.path_roles.items():
             if kwargs.get(key) is not None:
                 resolver = ctx.workspace.resolve_input if role == "input" else ctx.workspace.resolve_output
                 kwargs[key] = resolver(kwargs[key])
+    except ToolError as exc:
+        return _fail(ctx, name, args, "validation", exc.message, exc.hint, start)
+    try:
         result = _call_with_resources(spec, ctx, kwargs)
     except ToolError as exc:
         return _fail(ctx, name, args, "tool", exc.message, exc.hint, start)
