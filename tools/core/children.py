@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import ctypes.util
+import errno
 import json
 import os
 import resource
@@ -40,6 +41,7 @@ Reason = Literal["exit", "signal", "timeout", "memory", "interrupted", "missing"
 # Defaults for children whose caller gives no limit; `configure` sets them from Settings.limits.
 _defaults: dict[str, float] = {"memory_mb": 3072, "address_space_mb": 16384, "timeout_s": 3600.0}
 POLL_S = 0.1
+STDERR_KEEP = 16 * 2**20  # bytes of a child's stderr kept (the end: where summaries and errors are)
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 _prctl = getattr(_libc, "prctl", None)
@@ -217,7 +219,9 @@ class ChildResult:
 class Child:
     """A running child under the watchdog. Use as a context manager; `check()` after it ends.
 
-    `stdout`/`stderr`: "pipe", "devnull" or an open binary file. `stdin`: True to feed it.
+    `stdout`: "pipe", "devnull" or an open binary file; `stderr`: "capture" (drained by a thread,
+    the last STDERR_KEEP bytes kept: a chatty child can never block on a full pipe), "devnull" or
+    an open binary file. `stdin`: True to feed it.
     """
 
     args: list[str]
@@ -227,7 +231,7 @@ class Child:
     address_space_mb: float | None = None  # 0: no address-space limit
     stdin: bool = False
     stdout: Any = "pipe"
-    stderr: Any = "pipe"
+    stderr: Any = "capture"
     cwd: Path | None = None
     env: dict[str, str] | None = None
     reason: Reason | None = field(default=None, init=False)
@@ -254,8 +258,18 @@ class Child:
             raise ChildFailed(self.what, "missing", hint=f"install {Path(self.args[0]).name} or fix its setting") from exc
         except PermissionError as exc:
             raise ChildFailed(self.what, "missing", hint=f"{self.args[0]} is not executable") from exc
+        except OSError as exc:  # e.g. ENOMEM: the program cannot even start under the address-space limit
+            if exc.errno != errno.ENOMEM:
+                raise
+            raise ChildFailed(self.what, "memory", limit=self.address_space_mb, address_space=True) from exc
         with _live_lock:
             _live[self.proc.pid] = self
+        self._err: list[bytes] = []
+        self._err_reader = None
+        if self.stderr == "capture":
+            self._err_reader = threading.Thread(target=_drain, args=(self.proc.stderr, self._err, STDERR_KEEP),
+                                                daemon=True)
+            self._err_reader.start()
         self._watchdog = threading.Thread(target=self._watch, name=f"watchdog-{self.proc.pid}", daemon=True)
         self._watchdog.start()
 
@@ -322,8 +336,16 @@ class Child:
     def peak_rss_mb(self) -> float:
         return round(self.peak_rss / 2**20, 1)
 
-    def failure(self, stderr: bytes = b"") -> ChildFailed | None:
+    def stderr_bytes(self) -> bytes:
+        """What the child wrote to stderr (with stderr="capture"; call after `wait`)."""
+        if self._err_reader is not None:
+            self._err_reader.join(timeout=10)
+        return b"".join(self._err)
+
+    def failure(self, stderr: bytes | None = None) -> ChildFailed | None:
         """Why the child did not succeed, or None (call after `wait`)."""
+        if stderr is None:
+            stderr = self.stderr_bytes()
         code = self.proc.returncode
         if self.reason == "memory":
             return ChildFailed(self.what, "memory", returncode=code, stderr_tail=_tail(stderr),
@@ -348,13 +370,20 @@ class Child:
     def __exit__(self, *exc: Any) -> None:
         if exc[0] is not None:  # the caller failed or stopped reading: the child is no longer wanted
             self.kill("interrupted")
-        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+        for pipe in (self.proc.stdin, self.proc.stdout):  # stderr stays with its reader until the end
             if pipe is not None:
                 try:
                     pipe.close()
                 except OSError:
                     pass
         self.wait()
+        if self._err_reader is not None:
+            self._err_reader.join(timeout=10)
+        if self.proc.stderr is not None:
+            try:
+                self.proc.stderr.close()
+            except OSError:
+                pass
 
 
 def _log(child: "Child") -> None:
@@ -374,16 +403,24 @@ def _log(child: "Child") -> None:
 
 
 def _stream(spec: Any) -> Any:
-    if spec == "pipe":
+    if spec in ("pipe", "capture"):
         return subprocess.PIPE
     if spec == "devnull":
         return subprocess.DEVNULL
     return spec
 
 
-def _drain(pipe: IO[bytes], sink: list[bytes]) -> None:
-    for chunk in iter(lambda: pipe.read(65536), b""):
-        sink.append(chunk)
+def _drain(pipe: IO[bytes], sink: list[bytes], keep: int | None = None) -> None:
+    """Read a pipe to its end; with `keep`, hold on to roughly the last `keep` bytes only."""
+    held = 0
+    try:
+        for chunk in iter(lambda: pipe.read(65536), b""):
+            sink.append(chunk)
+            held += len(chunk)
+            while keep is not None and held > keep and len(sink) > 1:
+                held -= len(sink.pop(0))
+    except (OSError, ValueError):  # the pipe was closed under us (the child is being stopped)
+        pass
 
 
 def run_child(args: list[str], *, what: str = "", timeout_s: float | None = None, memory_mb: float | None = None,
@@ -395,11 +432,9 @@ def run_child(args: list[str], *, what: str = "", timeout_s: float | None = None
     still raise (those are never a result), and a plain non-zero exit is returned.
     """
     out: list[bytes] = []
-    err: list[bytes] = []
     with Child(args, what=what, timeout_s=timeout_s, memory_mb=memory_mb, address_space_mb=address_space_mb,
-               stdin=input is not None,
-               stdout=stdout, cwd=cwd, env=env) as child:
-        readers = [threading.Thread(target=_drain, args=(child.proc.stderr, err), daemon=True)]
+               stdin=input is not None, stdout=stdout, cwd=cwd, env=env) as child:
+        readers = []
         if child.proc.stdout is not None:
             readers.append(threading.Thread(target=_drain, args=(child.proc.stdout, out), daemon=True))
         for r in readers:
@@ -417,7 +452,7 @@ def run_child(args: list[str], *, what: str = "", timeout_s: float | None = None
         child.wait()
         for r in readers:
             r.join()
-    stderr = b"".join(err)
+    stderr = child.stderr_bytes()
     failure = child.failure(stderr)
     if failure is not None and (check or failure.reason != "exit"):
         raise failure

@@ -35,11 +35,8 @@ def iter_frames(ffmpeg: str, path: Path, size: tuple[int, int], fast: bool = Tru
     args = [ffmpeg, "-nostdin", "-v", "error", *skip, "-i", f"file:{path}", "-map", "0:v:0", "-an", "-sn", "-dn",
             "-vf", f"scale={w}:{h}:flags=bilinear", "-fps_mode", "passthrough",
             "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"]
-    err_chunks: list[bytes] = []
     finished = False
     with Child(args, what=f"decoding {path.name}") as child:
-        drain = threading.Thread(target=lambda: err_chunks.append(child.proc.stderr.read()), daemon=True)
-        drain.start()
         frame_bytes = w * h * 3
         while True:
             buf = bytearray(frame_bytes)
@@ -53,9 +50,8 @@ def iter_frames(ffmpeg: str, path: Path, size: tuple[int, int], fast: bool = Tru
                 break
             yield np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3)
         child.wait()
-        drain.join(timeout=5)
         finished = True
-    failure = child.failure(b"".join(err_chunks)) if finished else None
+    failure = child.failure() if finished else None
     if failure is None:
         return
     if failure.reason != "exit":
