@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Callable, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from tools.core.context import ToolContext
 from tools.core.scheduler import is_oom
@@ -30,9 +30,16 @@ class _PathRole:
         self.role = role
 
 
+def _a_path(value: Any) -> Any:
+    """An empty string would become Path("."), the workspace itself: refuse it instead."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("the path is empty")
+    return value
+
+
 # Path arguments the registry resolves through the workspace sandbox before the call.
-InputPath = Annotated[Path, _PathRole("input")]
-OutputPath = Annotated[Path, _PathRole("output")]
+InputPath = Annotated[Path, BeforeValidator(_a_path), _PathRole("input")]
+OutputPath = Annotated[Path, BeforeValidator(_a_path), _PathRole("output")]
 
 # Packages of `tools/` that hold the framework, not tool families (never scanned for tools).
 FRAMEWORK_PACKAGES = frozenset({"core"})
@@ -260,6 +267,11 @@ def invoke(name: str, args: Any, ctx: ToolContext, *, step: str | None = None) -
         result = _call_with_resources(spec, ctx, kwargs)
     except ToolError as exc:
         return _fail(ctx, name, args, "tool", exc.message, exc.hint, start)
+    except OSError as exc:  # a folder given for a file, no permission, a full disk: said as such
+        ctx.trace.event("tool.exception", tool=name, error=repr(exc), traceback=traceback.format_exc())
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return _fail(ctx, name, args, "tool", f"{exc.strerror or type(exc).__name__}{where}",
+                     "check the paths given to the tool, and free disk space", start)
     except Exception as exc:  # unexpected: logged with traceback, reported like a ToolError
         ctx.trace.event("tool.exception", tool=name, error=repr(exc), traceback=traceback.format_exc())
         return _fail(ctx, name, args, "unexpected", f"{type(exc).__name__}: {exc}",

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import Field
 
 from tools.core.context import ToolContext
 from tools.core.registry import tool
@@ -196,8 +199,10 @@ class SubtitleResult(ToolResult):
 
 
 @tool(family="video")
-def make_subtitles(ctx: ToolContext, lines: list[SubtitleLine], name: str = "subtitles", fps: float = 24.0,
-                   cuts: list[float] | None = None, width: int = 1280, height: int = 720) -> SubtitleResult:
+def make_subtitles(ctx: ToolContext, lines: list[SubtitleLine], name: str = "subtitles",
+                   fps: Annotated[float, Field(gt=0.0, le=240.0)] = 24.0, cuts: list[float] | None = None,
+                   width: Annotated[int, Field(ge=16, le=7680)] = 1280,
+                   height: Annotated[int, Field(ge=16, le=4320)] = 720) -> SubtitleResult:
     """Write SRT and ASS subtitle files from timed lines, applying timing rules (≤42 characters a line,
     ≤2 lines, ≤17 characters a second, ≥2 frames between cues, no straddling of shot changes).
 
