@@ -129,10 +129,9 @@ def clean(result: dict, expected: set[int], marker: str) -> list[str]:
 
 def anchor(truncated: Path, tmp: Path) -> tuple[str, float]:
     from tests.reliability.test_truncated_film import RUNAWAY_EDIT
-    from tools.video.filtergraph import SourceInfo, compile_edl
     from tools.core.children import Child
-
     from tools.media.probe import media_info
+    from tools.video.filtergraph import SourceInfo, compile_edl
 
     claimed = media_info(truncated).container_duration
     compiled = compile_edl(RUNAWAY_EDIT, {"film": SourceInfo(path=truncated, duration=claimed, has_audio=True,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tools.core.children import ChildFailed, Child
+from tools.core.children import Child, ChildFailed
 from tools.core.types import ToolError
 from tools.media.probe import media_info
 from tools.video.edl import EDL, Clip, FreezeFrame, Zoom

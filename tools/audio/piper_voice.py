@@ -11,13 +11,13 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import subprocess
 import threading
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.core.children import run_child
 from tools.core.packaged import packaged_file
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
@@ -149,11 +149,7 @@ class PiperBackend:
                 args += ["--noise_w", f"{p.noise_w:.3f}"]
             if p.speaker is not None:
                 args += ["--speaker", str(p.speaker)]
-            try:
-                proc = subprocess.run(args, input=text.encode("utf-8"), capture_output=True,
-                                      timeout=self.timeout, check=False)
-            except subprocess.TimeoutExpired as exc:
-                raise ToolError(f"piper timed out after {self.timeout}s") from exc
+            proc = run_child(args, what="piper", input=text.encode("utf-8"), timeout_s=self.timeout, check=False)
             if proc.returncode != 0 or not out.is_file():
                 tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
                 raise ToolError(f"piper failed: {' | '.join(tail) or 'no audio'}", "check tts.piper_model")
