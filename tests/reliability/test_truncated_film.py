@@ -5,6 +5,7 @@ its memory limit with that reason."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,28 @@ def test_a_render_failure_names_the_limit_not_a_timeout(corpus, bounded_ctx):
     assert isinstance(err.value, ChildFailed) and err.value.reason == "memory"
     assert "64 MB memory limit" in err.value.message and "stopped after" not in err.value.message
     assert not list(ctx.workspace.root.rglob("*.mp4"))  # no half-written render left behind
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SINTEL = next((d / "shared" / "films" / "sintel_trailer.mp4" for d in (ROOT.parent, ROOT.parent.parent)
+               if (d / "shared" / "films" / "sintel_trailer.mp4").exists()), ROOT.parent / "shared" / "films" / "x")
+
+
+@pytest.mark.skipif(not SINTEL.exists(), reason="the real film ../shared/films/sintel_trailer.mp4 is absent")
+def test_a_truncated_copy_of_a_real_film(tmp_path, bounded_ctx):
+    """The Sintel trailer (52 s) cut to its first fifth by bytes: the real end is found, clips stop there."""
+    from tools.core.registry import invoke
+
+    whole = media_info(SINTEL)
+    assert not whole.truncated and abs(whole.duration - 52.2) < 0.2
+    cut = tmp_path / "sintel cut.mp4"
+    data = SINTEL.read_bytes()
+    cut.write_bytes(data[: len(data) // 5])
+    info = media_info(cut)
+    assert info.truncated and info.container_duration == pytest.approx(whole.container_duration)
+    assert 3.0 < info.duration < 30.0
+    ctx = bounded_ctx(tmp_path)
+    late = invoke("extract_clip", {"film": str(cut), "start": info.duration + 1.0, "end": info.duration + 3.0}, ctx)
+    assert not late.ok and "past the end" in late.error
+    early = invoke("extract_clip", {"film": str(cut), "start": 1.0, "end": 2.0}, ctx)
+    assert early.ok, early.error
