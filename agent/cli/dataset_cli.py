@@ -21,6 +21,7 @@ from tools.dataset.stage import STAGES
 app = typer.Typer(help="Movie → LoRA dataset pipeline: frames, quality, characters, captions, LoRA, samples.",
                   no_args_is_help=True)
 console = Console()
+progress_console = Console(stderr=True)  # progress on stderr: stdout holds results only
 
 
 def _error(exc: Exception) -> None:
@@ -79,7 +80,7 @@ def run(name: str | None = typer.Option(None, "--name", help="Dataset name (fold
         settings = _settings(config, set_)
         ctx = _context(settings, film)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=False) as progress:
+                      console=progress_console, transient=False) as progress:
             ctx.progress.listeners.append(RichProgress(progress))
             results = run_pipeline(ctx, name, film=film.resolve() if film else None,
                                    refs=refs.resolve() if refs else None, start=start, until=until,
