@@ -78,7 +78,7 @@ def _stray_children() -> list[str]:
             and k.name() in CHILD_NAMES]
 
 
-@pytest.mark.parametrize("tool", [spec.name for spec in all_tools()])
+@pytest.mark.parametrize("tool", [spec.name for spec in all_tools() if spec.func.__module__.startswith("tools.")])
 def test_no_argument_escapes_the_sandbox_or_crashes_a_tool(tool, arena, monkeypatch):
     from tools.core.context import make_context
     from tools.core.trace import Trace

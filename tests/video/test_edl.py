@@ -53,8 +53,9 @@ def test_cue_rules_split_extend_gap_and_cut() -> None:
 
 
 def test_ass_escapes_override_braces() -> None:
-    ass = to_ass(build_cues([("{\\b1}not bold", 0, 2)]), width=320, height=180)
-    assert "\\{" in ass and "{\\b1}" not in ass
+    ass = to_ass(build_cues([("{\\b1}not bold {or this}", 0, 2)]), width=320, height=180)
+    # override blocks are removed from screen text; other braces stay, escaped
+    assert "{\\b1}" not in ass and "not bold \\{or this\\}" in ass
 
 
 def test_audio_track_needs_a_source() -> None:
