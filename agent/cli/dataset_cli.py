@@ -71,11 +71,9 @@ def run(name: str | None = typer.Option(None, "--name", help="Dataset name (fold
         _run_library(films, name, film, refs, start, until, character, max_steps, executor, address, config, set_)
         return
     if executor is not None or address is not None:
-        console.print("[red]error:[/] --executor and --address go with --films")
-        raise typer.Exit(2)
+        fail("--executor and --address go with --films")
     if name is None:
-        console.print("[red]error:[/] give --name for one film, or --films for a library")
-        raise typer.Exit(2)
+        fail("give --name for one film, or --films for a library")
     try:
         settings = _settings(config, set_)
         ctx = _context(settings, film)
@@ -95,11 +93,9 @@ def _run_library(films: str, name, film, refs, start, until, character, max_step
     from agent.cli.library_cli import run_films
 
     if name is not None or film is not None:
-        console.print("[red]error:[/] --films names each dataset after its film; drop --name/--film")
-        raise typer.Exit(2)
+        fail("--films names each dataset after its film; drop --name/--film")
     if executor not in (None, "local", "ray"):
-        console.print("[red]error:[/] --executor must be local or ray")
-        raise typer.Exit(2)
+        fail("--executor must be local or ray")
     try:
         ok = run_films(console, _settings(config, set_), films, refs, start, until, character or None, max_steps,
                        executor, address)

@@ -31,7 +31,7 @@ def fail(message: str, hint: str = "", code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 def expected_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean "bad input" (imported lazily: the CLI starts fast)."""
-    from agent.api import AgentInputError
+    from agent.errors import AgentInputError
     from agent.llm import LLMError
     from tools.core.settings import ConfigError
     from tools.core.types import ToolError

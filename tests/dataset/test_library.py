@@ -58,7 +58,7 @@ def test_cli_library_goes_on_after_a_broken_film_and_says_why(tmp_path, film_lib
     res = runner.invoke(app, ["run", "--films", str(film_library["folder"]), "--until", "filter"] + _sets(tmp_path))
     assert res.exit_code == 1, res.output  # one film failed ...
     assert "3/4 films done" in res.output  # ... and the other three were built
-    assert "broken_copy" in res.output and "cannot be opened as a video" in res.output
+    assert "broken_copy" in res.output and "not a readable media file" in res.output
     for name in ("Episode_1_the_lake", "episode_2_forest", "Episode_3"):
         assert (tmp_path / "datasets" / name / "metadata.json").is_file()
     run_dir = next((tmp_path / "runs").iterdir())
@@ -75,4 +75,4 @@ def test_cli_rejects_mixed_or_unknown_library_options(tmp_path, film_library):
     res = runner.invoke(app, ["run", "--name", "x", "--executor", "ray"] + _sets(tmp_path))
     assert res.exit_code == 2 and "go with --films" in res.output
     res = runner.invoke(app, ["run", "--films", str(tmp_path / "nowhere")] + _sets(tmp_path))
-    assert res.exit_code == 1 and "not found" in res.output
+    assert res.exit_code == 2 and "not found" in res.output  # a folder that is not there is bad input

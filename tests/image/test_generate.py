@@ -156,7 +156,7 @@ def test_bad_inputs_are_clear_errors(ctx, tmp_path):
         ({"prompt": "x", "scheduler": "warp"}, "validation", "scheduler"),
         ({"prompt": "   "}, "tool", "prompt is empty"),
         ({"prompt": "x", "control_image": "missing.png"}, "validation", "not found"),
-        ({"prompt": "x", "control_image": "../../etc/passwd"}, "tool", "outside"),
+        ({"prompt": "x", "control_image": "../../etc/passwd"}, "validation", "outside"),
         ({"prompt": "x", "control_image": "a.png", "control_type": "depth"}, "tool", "controlnet-aux"),
         ({"prompt": "x", "batch_size": 9}, "tool", "batch_size 9"),
     ]
