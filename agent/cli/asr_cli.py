@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from agent.cli.errors import fail
 from tools.core.settings.loader import ConfigError, load_settings, resolve_path
 from tools.core.types import ToolError
 
@@ -22,8 +23,7 @@ def assemble(dest: Path | None = typer.Argument(None, help="Folder to write (def
     try:
         target = dest or resolve_path(load_settings().paths.cache_dir) / "models" / "whisper-base"
         folder = assemble_split_model(target, "whisper-base", overwrite=force)
-    except (ToolError, ConfigError) as exc:
-        console.print(f"[red]error:[/red] {exc}" + (f"\n[dim]{exc.hint}[/dim]" if getattr(exc, "hint", "") else ""))
-        raise typer.Exit(1) from None
+    except (ToolError, ConfigError) as exc:  # a missing part or a bad setting: bad input, exit 2
+        fail(getattr(exc, "message", None) or str(exc), getattr(exc, "hint", ""))
     console.print(f"Whisper base (multilingual) is ready in {folder}\n"
                   f"Use it with:  --set video.asr_model_path={folder}   (and video.asr_language=it, or empty to detect)")

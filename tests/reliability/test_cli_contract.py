@@ -84,6 +84,8 @@ def test_a_run_that_finishes_failed_exits_1_and_is_not_remembered(cli, corpus):
     (["run", REQUEST, "--run-id", "../../x"], {}, "Invalid run id"),
     (["kb", "search", "x", "--mode", "telepathy"], {}, "--mode"),
     (["dataset", "status", "no-such-set"], {}, "No dataset named"),
+    (["dataset", "run", "--films", "films/", "--executor", "spark"], {}, "local or ray"),
+    (["asr", "assemble"], {"ANIMSTUDIO_AGENT": "{"}, "must hold a JSON object"),
     (["tools", "call", "probe_media", "--args", '{"path": 1, "bogus": 2}'], {}, "unknown argument 'bogus'"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_2(cli, args, env, needle):
