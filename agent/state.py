@@ -90,12 +90,12 @@ class Intent(BaseModel):
 
 
 class IntentBrief(BaseModel):
-    """What the embedded tiny model is asked for: the slots come from the request itself, and every
-    token a 135M model decodes on two CPU cores costs tens of milliseconds for little insight."""
+    """What the embedded tiny model is asked for: the slots come from the request itself, fresh-facts
+    from its words (a 135M model says "yes" to anything), and every token it decodes on two CPU cores
+    costs tens of milliseconds for little insight."""
 
     goal: str = Field(description="one sentence: what the user wants", max_length=100)
     task: Literal["parody", "dataset", "image", "library", "video_edit", "question", "other"] = "other"
-    needs_fresh_facts: bool = Field(default=False, description="true only if recent/online facts are needed")
 
 
 class UnderstoodIntent(Intent):

@@ -43,7 +43,10 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
     past, past_run = reused_parameters(rt, wf, state["request"])
     model_values: dict[str, Any] = {}
     model = wf.params_model()
-    if model.model_fields:
+    covered = all(p.slot for p in wf.parameters.values() if p.source == "llm")
+    if rt.llm_is_tiny and covered:  # every slot is read from the request; a 135M model would only be refused
+        rt.trace.event("plan.fill_skipped", workflow=wf.name, reason="embedded tiny model; slots from the request")
+    elif model.model_fields:
         msg = prompt("fill_params", workflow=wf.name, description=wf.description, request=state["request"],
                      intent=json.dumps({k: intent.get(k) for k in ("goal", "film", "scene", "characters", "tone")}),
                      reasoning=reasoning or "(none)", evidence=evidence_text(state.get("evidence") or [], 3, 250))

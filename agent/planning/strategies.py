@@ -19,7 +19,9 @@ def _reason(rt: Runtime, state: dict) -> str:
                  intent=json.dumps({k: intent.get(k) for k in ("goal", "task", "film", "scene", "characters")}),
                  evidence=evidence_text(state.get("evidence") or [], 4, 300),
                  tools=", ".join(t.name for t in rt.router.relevant_tools(state["request"], k=8)))
-    reply = rt.llm.invoke([SystemMessage(content=prompt("system")), HumanMessage(content=msg)])
+    # The embedded 135M model rambles to its token limit; a few steps are all it can say that helps.
+    extra = {"max_tokens": 128} if rt.llm_is_tiny else {}
+    reply = rt.llm.invoke([SystemMessage(content=prompt("system")), HumanMessage(content=msg)], **extra)
     text = reply.content if isinstance(reply.content, str) else str(reply.content)
     return text.strip()[:1500]
 

@@ -35,7 +35,10 @@ def test_past_runs_lend_style_only_when_the_request_is_silent() -> None:
     slots = _resolve("spoof the bit with the dragon", past={"tone": "deadpan", "target_duration_s": 20.0,
                                                             "scene": "the ocean scene", "characters": ["Pip"]})
     assert (slots["tone"].value, slots["tone"].source, slots["tone"].evidence) == ("deadpan", "past_run", "run run:earlier")
-    assert slots["target_duration_s"].source == "past_run"
+    # The length follows this scene: neither the past run nor the model sets it when the request is silent.
+    assert slots["target_duration_s"].value is None and slots["target_duration_s"].source == "default"
+    filled = _resolve("spoof the bit with the dragon", model={"target_duration_s": 40.0})
+    assert filled["target_duration_s"].value is None and "follows the scene" in filled["target_duration_s"].note
     assert slots["scene"].value == "the bit with the dragon"
     assert slots["characters"].value == [] and slots["characters"].source == "default"
 

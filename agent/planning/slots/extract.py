@@ -196,7 +196,12 @@ def _scene_phrase(request: str) -> str | None:
 
 def scene(request: str, slots: RequestSlots, ctx: Context) -> None:
     phrase = _scene_phrase(request)
-    position = _position(request)
+    if phrase is None:
+        m = _OBJECT_OF_PARODY.search(request)
+        if m:
+            candidate = _cut_tail(m.group("np") or m.group("np_it"))
+            phrase = candidate if _meaningful(candidate) and _position(candidate) is None else None
+    position = _position(phrase or request)  # a position inside the scene's words, or named instead of a scene
     if position:
         slots.add("position", position[0], position[1])
         if phrase is None:
@@ -204,11 +209,6 @@ def scene(request: str, slots: RequestSlots, ctx: Context) -> None:
             lead = [w for w in request[:start].split()[-2:]
                     if w.lower() in ("the", "whole", "entire", "il", "tutto", "tutta", "la")]
             phrase = " ".join(lead + [position[1]])
-    if phrase is None:
-        m = _OBJECT_OF_PARODY.search(request)
-        if m:
-            candidate = _cut_tail(m.group("np") or m.group("np_it"))
-            phrase = candidate if _meaningful(candidate) else None
     if phrase is None and slots.value("at") is not None:
         phrase = f"the scene {slots.found['at'].evidence}"
     if phrase is None and slots.value("said"):

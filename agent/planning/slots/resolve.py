@@ -5,7 +5,7 @@ Rules, in order, for a workflow parameter bound to a slot kind:
    every content word the user wrote), e.g. "the dragon bit" → "the bit where the dragon attacks";
 2. the request is silent → a model value that passes the kind's check (grounded in the request,
    a known name, a sane number...);
-3. a past run's value, for style kinds only (tone, length);
+3. a past run's value, for style only (the tone; the length follows the scene);
 4. for the scene, the whole request is the query (no default ever names a scene);
 5. the workflow's default.
 """
@@ -18,7 +18,8 @@ from typing import Any
 
 from agent.planning.slots.models import RequestSlots, SlotValue, content_words
 
-STYLE_KINDS = {"tone", "duration"}
+# Past runs lend only these. Not the length: it follows *this* scene unless the request names one.
+STYLE_KINDS = {"tone"}
 @dataclass
 class CheckContext:
     request: str
@@ -64,12 +65,8 @@ def _check_names(value: Any, ctx: CheckContext) -> tuple[Any, str]:
     return (kept or None), why
 
 
-def _check_duration(value: Any, ctx: CheckContext) -> tuple[Any, str]:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None, "not a number"
-    return (seconds, "") if 6.0 <= seconds <= 300.0 else (None, f"{seconds:g}s is outside 6–300 s")
+def _length_follows_the_scene(value: Any, ctx: CheckContext) -> tuple[Any, str]:
+    return None, "the length follows the scene unless the request names one"
 
 
 def _never(value: Any, ctx: CheckContext) -> tuple[Any, str]:
@@ -79,7 +76,7 @@ def _never(value: Any, ctx: CheckContext) -> tuple[Any, str]:
 # kind → how a model's value for it is checked; other jobs register their kinds here.
 MODEL_CHECKS: dict[str, Check] = {
     "scene": _check_text(30), "said": _check_text(30), "tone": _check_tone, "characters": _check_names,
-    "duration": _check_duration, "extend": _never, "position": _never, "at": _never,
+    "duration": _length_follows_the_scene, "extend": _never, "position": _never, "at": _never,
 }
 
 
