@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from tools.core.context import ToolContext
+from tools.parody.models import ParodyScript
 
 _NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'. -]{0,29}$")
 _NOT_NAMES = {"none", "unknown", "n/a", "characters", "character", "narrator", "string", "null", "the", "a"}
@@ -28,6 +29,10 @@ def film_words(film: str) -> str:
     return re.sub(r"[_\-.]+", " ", Path(film).stem).strip() if film else ""
 
 
+def _title_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W\d_]{3,}", text.lower()) if w not in ("the", "and", "trailer", "film", "movie")}
+
+
 def knowledge_cast(ctx: ToolContext, film: str, description: str) -> list[str]:
     """Character names from knowledge documents about this film, those named in the best passage first."""
     if ctx.knowledge is None:
@@ -39,13 +44,14 @@ def knowledge_cast(ctx: ToolContext, film: str, description: str) -> list[str]:
     except Exception as exc:  # the knowledge base is optional here; the template has a generic cast
         ctx.trace.event("parody.cast_lookup_failed", error=repr(exc))
         return []
-    wanted = title.lower().replace("the ", "")
+    wanted = _title_words(title)
     names: list[str] = []
     first_text = ""
     for hit in hits:
         meta = getattr(hit, "metadata", {}) or {}
-        film_of = str(meta.get("film") or meta.get("films") or "").lower()
-        if wanted and film_of and wanted not in film_of.replace("the ", ""):
+        film_of = _title_words(str(meta.get("film") or meta.get("films") or ""))
+        # "tide keeper é.mp4" is The Tide Keeper: most of the file name's words are in the title.
+        if wanted and film_of and len(wanted & film_of) < max(1, (len(wanted) + 1) // 2):
             continue
         found = [n.strip() for n in str(meta.get("characters") or "").split(",") if n.strip()]
         if found and not first_text:
@@ -62,3 +68,30 @@ def resolve_cast(ctx: ToolContext, characters: list[str], film: str, description
     if not cast:
         cast = knowledge_cast(ctx, film, description)
     return cast
+
+
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zà-ÿ]{2,}(?:\s+[A-Z][a-zà-ÿ]{2,})?)\b")
+
+
+def allowed_names(cast: list[str], request: str, said: list[str]) -> set[str]:
+    """Who may speak: the cast (knowledge base or generic roles), names the request or the film's lines use."""
+    names = {c for c in cast} | {"Narrator"}
+    for text in [request, *said]:
+        names |= {m.group(1) for m in _CAPITALISED.finditer(text or "") if m.group(1).lower() not in _NOT_NAMES}
+    return names
+
+
+def ground_speakers(script: ParodyScript, allowed: set[str], cast: list[str]) -> ParodyScript:
+    """A speaker nobody named (a model's invention, e.g. "The Ocean's Revenge") becomes a cast member or the Narrator."""
+    known = {n.lower(): n for n in allowed}
+    substitutes = [c for c in cast if c != "Narrator"] or ["Narrator"]
+    invented: dict[str, str] = {}
+    lines = []
+    for line in script.lines:
+        who = " ".join(line.character.split())
+        if who.lower() in known:
+            who = known[who.lower()]
+        else:
+            who = invented.setdefault(who, substitutes[len(invented) % len(substitutes)])
+        lines.append(line.model_copy(update={"character": who}))
+    return script.model_copy(update={"lines": lines})

@@ -41,6 +41,15 @@ class ParodyScript(BaseModel):
     effects: list[ScriptEffect] = Field(default_factory=list, description="0 to 3 comic editing effects")
 
 
+class SaidLine(BaseModel):
+    """A line said in the scene (film seconds), from the film's transcript."""
+
+    model_config = ConfigDict(extra="ignore")
+    text: str
+    start: float = 0.0
+    end: float = 0.0
+
+
 class SceneRef(BaseModel):
     """The part of a found scene the parody tools need (a find_scene match's `scene` fits)."""
 
@@ -50,6 +59,8 @@ class SceneRef(BaseModel):
     end: float = Field(gt=0.0)
     description: str = ""
     keyframe: str | None = None
+    lines: list[SaidLine] = Field(default_factory=list)  # what is said in it
+    shots: list[int] = Field(default_factory=list)
 
     @property
     def duration(self) -> float:

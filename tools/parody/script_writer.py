@@ -17,9 +17,9 @@ from tools.core.prompts import PromptBook
 from tools.core.registry import tool
 from tools.core.structured_output import invoke_structured
 from tools.core.types import Artifact, ToolError, ToolResult
-from tools.parody.cast import resolve_cast
+from tools.parody.cast import allowed_names, ground_speakers, resolve_cast
 from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef, ScriptDraft
-from tools.parody.template import place_from, technique_of, template_script
+from tools.parody.template import generic_roles, place_of, technique_of, template_script
 from tools.parody.timing import candidate_score, fit_effects, fit_lines, repair
 
 MIN_USABLE_LINES = 3
@@ -52,6 +52,17 @@ class ScriptResult(ToolResult):
                 f"{len(self.script.effects)} effects over {self.footage_duration:.1f}s")
 
 
+SCENE_LENGTH_RANGE = (8.0, 45.0)  # a parody that follows its scene's length stays within this (seconds)
+
+
+def target_duration(scene: SceneRef, duration_s: float | None) -> float:
+    """The length the request named, else the scene's own (title card included), clamped to 8–45 s."""
+    if duration_s is not None:
+        return duration_s
+    lo, hi = SCENE_LENGTH_RANGE
+    return round(min(hi, max(lo, scene.duration + TITLE_CARD_S)), 2)
+
+
 def footage_seconds(duration_s: float) -> float:
     if not 6.0 <= duration_s <= 300.0:
         raise ToolError(f"duration_s={duration_s} is out of range", "ask for a parody of 6 to 300 seconds")
@@ -60,9 +71,12 @@ def footage_seconds(duration_s: float) -> float:
 
 def _prompt(scene: SceneRef, request: str, cast: list[str], tone: str, footage: float, feedback: list[str],
             techniques: list[str], alternative: int) -> str:
+    said = " / ".join(f'"{line.text}"' for line in scene.lines[:6])
     redo = PROMPTS("script_feedback", problems="\n- ".join(feedback[:6])) if feedback else ""
     return PROMPTS("script_request", request=request or "a funny parody of this scene", footage=footage,
-                   scene=scene.description or "a scene from the film", cast=", ".join(cast) or "unknown",
+                   scene=scene.description or "a scene from the film",
+                   said=f"What is said in it (the original dialogue): {said}" if said else "Nobody speaks in it.",
+                   cast=", ".join(cast) or "unknown",
                    tone=tone or "funny", technique=techniques[alternative % len(techniques)],
                    lines=max(3, min(6, int(footage // 5))), feedback=redo)
 
@@ -84,8 +98,8 @@ def _script_text(script: ParodyScript) -> str:
     return "\n".join(f"{l.character}: {l.text}" for l in script.lines)
 
 
-def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[str], footage: float, count: int,
-                    budget_s: float, offset: int) -> tuple[list[tuple[ParodyScript, Candidate]], list[str]]:
+def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[str], allowed: set[str], footage: float,
+                    count: int, budget_s: float, offset: int) -> tuple[list[tuple[ParodyScript, Candidate]], list[str]]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
     llm = ctx.llm
@@ -109,7 +123,7 @@ def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[st
             last = time.perf_counter() - t0
             continue
         last = time.perf_counter() - t0
-        fixed, problems = repair(draft.to_script(), footage, cast)
+        fixed, problems = repair(ground_speakers(draft.to_script(), allowed, cast), footage, cast)
         score, parts = candidate_score(fixed, footage, cast)
         out.append((fixed, Candidate(source="llm", score=score, parts=parts, problems=problems)))
         ctx.trace.event("parody.candidate", index=k, score=score, lines=len(fixed.lines), problems=problems[:5],
@@ -119,7 +133,7 @@ def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[st
 
 @tool(family="parody")
 def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", characters: list[str] | None = None,
-                        tone: str = "funny", duration_s: float = 30.0, feedback: list[str] | None = None,
+                        tone: str = "funny", duration_s: float | None = None, feedback: list[str] | None = None,
                         candidates: int = 1, iteration: int = 0, film: str = "",
                         time_budget_s: float = 60.0) -> ScriptResult:
     """Write a timed parody script (title, spoken lines, comic effects) for a scene, fitted to its length.
@@ -129,7 +143,8 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         request: The user's request, in their words.
         characters: Character names to voice; empty = taken from the knowledge base for this film.
         tone: The tone, e.g. "funny", "deadpan", "over-dramatic".
-        duration_s: Length of the finished parody in seconds (a 2 s title card included).
+        duration_s: Length of the finished parody in seconds (a 2 s title card included); empty = the scene's
+            own length, kept between 8 and 45 s.
         feedback: Problems found by the last evaluation; the new script must fix them.
         candidates: How many scripts to draft; the best by a deterministic critic is kept.
         iteration: The agent's iteration (a redo picks another comedy technique).
@@ -138,8 +153,10 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
     """
     if not 1 <= candidates <= 6:
         raise ToolError(f"candidates={candidates} is out of range", "use 1 to 6")
-    footage = footage_seconds(duration_s)
-    cast = resolve_cast(ctx, list(characters or []), film, scene.description)
+    footage = footage_seconds(target_duration(scene, duration_s))
+    said = [line.text for line in scene.lines]
+    cast = resolve_cast(ctx, list(characters or []), film, scene.description) or generic_roles(request, scene.description)
+    allowed = allowed_names(cast, request, said)
     feedback = [str(f)[:200] for f in feedback or [] if str(f).strip()]
     with ctx.progress.task("Writing the parody script", total=candidates + 1) as task:
         pool: list[tuple[ParodyScript, Candidate]] = []
@@ -149,7 +166,7 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         else:
             args = {"scene": scene, "request": request, "cast": cast, "tone": tone, "footage": footage,
                     "feedback": feedback, "techniques": _techniques(ctx)}
-            pool, notes = _llm_candidates(ctx, args, cast, footage, candidates, time_budget_s, iteration)
+            pool, notes = _llm_candidates(ctx, args, cast, allowed, footage, candidates, time_budget_s, iteration)
         task.update(completed=candidates)
         usable = [(s, c) for s, c in pool if len(s.lines) >= MIN_USABLE_LINES and c.score >= MIN_CANDIDATE_SCORE]
         if usable:
@@ -163,7 +180,7 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
             weak = [f"candidate scored {c.score:.2f} with {len(s.lines)} usable lines ({'; '.join(c.problems[:2])})"
                     for s, c in pool]
             why = "template fallback: " + ("; ".join(notes + weak) or "no usable candidate")[:400]
-            draft = template_script(cast, scene.description, footage, iteration)
+            draft = template_script(cast, scene.description, footage, iteration, lines=said, scene_words=request)
             script = ParodyScript(title=draft.title, lines=fit_lines(draft.lines, footage),
                                   effects=fit_effects(draft.effects, footage, "Nailed it."))
             score, parts = candidate_score(script, footage, cast)
@@ -174,9 +191,10 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
     if not script.lines:
         raise ToolError(f"no line fits in {footage:.1f}s of footage", "ask for a longer parody (duration_s)")
     out = ctx.workspace.unique_output(f"script_{iteration}", ".json", "parody")
+    cast = cast or sorted({line.character for line in script.lines if line.character != "Narrator"})
     payload = {"script": script.model_dump(), "source": source, "why": why, "technique": technique,
                "characters": cast, "footage_duration": footage, "feedback": feedback,
-               "place": place_from(scene.description)}
+               "place": place_of(request, scene.description)["place"], "scene_lines": said}
     out.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     ctx.trace.event("parody.script", source=source, why=why[:300], lines=len(script.lines), iteration=iteration)
     return ScriptResult(script=script, text=_script_text(script), source=source, why=why, footage_duration=footage,
