@@ -16,6 +16,7 @@ from tools.core.trace import read_trace
 from tools.media.probe import media_info
 
 REQUEST = "make a funny parody of the ocean scene"
+SIXTEEN = "make a funny 16 second parody of the ocean scene"  # a stated length beats the scene's own
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,9 @@ def good_run(parody_film, shared_chroma, tmp_path_factory):
     from tools.core.settings import settings_from_dict
 
     root = tmp_path_factory.mktemp("parody_good")
-    settings = settings_from_dict(parody_settings_dict(root, shared_chroma))
-    return Agent(settings=settings, llm=FakeChatModel(handler=parody_handler(duration=16.0))).run(REQUEST, film=parody_film)
+    # The shipped knowledge is ingested: the sample film's characters (Pip, Captain Brine, Gull) are known.
+    settings = settings_from_dict(parody_settings_dict(root, shared_chroma, rag={"auto_ingest": True}))
+    return Agent(settings=settings, llm=FakeChatModel(handler=parody_handler(duration=16.0))).run(SIXTEEN, film=parody_film)
 
 
 def _render(result) -> dict:
@@ -46,6 +48,10 @@ def test_the_mp4_has_the_planned_length_audio_and_voices(good_run):
     info = media_info(Path(good_run.run_dir) / render["video"])
     assert info.has_video and info.has_audio
     assert abs(info.duration - 16.0) < 0.2 and abs(render["planned_duration"] - 16.0) < 0.05
+    assert render["in_scene"] >= 0.8  # the footage stays in the ocean scene, replayed rather than walked out of
+    scene = good_run.step_results["find"]["result"]["matches"][0]["scene"]
+    moving = [s for s in render["timeline"] if s["kind"] != "title"]
+    assert all(scene["start"] - 0.05 <= s["src_start"] and s["src_end"] <= scene["end"] + 0.05 for s in moving)
     assert len(render["lines"]) >= 3 and render["inserts"]["mode"] == "keyframes"
     assert "image.sdxl_model_path" in render["inserts"]["why"]
     spoken = [ln["speaker"] for ln in render["lines"]]
@@ -55,7 +61,7 @@ def test_the_mp4_has_the_planned_length_audio_and_voices(good_run):
 def test_original_sound_is_ducked_under_the_voices(good_run):
     render = _render(good_run)
     audio = mono(Path(good_run.run_dir) / render["video"])
-    moving = [(s["out_start"], s["out_end"]) for s in render["timeline"] if s["kind"] in ("clip", "slow", "zoom")]
+    moving = [(s["out_start"], s["out_end"]) for s in render["timeline"] if s["kind"] in ("clip", "slow", "zoom", "replay")]
     voiced = [(ln["start"], ln["end"]) for ln in render["lines"]]
 
     def inside(a, b):

@@ -50,6 +50,7 @@ class ParodyResult(ToolResult):
     window: list[float]  # source seconds of the film used
     speed: float
     timeline: list[Span]
+    in_scene: float = 1.0  # share of the video's seconds whose picture comes from the matched scene
     changes: list[str] = Field(default_factory=list)  # what this iteration did differently
     warnings: list[str] = Field(default_factory=list)
 
@@ -123,8 +124,10 @@ def _scenes(ctx: ToolContext, film: Path) -> tuple[list[SceneRef], dict[int, flo
 @tool(family="parody")
 def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: ParodyScript, voices: list[VoiceClip],
                     footage_duration: float, characters: list[str] | None = None, voice_gain_db: float = 0.0,
-                    iteration: int = 0, feedback: list[str] | None = None, output_name: str = "parody") -> ParodyResult:
-    """Edit the finished parody: the scene (extended with neighbouring scenes to the target length), a title card,
+                    iteration: int = 0, feedback: list[str] | None = None, output_name: str = "parody",
+                    extend: bool = False) -> ParodyResult:
+    """Edit the finished parody: the scene (a short one slowed and replayed; extended into neighbouring scenes only
+    with `extend`), a title card,
     voices over the ducked original sound, burned subtitles, freeze-frame captions, zooms, slow motion, sound
     effects and loudness normalisation; rendered with render_edit.
 
@@ -139,6 +142,7 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
         iteration: The agent's iteration (a redo changes only what the evaluation blamed).
         feedback: Problems found by the last evaluation.
         output_name: File name stem of the MP4 (saved under parody/).
+        extend: The request asked for more than the scene ("the whole opening"): continue into the next scenes.
     """
     if not script.lines:
         raise ToolError("the script has no lines", "write the script first (write_parody_script)")
@@ -169,7 +173,7 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
     out_rel = f"parody/{output_name}_{iteration}.mp4"
     edl, spans, decided = build_edl(film=str(film), film_duration=info.duration, scenes=scenes, match=scene,
                                     script=script, lines=lines, footage=footage_duration, mix=mix, output=out_rel,
-                                    size=size, fps=fps, title_frame=keyframes.get(scene.index))
+                                    size=size, fps=fps, title_frame=keyframes.get(scene.index), extend=extend)
     if insert_clip:
         from tools.video.edl import Clip
 
@@ -191,6 +195,7 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
                     speed=decided["speed"], inserts=inserts.mode, iteration=iteration, changes=changes)
     return ParodyResult(video=rendered.path, subtitles=rendered.subtitles, duration=rendered.duration,
                         planned_duration=decided["duration"], lines=out_lines, inserts=inserts,
-                        window=decided["window"], speed=decided["speed"], timeline=spans, changes=changes,
+                        window=decided["window"], speed=decided["speed"], timeline=spans, in_scene=decided["in_scene"],
+                        changes=changes,
                         warnings=rendered.warnings, artifacts=artifacts)
 

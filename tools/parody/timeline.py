@@ -27,6 +27,9 @@ MAX_CPS = 16.5  # a little under the 17 cps rule: cue rounding must not push a l
 LINE_GAP_S = 0.25
 SLOW_SPEED = 0.5
 MIN_GLOBAL_SPEED = 0.6  # slowest the whole window may be stretched when the film is too short
+MIN_STRETCH_SPEED = 0.8  # a short scene is first slowed this far (barely visible), then replayed
+REPLAY_SPEED = 0.5
+MIN_REPLAY_S = 0.8
 
 
 class TimedLine(BaseModel):
@@ -74,9 +77,14 @@ def place_lines(script: ParodyScript, voices: list[tuple[str, float]]) -> list[T
     return out
 
 
-def choose_window(scenes: list[SceneRef], match: SceneRef, needed: float, film_duration: float) -> tuple[float, float]:
-    """Source range for `needed` seconds: the matched scene, extended into the following then preceding scenes."""
+def choose_window(scenes: list[SceneRef], match: SceneRef, needed: float, film_duration: float,
+                  extend: bool = False) -> tuple[float, float]:
+    """Source range for `needed` seconds: the matched scene; only when `extend` (the request asked for more,
+    "the whole opening") is it extended into the following, then the preceding scenes."""
     start, end = match.start, match.end
+    if not extend:
+        end = min(end, film_duration - 0.04)
+        return round(start, 3), round(min(end, start + needed), 3)
     after = sorted((s for s in scenes if s.start >= match.end - 0.05), key=lambda s: s.start)
     before = sorted((s for s in scenes if s.end <= match.start + 0.05), key=lambda s: -s.end)
     while end - start < needed and (after or before):
@@ -99,8 +107,12 @@ def needed_source(footage: float, effects: list[ScriptEffect]) -> float:
 
 
 def build_segments(film: str, window: tuple[float, float], footage: float, effects: list[ScriptEffect],
-                   speed: float) -> tuple[list, list[Span]]:
-    """Clips/freezes for the footage timeline, walking source time alongside output time."""
+                   speed: float, replay: bool = False) -> tuple[list, list[Span]]:
+    """Clips/freezes for the footage timeline, walking source time alongside output time.
+
+    When the window runs out before the footage does, `replay` plays the scene again in slow motion (a
+    repeated gag) instead of walking into the next scene; without it the last frame is held.
+    """
     segs: list = []
     spans: list[Span] = []
     out_t, src_t = 0.0, window[0]
@@ -108,21 +120,27 @@ def build_segments(film: str, window: tuple[float, float], footage: float, effec
 
     def clip(kind: str, out_len: float, rate: float, zoom: Zoom | None = None) -> None:
         nonlocal out_t, src_t
-        if out_len < 0.05:
-            return
-        src_len = min(out_len * rate, max(0.0, src_end - src_t))
-        if src_len < 0.05:  # the window ran out: hold the last frame rather than read past the film
+        while out_len >= 0.05:
+            src_len = min(out_len * rate, max(0.0, src_end - src_t))
+            if src_len >= 0.05:
+                piece = out_len if src_len >= out_len * rate - 1e-6 else src_len / rate
+                segs.append(Clip(source=film, start=round(src_t, 3), end=round(src_t + src_len, 3),
+                                 speed=round(src_len / piece, 4), zoom=zoom))
+                spans.append(Span(kind=kind, out_start=round(out_t, 3), out_end=round(out_t + piece, 3),
+                                  src_start=round(src_t, 3), src_end=round(src_t + src_len, 3),
+                                  speed=round(src_len / piece, 4)))
+                out_t, src_t, out_len = out_t + piece, src_t + src_len, out_len - piece
+                continue
+            if replay and out_len >= MIN_REPLAY_S:  # again, in slow motion: the scene's end, or all of it
+                src_t = max(window[0], src_end - out_len * REPLAY_SPEED)
+                kind, rate, zoom = "replay", REPLAY_SPEED, None
+                continue
+            # The window ran out: hold the last frame rather than read past the scene.
             segs.append(FreezeFrame(source=film, at=max(0.0, src_t - 0.1), duration=round(out_len, 3),
                                     zoom=Zoom(factor=1.15, ramp=out_len)))
             spans.append(Span(kind="freeze", out_start=out_t, out_end=out_t + out_len, src_start=src_t, src_end=src_t))
             out_t += out_len
             return
-        segs.append(Clip(source=film, start=round(src_t, 3), end=round(src_t + src_len, 3),
-                         speed=round(src_len / out_len, 4), zoom=zoom))
-        spans.append(Span(kind=kind, out_start=round(out_t, 3), out_end=round(out_t + out_len, 3),
-                          src_start=round(src_t, 3), src_end=round(src_t + src_len, 3), speed=round(src_len / out_len, 4)))
-        out_t += out_len
-        src_t += src_len
 
     for eff in sorted((e for e in effects if e.kind != "sound_effect"), key=lambda e: e.at):
         if eff.at < out_t or eff.at + eff.duration > footage:
@@ -144,19 +162,26 @@ def build_segments(film: str, window: tuple[float, float], footage: float, effec
 
 def build_edl(*, film: str, film_duration: float, scenes: list[SceneRef], match: SceneRef, script: ParodyScript,
               lines: list[TimedLine], footage: float, mix: Mix, output: str, size: tuple[int, int], fps: float,
-              title_frame: float | None = None) -> tuple[EDL, list[Span], dict]:
-    """The whole edit. Returns the EDL, the timeline spans and a few decisions for the result."""
+              title_frame: float | None = None, extend: bool = False) -> tuple[EDL, list[Span], dict]:
+    """The whole edit. Returns the EDL, the timeline spans and a few decisions for the result.
+
+    The footage stays in the matched scene: a scene shorter than the footage is slowed a little, then
+    replayed in slow motion; only `extend` (the request asked for more) walks into the neighbouring scenes.
+    """
     footage = max(footage, (lines[-1].end + 0.6) if lines else footage)
     effects = [e for e in script.effects if e.at + e.duration <= footage]
     needed = needed_source(footage, effects)
-    window = choose_window(scenes, match, needed, film_duration)
+    window = choose_window(scenes, match, needed, film_duration, extend)
     have = window[1] - window[0]
-    speed = 1.0 if have >= needed - 0.05 else max(MIN_GLOBAL_SPEED, have / needed)
-    if speed < 1.0 and have / needed < MIN_GLOBAL_SPEED:
-        footage = round(have / MIN_GLOBAL_SPEED + (footage - needed), 3)  # never read past the film
-        lines = [line for line in lines if line.end <= footage - 0.2]
-        effects = [e for e in effects if e.at + e.duration <= footage - 0.2]
-    segs, spans = build_segments(film, window, footage, effects, speed)
+    if not extend:
+        speed = 1.0 if have >= needed - 0.05 else max(MIN_STRETCH_SPEED, have / needed)
+    else:
+        speed = 1.0 if have >= needed - 0.05 else max(MIN_GLOBAL_SPEED, have / needed)
+        if speed < 1.0 and have / needed < MIN_GLOBAL_SPEED:
+            footage = round(have / MIN_GLOBAL_SPEED + (footage - needed), 3)  # never read past the film
+            lines = [line for line in lines if line.end <= footage - 0.2]
+            effects = [e for e in effects if e.at + e.duration <= footage - 0.2]
+    segs, spans = build_segments(film, window, footage, effects, speed, replay=not extend)
     t0 = TITLE_CARD_S
     at = title_frame if title_frame is not None else min(match.start + 0.5, match.end - 0.1)
     title = FreezeFrame(source=film, at=round(max(0.0, at), 3), duration=TITLE_CARD_S,
@@ -170,6 +195,11 @@ def build_edl(*, film: str, film_duration: float, scenes: list[SceneRef], match:
     overlays = [TextOverlay(text=title_text, start=0.1, end=t0 - 0.05, position="center",
                             style=TextStyle(size=round(title_size, 4), box=True), fade=0.25)]
     audio: list[AudioTrack] = []
+    for sp, prev in zip(spans[1:], spans):
+        if sp.kind == "replay" and prev.kind != "replay":
+            overlays.append(TextOverlay(text="Again, in slow motion.", start=sp.out_start,
+                                        end=round(min(sp.out_end, sp.out_start + 1.6), 3), position="top",
+                                        style=TextStyle(size=0.06, box=True), fade=0.1))
     for eff in effects:
         if eff.kind == "freeze_frame" and eff.caption:
             overlays.append(TextOverlay(text=eff.caption, start=round(t0 + eff.at, 3),
@@ -187,5 +217,14 @@ def build_edl(*, film: str, film_duration: float, scenes: list[SceneRef], match:
               original_gain_db=mix.original_gain_db, duck=mix.duck, fade_in=0.3, fade_out=0.6, loudness_lufs=-16.0,
               width=w - w % 2, height=h - h % 2, fps=fps, output=output)
     decisions = {"lines": lines, "window": list(window), "speed": round(speed, 3), "footage": round(footage, 3),
-                 "duration": round(t0 + footage, 3), "extended": window[1] - window[0] > match.duration + 0.05}
+                 "duration": round(t0 + footage, 3), "extended": window[1] - window[0] > match.duration + 0.05,
+                 "in_scene": round(share_in_scene(spans, match), 3)}
     return edl, spans, decisions
+
+
+def share_in_scene(spans: list[Span], scene: SceneRef) -> float:
+    """Share of the output's seconds whose picture comes from `scene` (title card and freezes included)."""
+    total = sum(sp.out_end - sp.out_start for sp in spans)
+    inside = sum(sp.out_end - sp.out_start for sp in spans
+                 if scene.start - 0.05 <= sp.src_start and max(sp.src_end, sp.src_start) <= scene.end + 0.05)
+    return inside / total if total else 0.0
