@@ -65,7 +65,7 @@ def test_a_capable_model_hears_what_is_said_and_seen(isolated_settings):
 
 
 def test_the_length_follows_the_scene_unless_the_request_names_one():
-    assert target_duration(SceneRef(start=0, end=4.0), None) == 8.0  # clamped up
+    assert target_duration(SceneRef(start=0, end=4.0), None) == 12.0  # clamped up: room for a setup, the scene's own line and a punchline
     assert target_duration(SceneRef(start=0, end=20.0), None) == 22.0  # 20 s of scene + the title card
     assert target_duration(SceneRef(start=0, end=200.0), None) == 45.0  # clamped down
     assert target_duration(SceneRef(start=0, end=4.0), 30.0) == 30.0  # stated

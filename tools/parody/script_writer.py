@@ -52,11 +52,13 @@ class ScriptResult(ToolResult):
                 f"{len(self.script.effects)} effects over {self.footage_duration:.1f}s")
 
 
-SCENE_LENGTH_RANGE = (8.0, 45.0)  # a parody that follows its scene's length stays within this (seconds)
+# A parody that follows its scene's length stays within this (seconds): 12 s leave a short scene room for
+# three lines (a setup, the line said in it, a punchline); past 45 s a parody drags.
+SCENE_LENGTH_RANGE = (12.0, 45.0)
 
 
 def target_duration(scene: SceneRef, duration_s: float | None) -> float:
-    """The length the request named, else the scene's own (title card included), clamped to 8–45 s."""
+    """The length the request named, else the scene's own (title card included), clamped to 12–45 s."""
     if duration_s is not None:
         return duration_s
     lo, hi = SCENE_LENGTH_RANGE
@@ -144,7 +146,7 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         characters: Character names to voice; empty = taken from the knowledge base for this film.
         tone: The tone, e.g. "funny", "deadpan", "over-dramatic".
         duration_s: Length of the finished parody in seconds (a 2 s title card included); empty = the scene's
-            own length, kept between 8 and 45 s.
+            own length, kept between 12 and 45 s.
         feedback: Problems found by the last evaluation; the new script must fix them.
         candidates: How many scripts to draft; the best by a deterministic critic is kept.
         iteration: The agent's iteration (a redo picks another comedy technique).
