@@ -169,8 +169,8 @@ def transcribe_samples(audio: np.ndarray, settings: Settings, *, offset_s: float
     if duration < 0.05:
         return Transcript(model=model_name, language=language or "", duration_s=duration, start_s=offset_s)
     lang = language or settings.video.asr_language or None
-    if lang and not model.model.is_multilingual:
-        lang = "en"
+    if not model.model.is_multilingual:
+        lang = "en"  # an English-only model: no language detection pass
     use_vad = settings.video.asr_vad if vad is None else vad
     segments, info = model.transcribe(
         audio, language=lang, vad_filter=use_vad, vad_parameters=vad_parameters(settings) if use_vad else None,
