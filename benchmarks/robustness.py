@@ -53,7 +53,11 @@ def bad_arguments(good: Path, taken_run: str) -> list[tuple[str, list[str], dict
         ("unknown setting", ["config", "show", "--set", "agnet.strategy=cot"], {}, 2),
         ("args not JSON", ["tools", "call", "probe_media", "--args", "{nope"], {}, 2),
         ("unknown tool", ["tools", "call", "probe_everything", "--args", "{}"], {}, 2),
-        ("path outside workspace", ["tools", "call", "probe_media", "--args", '{"path": "/etc/passwd"}'], {}, 2),
+        # a path a model writes into an edit is sandboxed: the render refuses it before any ffmpeg runs
+        ("clip source outside the workspace", ["tools", "call", "render_edit", "--args", json.dumps(
+            {"edl": {"clips": [{"source": "/etc/passwd", "start": 0, "end": 1}]}})], {}, 1),
+        # a file the user names on the command line is theirs to name; it is judged as media
+        ("a named file that is not media", ["tools", "call", "probe_media", "--args", '{"path": "/etc/passwd"}'], {}, 1),
         ("NaN clip time", ["tools", "call", "extract_clip", "--args",
                            json.dumps({"film": str(good), "start": 0, "end": "NaN"})], {}, 2),
         ("newline in a subtitle colour", ["tools", "call", "render_edit", "--args", json.dumps(
