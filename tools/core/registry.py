@@ -22,7 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from tools.core.context import ToolContext
 from tools.core.scheduler import is_oom
-from tools.core.types import Artifact, ToolError, ToolResult
+from tools.core.types import Artifact, ToolError, ToolResult, Unmet
 
 
 class _PathRole:
@@ -55,6 +55,12 @@ class ToolSpec:
     args_model: type[BaseModel]
     path_roles: dict[str, str]
     returns: Any
+    # (settings, literal args) -> the models/programs the call needs that are not configured.
+    requires: Callable[[Any, dict[str, Any]], list[Unmet]] | None = None
+
+    def unmet(self, settings: Any, args: dict[str, Any] | None = None) -> list[Unmet]:
+        """What this call would need but is not configured; [] when ready (or nothing to check)."""
+        return list(self.requires(settings, dict(args or {}))) if self.requires else []
 
     def schema(self) -> dict[str, Any]:
         params = self.args_model.model_json_schema()
@@ -140,11 +146,14 @@ def _path_role(annotation: Any) -> str | None:
     return None
 
 
-def tool(*, family: str, resources: tuple[str, ...] | list[str] = (), name: str | None = None):
-    """Register a typed function as a tool. `resources` are acquired through the scheduler per call."""
+def tool(*, family: str, resources: tuple[str, ...] | list[str] = (), name: str | None = None,
+         requires: Callable[[Any, dict[str, Any]], list[Unmet]] | None = None):
+    """Register a typed function as a tool. `resources` are acquired through the scheduler per call;
+    `requires(settings, args)` says which configured model/program a call needs and is missing."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         spec = _build_spec(func, name or func.__name__, family, tuple(resources))
+        spec.requires = requires
         _REGISTRY[spec.name] = spec
         func.spec = spec  # type: ignore[attr-defined]
         return func

@@ -47,3 +47,16 @@ class ToolResult(BaseModel):
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+class Unmet(BaseModel):
+    """A model or program a tool needs that is not configured: what is missing and which setting fixes it.
+
+    Tools declare a check returning this (or None) with `@tool(requires=...)`; the planner runs the
+    checks before executing, so a run stops with one clear answer instead of failing halfway.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    setting: str  # the setting to fill, e.g. "image.sdxl_model_path"; "" when it is an install, not a setting
+    problem: str  # what is missing, in words
+    fix: str  # what to do about it

@@ -15,6 +15,7 @@ from tools.core.context import ToolContext
 from tools.core.registry import invoke, tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.dataset.metadata import DatasetStore, StageSummary, fingerprint
+from tools.image.readiness import lora_base_unmet
 
 DEFAULT_PROMPTS = ["{trigger}, {cls}, solo, close-up, animated film still",
                    "{trigger}, {cls}, full body, standing, wide shot",
@@ -116,7 +117,7 @@ def run_infer(ctx: ToolContext, store: DatasetStore, character: str, prompts: li
     return result
 
 
-@tool(family="dataset", resources=("sdxl",))
+@tool(family="dataset", resources=("sdxl",), requires=lora_base_unmet)
 def dataset_infer(ctx: ToolContext, name: str, character: str, prompts: list[str] | None = None, seed: int = 0,
                   steps: int | None = None, size: int | None = None) -> InferResult:
     """Sample images from a character's trained LoRA, make a contact sheet and score identity consistency.

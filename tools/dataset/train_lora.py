@@ -15,6 +15,7 @@ from tools.core.types import Artifact, ToolError, ToolResult
 from tools.dataset.export import caption_for, character_items
 from tools.dataset.metadata import DatasetStore, StageSummary, fingerprint
 from tools.image.loras import LoraEntry, register_lora
+from tools.image.readiness import lora_base_unmet
 
 
 class TrainResult(ToolResult):
@@ -94,7 +95,7 @@ def run_train(ctx: ToolContext, store: DatasetStore, character: str, max_steps: 
     return result
 
 
-@tool(family="dataset", resources=("sdxl",))
+@tool(family="dataset", resources=("sdxl",), requires=lora_base_unmet)
 def dataset_train_lora(ctx: ToolContext, name: str, character: str, max_steps: int | None = None) -> TrainResult:
     """Train an SDXL LoRA for one character of a dataset (resumes from its latest checkpoint).
 

@@ -16,6 +16,7 @@ from tools.image.control import CONTROL_KINDS
 from tools.image.generate import MAX_SEED, ControlSpec, ImageResult, generate, reproduce
 from tools.image.loras import load_registry
 from tools.image.pipeline import SCHEDULERS
+from tools.image.readiness import image_call_unmet
 
 Size = Annotated[int, Field(ge=64, le=4096, multiple_of=8)]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
@@ -30,7 +31,7 @@ def _controls(control_image: Path | None, control_type: str, control_scale: floa
     return [ControlSpec(kind=control_type, image=control_image, scale=control_scale, preprocess=preprocess)]
 
 
-@tool(family="image", resources=("sdxl",))
+@tool(family="image", resources=("sdxl",), requires=image_call_unmet)
 def generate_image(
     ctx: ToolContext,
     prompt: str,
@@ -98,7 +99,7 @@ def with_consistency(ctx: ToolContext, result: ImageResult, character: str) -> C
                                 character=character, consistency=report)
 
 
-@tool(family="image", resources=("sdxl",))
+@tool(family="image", resources=("sdxl",), requires=image_call_unmet)
 def generate_character_image(
     ctx: ToolContext,
     character: str,
@@ -159,7 +160,7 @@ def generate_character_image(
     return with_consistency(ctx, result, preset.name)
 
 
-@tool(family="image", resources=("sdxl",))
+@tool(family="image", resources=("sdxl",), requires=image_call_unmet)
 def reproduce_image(ctx: ToolContext, image: InputPath, allow_other_model: bool = False) -> ImageResult:
     """Regenerate an image from the parameters stored in its PNG (prompt, seed, steps, LoRAs, ControlNet, model).
 
