@@ -1,12 +1,13 @@
 """Workflows: YAML plan templates validated against the tool registry at load time."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from workflows.plan import REF, Plan, Step, argument_errors, resolve_refs
 
@@ -27,11 +28,50 @@ class Parameter(BaseModel):
     default: Any = None
     required: bool = False
     choices: list[Any] | None = None
-    # Where a value can come from without asking the model: "film" (the film of this run), "request".
-    source: Literal["film", "request", "llm"] = "llm"
+    # Where a value can come from without asking the model: "film" (the film of this run), "request",
+    # "input" (a file the user named for this run that fits `input_kind`).
+    source: Literal["film", "request", "input", "llm"] = "llm"
     # The kind of request slot that states this value (scene, said, position, tone, duration,
     # characters, extend...): the request's words win over the model, past runs and the default.
     slot: str | None = None
+    input_kind: Literal["image", "folder", "any"] = "any"
+
+
+class RouteCues(BaseModel):
+    """How the router recognises the job in a request (agent/planning/router.py).
+
+    Words are stems matched at word starts, case-insensitively, English and Italian side by side
+    ("immagin" matches immagine and immagini; "cut$" only the whole word). `verbs` and `objects` name
+    the job; `context` words only make it likelier (film, scene). `phrases` are regular expressions
+    that are strong evidence on their own. `signals` weigh facts about the request and the run
+    (agent/planning/signals.py), positive or negative; "not_<signal>" weighs its absence.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    task: Literal["parody", "dataset", "image", "library", "video_edit", "voice", "analysis", "question",
+                  "other"] = "other"
+    verbs: list[str] = Field(default_factory=list)
+    objects: list[str] = Field(default_factory=list)
+    context: list[str] = Field(default_factory=list)
+    phrases: list[str] = Field(default_factory=list)
+    signals: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> "RouteCues":
+        for pattern in self.phrases:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"phrase {pattern!r} is not a valid regular expression: {exc}") from None
+        return self
+
+
+class Alternative(BaseModel):
+    """Something the user can do now when this job's model is not configured."""
+
+    model_config = ConfigDict(extra="forbid")
+    workflow: str
+    say: str  # a request the user can type, e.g. "cut the beach scene out of my film"
 
 
 class Check(BaseModel):
@@ -58,11 +98,14 @@ class ReviewPoint(BaseModel):
 class Workflow(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
+    title: str = ""  # the job in a few words, for answers: "draw a character from its preset"
     description: str
-    examples: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)  # shown to users; routing does not use them
     needs_film: bool = False
+    route: RouteCues = Field(default_factory=RouteCues)
+    alternatives: list[Alternative] = Field(default_factory=list)
     parameters: dict[str, Parameter] = Field(default_factory=dict)
-    steps: list[Step]
+    steps: list[Step] = Field(default_factory=list)  # none: the answer comes from knowledge / the web
     checks: list[Check] = Field(default_factory=lambda: [Check()])
     answer: str = ""  # a template for the final answer, with ${...} references
     # What a scorer's blame tag means in this workflow: tag → the step ids to redo next iteration.
@@ -159,6 +202,11 @@ def _load_all(folder: str) -> dict[str, Workflow]:
     for path in sorted(Path(folder).glob("*.yaml")):
         wf = load_workflow(path)
         out[wf.name] = wf
+    if Path(folder).resolve() == WORKFLOW_DIR:  # the shipped set must be closed under its alternatives
+        for wf in out.values():
+            unknown = [a.workflow for a in wf.alternatives if a.workflow not in out]
+            if unknown:
+                raise WorkflowError(f"workflow {wf.name}: alternatives name unknown workflows {unknown}")
     return out
 
 
