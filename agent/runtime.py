@@ -24,6 +24,7 @@ class Runtime:
     workflows: dict[str, Workflow]
     llm_is_tiny: bool = False
     native_tool_calls: bool = False
+    inputs: list[str] = field(default_factory=list)  # other files/folders the user named for this run
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -29,21 +29,6 @@ def _stream_progress(event: dict) -> None:
         pass
 
 
-def plannable_tools(settings: Settings, trace: Trace) -> list:
-    """Tools the planner may offer the model: image generation only when SDXL weights are configured."""
-    specs = all_tools()
-    try:
-        from tools.image.pipeline import image_generation_available
-
-        ok, why = image_generation_available(settings)
-    except Exception as exc:
-        ok, why = False, str(exc)
-    if not ok:
-        trace.event("plan.without_images", reason=why)
-        specs = [s for s in specs if s.family != "image" or "sdxl" not in s.resources]
-    return specs
-
-
 def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any = None,
                   inputs: list[Path] | None = None, *, new_run: bool = False) -> Runtime:
     media = [resolve_path(p) for p in settings.paths.media_roots]
@@ -85,12 +70,15 @@ def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any =
     workflows = dict(all_workflows())
     for folder in settings.agent.workflow_dirs:
         workflows.update(all_workflows(resolve_path(folder)))
-    router = Router(embedder, workflows, plannable_tools(settings, trace))
+    # Every tool is plannable: a job whose model is missing is planned and refused with the setting
+    # to fill (agent/planning/readiness.py), never replaced by another job.
+    router = Router(embedder, workflows, all_tools(), settings.agent.router_min_similarity)
     # The packaged 135M model; a model handed in (tests, notebooks) is judged by its own backend.
     tiny = getattr(llm, "backend", settings.llm.backend) == "local" and settings.llm.local.model_path is None
     native = settings.llm.backend == "openai"
     return Runtime(settings=settings, ctx=ctx, llm=llm, trace=trace, kb=kb, web=web, router=router,
-                   workflows=workflows, llm_is_tiny=tiny, native_tool_calls=native)
+                   workflows=workflows, llm_is_tiny=tiny, native_tool_calls=native,
+                   inputs=[str(p) for p in inputs or []])
 
 
 @contextmanager

@@ -67,6 +67,7 @@ class AgentState(TypedDict, total=False):
     status: str
     review: bool  # pause at the workflow's review points (agent.review / --review)
     reviews: Annotated[list[dict], append]  # decisions taken: step, kind, iteration, action, note
+    refusal: dict[str, Any]  # a planned step whose model is not configured (agent/planning/readiness.py)
 
 
 # ---- typed views of the state's parts (used by nodes, the Agent API and the CLI) -------------
@@ -80,22 +81,14 @@ class Intent(BaseModel):
     """What the model is asked to read from the request (kept small: every field costs decoding time)."""
 
     goal: str = Field(description="one sentence: what the user wants", max_length=160)
-    task: Literal["parody", "dataset", "image", "library", "video_edit", "question", "other"] = "other"
+    task: Literal["parody", "dataset", "image", "library", "video_edit", "voice", "analysis", "question",
+                  "other"] = "other"
     film: str | None = Field(default=None, description="film title the request is about, if any", max_length=60)
     scene: str | None = Field(default=None, description="scene or moment named in the request", max_length=120)
     characters: list[str] = Field(default_factory=list, description="character names mentioned", max_length=4)
     tone: str | None = Field(default=None, description="tone or style asked for, e.g. funny", max_length=40)
     needs_fresh_facts: bool = Field(default=False, description="true only if recent/online facts are needed")
     subtasks: list[SubTask] = Field(default_factory=list, max_length=4)
-
-
-class IntentBrief(BaseModel):
-    """What the embedded tiny model is asked for: the slots come from the request itself, fresh-facts
-    from its words (a 135M model says "yes" to anything), and every token it decodes on two CPU cores
-    costs tens of milliseconds for little insight."""
-
-    goal: str = Field(description="one sentence: what the user wants", max_length=100)
-    task: Literal["parody", "dataset", "image", "library", "video_edit", "question", "other"] = "other"
 
 
 class UnderstoodIntent(Intent):

@@ -1,4 +1,4 @@
-"""understand: the request → a typed Intent (thinking + task decomposition) and a route by meaning."""
+"""understand: the request → a typed Intent (thinking + task decomposition), its slots, and its job."""
 from __future__ import annotations
 
 import re
@@ -6,11 +6,13 @@ import re
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.nodes.common import traced
-from agent.planning.builders import run_names
-from agent.planning.slots import extract_slots
+from agent.planning.builders import run_names, slots_of
+from agent.planning.router import Route
+from agent.planning.routing import route_request
+from agent.planning.slots import RequestSlots
 from agent.prompts import prompt
 from agent.runtime import Runtime
-from agent.state import Intent, IntentBrief, UnderstoodIntent
+from agent.state import Intent, SubTask, UnderstoodIntent
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 
 _FRESH = re.compile(r"\b(latest|news|today|this (week|month|year)|current(ly)?|recent(ly)?|upcoming|release date|box office|20[2-9]\d)\b", re.I)
@@ -45,7 +47,7 @@ def _heuristics(request: str, intent: UnderstoodIntent) -> UnderstoodIntent:
 def _ground(rt: Runtime, request: str, intent: UnderstoodIntent) -> UnderstoodIntent:
     """The request's own slots override what the model read into it; nothing the request lacks is invented."""
     names, titles = run_names(rt)
-    slots = extract_slots(request, names, titles)
+    slots = slots_of(rt, request)
     intent.slots = slots.model_dump(mode="json")
     intent.scene = slots.value("scene")
     model_tone = intent.tone if intent.tone and len(intent.tone.split()) <= 4 else None
@@ -72,19 +74,36 @@ def understand(state: dict, rt: Runtime) -> dict:
     if context:  # chat: earlier turns help resolve "make it shorter", "that scene"
         ask = f"Conversation so far:\n{context}\n\n{ask}"
     messages = [SystemMessage(content=prompt("system")), HumanMessage(content=ask)]
-    try:
-        schema = IntentBrief if rt.llm_is_tiny else Intent
-        read = invoke_structured(rt.llm, messages, schema, retries=rt.settings.llm.structured_retries,
-                                 trace=rt.trace, purpose="understand")
-        intent = UnderstoodIntent(**read.model_dump())
-    except StructuredOutputError as exc:
-        rt.trace.event("understand.fallback", error=str(exc)[:300])
+    if rt.llm_is_tiny:
+        # The embedded 135M model's reading adds nothing the slots and the route do not say, and each
+        # call costs seconds on two cores: the intent comes from the request's own words and its job.
         intent = UnderstoodIntent(goal=request[:160])
+        rt.trace.event("understand.rules", reason="embedded model: intent from the request's slots and route")
+    else:
+        try:
+            read = invoke_structured(rt.llm, messages, Intent, retries=rt.settings.llm.structured_retries,
+                                     trace=rt.trace, purpose="understand")
+            intent = UnderstoodIntent(**read.model_dump())
+        except StructuredOutputError as exc:
+            rt.trace.event("understand.fallback", error=str(exc)[:300])
+            intent = UnderstoodIntent(goal=request[:160])
     intent = _heuristics(request, intent)
     intent = _ground(rt, request, intent)
-    route = rt.router.route(request, rt.settings.agent.router_min_similarity, film_given=bool(film))
-    intent.workflow = route.workflow
-    intent.workflow_similarity = round(route.similarity, 4)
-    rt.trace.event("route", workflow=route.workflow, similarity=route.similarity,
-                   ranking=[(n, round(s, 3)) for n, s in route.ranking[:5]])
+    route = route_request(rt, request, RequestSlots.model_validate(intent.slots), film=film, inputs=rt.inputs)
+    _apply_route(rt, intent, route)
     return {"intent": intent.model_dump(mode="json"), "messages": [HumanMessage(content=request)]}
+
+
+def _apply_route(rt: Runtime, intent: UnderstoodIntent, route: Route) -> None:
+    """The job decides the task; a job answered from the web needs fresh facts."""
+    intent.workflow = route.workflow
+    intent.workflow_similarity = route.confidence
+    wf = rt.workflows.get(route.workflow or "")
+    if wf is None:
+        return
+    if wf.route.task != "other":
+        intent.task = wf.route.task  # type: ignore[assignment]
+    if wf.name == "answer_web":
+        intent.needs_fresh_facts = True
+    if not intent.subtasks and wf.steps:
+        intent.subtasks = [SubTask(id=s.id, description=(s.description or s.tool)[:200]) for s in wf.steps[:8]]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -24,13 +25,28 @@ def run_names(rt: Runtime) -> tuple[list[str], list[str]]:
     return rt.extras["known_names"]
 
 
+def run_lists(rt: Runtime) -> tuple[list[str], list[str]]:
+    """(character presets, existing datasets), read once per run."""
+    from agent.planning.routing import datasets, presets
+
+    if "route_lists" not in rt.extras:
+        rt.extras["route_lists"] = (presets(rt.settings), datasets(rt.settings))
+    return rt.extras["route_lists"]
+
+
+def slots_of(rt: Runtime, request: str) -> RequestSlots:
+    """The request's own slots, with every name list the rules consult."""
+    names, titles = run_names(rt)
+    presets, datasets = run_lists(rt)
+    return extract_slots(request, names, titles, presets=presets, datasets=datasets)
+
+
 def request_slots(rt: Runtime, state: dict) -> RequestSlots:
     """The request's own slots (extracted by the understand node, or here when planning directly)."""
     stored = (state.get("intent") or {}).get("slots")
     if stored:
         return RequestSlots.model_validate(stored)
-    names, titles = run_names(rt)
-    return extract_slots(state["request"], names, titles)
+    return slots_of(rt, state["request"])
 
 
 def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", temperature_hint: int = 0) -> Plan:
@@ -43,10 +59,7 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
     past, past_run = reused_parameters(rt, wf, state["request"])
     model_values: dict[str, Any] = {}
     model = wf.params_model()
-    covered = all(p.slot for p in wf.parameters.values() if p.source == "llm")
-    if rt.llm_is_tiny and covered:  # every slot is read from the request; a 135M model would only be refused
-        rt.trace.event("plan.fill_skipped", workflow=wf.name, reason="embedded tiny model; slots from the request")
-    elif model.model_fields:
+    if model.model_fields and not model_can_be_spared(rt, wf, stated):
         msg = prompt("fill_params", workflow=wf.name, description=wf.description, request=state["request"],
                      intent=json.dumps({k: intent.get(k) for k in ("goal", "film", "scene", "characters", "tone")}),
                      reasoning=reasoning or "(none)", evidence=evidence_text(state.get("evidence") or [], 3, 250))
@@ -63,6 +76,10 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
     run_values = {name: state["film"] if p.source == "film" else state["request"]
                   for name, p in wf.parameters.items()
                   if (p.source == "film" and state.get("film")) or p.source == "request"}
+    for name, p in wf.parameters.items():
+        named = input_for(rt.inputs, p.input_kind) if p.source == "input" else None
+        if named:
+            run_values[name] = named
     names, _ = run_names(rt)
     slots = resolve_slots(wf.parameters, stated, model=model_values, past=past, past_run=past_run,
                           run_values=run_values, known_names=names)
@@ -70,6 +87,31 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
     plan = wf.instantiate({k: v.value for k, v in slots.items()}, goal=intent.get("goal") or state["request"])
     plan.slots = {k: v.model_dump(mode="json") for k, v in slots.items()}
     return plan
+
+
+def model_can_be_spared(rt: Runtime, wf: Workflow, stated: RequestSlots) -> bool:
+    """The embedded model is not asked to fill a workflow when the request states every required value:
+    its guesses would only be refused or replace a default, and each call costs seconds on two cores."""
+    if not rt.llm_is_tiny:
+        return False
+    asked = [p for p in wf.parameters.values() if p.source == "llm"]
+    covered = all(p.slot for p in asked)  # every value is read from the request (or keeps its default)
+    missing = [p for p in asked if p.required and p.default is None and (p.slot or "") not in stated.found]
+    if covered or not missing:
+        rt.trace.event("plan.fill_skipped", workflow=wf.name, reason="embedded model; slots from the request")
+    return covered or not missing
+
+
+def input_for(inputs: list[str], kind: str) -> str | None:
+    """The first file the user named for this run that fits `kind` (image, folder, any)."""
+    from agent.planning.signals import IMAGE_SUFFIXES
+
+    for raw in inputs:
+        path = Path(raw)
+        if kind == "any" or (kind == "image" and path.suffix.lower() in IMAGE_SUFFIXES) or (
+                kind == "folder" and path.is_dir()):
+            return raw
+    return None
 
 
 def reused_parameters(rt: Runtime, wf: Workflow, request: str) -> tuple[dict[str, Any], str]:

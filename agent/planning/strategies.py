@@ -8,6 +8,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.nodes.common import evidence_text, tool_lines
 from agent.planning.builders import fill_workflow, free_plan, score_plan
+from agent.planning.routing import rules_route
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from workflows import Plan, WorkflowError
@@ -27,21 +28,33 @@ def _reason(rt: Runtime, state: dict) -> str:
 
 
 def plan_cot(rt: Runtime, state: dict) -> Plan:
-    reasoning = _reason(rt, state)
     wf_name = (state.get("intent") or {}).get("workflow")
-    plan = fill_workflow(rt, rt.workflows[wf_name], state, reasoning) if wf_name else free_plan(rt, state, reasoning)
+    wf = rt.workflows.get(wf_name or "")
+    if wf is not None and (not wf.steps or rt.llm_is_tiny):
+        # Nothing to reason about (a job answered from knowledge/the web), or the embedded 135M model,
+        # whose reasoning only adds noise to the fill and costs tens of seconds on two cores.
+        reasoning = "answer from evidence" if not wf.steps else ""
+        rt.trace.event("cot.skipped", workflow=wf.name, reason="no steps" if not wf.steps else "embedded model")
+    else:
+        reasoning = _reason(rt, state)
+    plan = fill_workflow(rt, wf, state, reasoning) if wf is not None else free_plan(rt, state, reasoning)
     plan.strategy, plan.reasoning = "cot", reasoning
     return plan
 
 
 def plan_tot(rt: Runtime, state: dict) -> Plan:
-    """k candidates (top routed workflows with alternative fillings, and a free plan), each scored."""
+    """k candidates (the routed job, the other jobs the request points at, alternative fillings, a free
+    plan), each scored."""
     k = rt.settings.agent.tot_candidates
-    route = rt.router.route(state["request"], -1.0, film_given=bool(state.get("film")))
+    route = rules_route(rt, state)
+    chosen = (state.get("intent") or {}).get("workflow")
+    jobs = list(dict.fromkeys(([chosen] if chosen else []) + route.candidates))
+    conf = dict(route.ranking)
+    ranked = [(name, conf.get(name, 0.0)) for name in jobs if name in rt.workflows]
     candidates: list[tuple[Plan, float]] = []
     for i in range(k):
         try:
-            candidates.append(_tot_candidate(rt, state, route, candidates, i))
+            candidates.append(_tot_candidate(rt, state, ranked, candidates, i))
         except WorkflowError as exc:  # a candidate that cannot be filled is dropped, not fatal
             rt.trace.event("tot.candidate_dropped", index=i, error=str(exc)[:300])
     if not candidates:
@@ -49,15 +62,15 @@ def plan_tot(rt: Runtime, state: dict) -> Plan:
     return _pick(rt, state, candidates)
 
 
-def _tot_candidate(rt: Runtime, state: dict, route, candidates: list, i: int) -> tuple[Plan, float]:
-    """Candidate i: the i-th routed workflow, else another filling of the best one, else a free plan."""
-    trusted = rt.settings.agent.router_min_similarity
-    if i < len(route.ranking) and route.ranking[i][1] >= trusted:
-        name, sim = route.ranking[i]
-        return fill_workflow(rt, rt.workflows[name], state), sim
-    if candidates and route.ranking and route.ranking[0][1] >= trusted:
-        name, sim = route.ranking[0]
-        return fill_workflow(rt, rt.workflows[name], state, temperature_hint=i), sim
+def _tot_candidate(rt: Runtime, state: dict, ranked: list[tuple[str, float]], candidates: list,
+                   i: int) -> tuple[Plan, float]:
+    """Candidate i: the i-th job the request points at, else another filling of the first, else a free plan."""
+    if i < len(ranked):
+        name, conf = ranked[i]
+        return fill_workflow(rt, rt.workflows[name], state), conf
+    if candidates and ranked:
+        name, conf = ranked[0]
+        return fill_workflow(rt, rt.workflows[name], state, temperature_hint=i), conf
     return free_plan(rt, state), 0.0
 
 

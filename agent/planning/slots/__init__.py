@@ -5,6 +5,7 @@
 rules (a stated value is never replaced; past runs only supply style; no default names a scene).
 Other jobs add their own slot kinds with `register_rule` and a validator in `MODEL_CHECKS`.
 """
+from agent.planning.slots import jobs as _jobs  # noqa: F401  (registers the one-step jobs' rules)
 from agent.planning.slots.extract import asks_which_scene, extract_slots, register_rule, scene_answer_phrase
 from agent.planning.slots.models import RequestSlots, SlotSource, SlotValue
 from agent.planning.slots.names import known_names

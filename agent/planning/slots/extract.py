@@ -25,6 +25,8 @@ class Context:
 
     known_names: list[str] = field(default_factory=list)  # characters from the knowledge base / transcript
     film_titles: list[str] = field(default_factory=list)  # titles that are not characters
+    presets: list[str] = field(default_factory=list)  # character presets (configs/characters.yaml)
+    datasets: list[str] = field(default_factory=list)  # datasets that exist (folders under datasets/)
 
 
 Rule = Callable[[str, RequestSlots, Context], None]
@@ -360,11 +362,13 @@ for _name, _rule in (("quotes_and_speech", quotes_and_speech), ("timestamp", tim
     register_rule(_name, _rule)
 
 
-def extract_slots(request: str, known_names: Iterable[str] = (), film_titles: Iterable[str] = ()) -> RequestSlots:
+def extract_slots(request: str, known_names: Iterable[str] = (), film_titles: Iterable[str] = (),
+                  presets: Iterable[str] = (), datasets: Iterable[str] = ()) -> RequestSlots:
     """Every slot the request states, each with the words that stated it."""
     text = " ".join((request or "").split())
     slots = RequestSlots(request=text, language=detect_language(text))  # type: ignore[arg-type]
-    ctx = Context(known_names=[n for n in known_names if n], film_titles=[t for t in film_titles if t])
+    ctx = Context(known_names=[n for n in known_names if n], film_titles=[t for t in film_titles if t],
+                  presets=[p for p in presets if p], datasets=[d for d in datasets if d])
     for _, rule in _RULES:
         rule(text, slots, ctx)
     return slots

@@ -69,8 +69,11 @@ class AgentSettings(Section):
     tot_beam: int = Field(1, ge=1, le=4)
     react_max_steps: int = Field(8, ge=1, le=50)
     web: Literal["auto", "always", "never"] = "auto"
-    # Below this cosine similarity the router does not trust a workflow match.
-    router_min_similarity: float = 0.25
+    # How a request becomes a job: rules (verbs, objects, signals; always for the embedded model), model
+    # (the chat model picks from the job catalogue), auto (model for openai / your own local model).
+    routing: Literal["auto", "rules", "model"] = "auto"
+    # A workflow without route cues (your own) is matched by its description above this cosine similarity.
+    router_min_similarity: float = 0.4
     retrieve_k: int = 6
     # Folders of your own workflow YAML files, loaded beside the shipped workflows/.
     workflow_dirs: list[Path] = Field(default_factory=list)

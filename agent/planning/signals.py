@@ -1,0 +1,50 @@
+"""Facts about a request and its run that tell jobs apart, beside its verbs and objects.
+
+Workflows weigh them in their `route.signals` (e.g. a quoted line points to voicing it, a time
+range to cutting by times, an existing dataset's name to training or filtering it). The values come
+from the request's slots (agent/planning/slots), the files given to the run, and two patterns:
+a question, and a question about recent facts.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+QUESTION = re.compile(
+    r"^\s*(?:who|what|what's|whats|why|how|where|when|which|whose|is|are|does|do|did|can|could|will|would|should|"
+    r"tell me|chi|cosa|cos['’]è|che cosa|che|perch[eé]|come|dove|quando|qual\w*|quant\w*|c['’]è|ci sono|esiste)\b"
+    r"|\?\s*$", re.I)
+# Recent or changing facts: the answer is on the web, not in the shipped knowledge.
+FRESH = re.compile(
+    r"\b(?:latest|newest|news|today|tonight|this (?:week|month|year|season)|next (?:week|month|year)|current(?:ly)?|"
+    r"recent(?:ly)?|upcoming|coming out|release date|box office|just (?:announced|released|came out)|announced|"
+    r"trending|20[2-9]\d|ultim[oaie]|notizi\w+|oggi|quest['’ ]?anno|questa settimana|questo mese|prossim[oaie]|"
+    r"in uscita|annunciat\w|di recente|recent\w+|incass\w+|botteghino)\b", re.I)
+# "can you draw...?" is a request, not a question.
+POLITE = re.compile(r"^\s*(?:can|could|would|will)\s+you\s+(?!tell|explain|say\b|describe|remind)|"
+                    r"^\s*(?:puoi|potresti|riesci a)\s+(?!dirmi|spiegarmi|raccontarmi)", re.I)
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+SIGNALS = ("question", "fresh", "quote", "time_range", "count", "preset_character", "dataset_named",
+           "image_input", "folder_input", "film_given")
+
+
+def request_signals(request: str, slots: Any, *, film_given: bool, inputs: list[str | Path] | None = None) -> dict[str, bool]:
+    """Every signal in SIGNALS, True or False. `slots` is the request's RequestSlots."""
+    found = getattr(slots, "found", {}) or {}
+    said = found.get("said")
+    quoted = bool(said and said.evidence[:1] in "\"'“«‘")
+    named_inputs = [Path(p) for p in inputs or []]
+    return {
+        "question": bool(QUESTION.search(request)) and not POLITE.search(request),
+        "fresh": bool(FRESH.search(request)),
+        # A line to voice: quoted words, or "make X say ..." (a speaker and the words they say).
+        "quote": quoted or bool(said and "speaker" in found and not said.evidence.lower().startswith(("where", "when"))),
+        "time_range": "start_s" in found and "end_s" in found,
+        "count": "count" in found,
+        "preset_character": "character" in found,
+        "dataset_named": "dataset" in found,
+        "image_input": any(p.suffix.lower() in IMAGE_SUFFIXES for p in named_inputs),
+        "folder_input": any(p.is_dir() for p in named_inputs),
+        "film_given": film_given,
+    }
