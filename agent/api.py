@@ -57,6 +57,14 @@ def film_warnings(film: Path | None, settings: Settings) -> list[str]:
     return [f"{film.name}: {w}" for w in media_info(film, settings.video.ffprobe, limits=settings.limits).warnings]
 
 
+def check_inputs(inputs: list[str | Path] | None) -> list[Path]:
+    named = [Path(p).expanduser().resolve() for p in inputs or []]
+    missing = [str(p) for p in named if not p.exists()]
+    if missing:
+        raise AgentInputError(f"Input not found: {', '.join(missing)}")
+    return named
+
+
 class Agent:
     """An autonomous creative agent. Each `run` gets a folder `runs/<run_id>/` with its trace and report."""
 
@@ -141,10 +149,7 @@ class Agent:
         "awaiting_review" and `Agent.resume(run_id, review={"action": ...})` continues the run.
         """
         request = check_request(request)
-        named = [Path(p).expanduser().resolve() for p in inputs or []]
-        missing = [str(p) for p in named if not p.exists()]
-        if missing:
-            raise AgentInputError(f"Input not found: {', '.join(missing)}")
+        named = check_inputs(inputs)
         film_path = check_film(film, self.settings)
         run_id = run_id or new_run_id()
         settings = self._settings_for(strategy)
@@ -209,21 +214,24 @@ class Agent:
                     on_event(event)
             return self._result(state, rt, started, paused)
 
-    def plan(self, request: str, film: str | Path | None = None, *, strategy: str | None = None) -> dict[str, Any]:
+    def plan(self, request: str, film: str | Path | None = None, *, strategy: str | None = None,
+             inputs: list[str | Path] | None = None) -> dict[str, Any]:
         """Dry run: the same graph, stopped before execute (understand → retrieve (∥ web) → plan); no tool runs."""
         from langgraph.checkpoint.memory import InMemorySaver
 
         request = check_request(request)
+        named = check_inputs(inputs)
         film_path = check_film(film, self.settings)
         run_id = "plan-" + new_run_id()
         settings = self._settings_for(strategy)
-        with open_runtime(settings, run_id, film_path, self._llm) as rt:
+        with open_runtime(settings, run_id, film_path, self._llm, named) as rt:
             graph = build_graph(rt, InMemorySaver(), interrupt_before=["execute"])
             config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(rt)}
             graph.invoke(self._start_state(request, film_path, run_id, settings), config)
             state = graph.get_state(config).values
-        return {"run_id": run_id, "intent": state["intent"], "plan": state["plan"], "order": state["pending"],
-                "evidence": state.get("evidence", []), "run_dir": str(rt.ctx.workspace.root)}
+        return {"run_id": run_id, "intent": state["intent"], "plan": state["plan"], "order": state.get("pending", []),
+                "refusal": state.get("refusal"), "evidence": state.get("evidence", []),
+                "run_dir": str(rt.ctx.workspace.root)}
 
 
 def pending_review(snapshot) -> dict | None:

@@ -14,7 +14,7 @@ from langgraph.graph import END, START, StateGraph
 from agent.nodes.evaluate import evaluate, route_after_evaluate
 from agent.nodes.execute import execute, more_to_run
 from agent.nodes.finish import finish
-from agent.nodes.plan import plan
+from agent.nodes.plan import after_plan, plan
 from agent.nodes.reflect import reflect, route_after_reflect
 from agent.nodes.retrieve import retrieve
 from agent.nodes.review import due_point, review, route_after_review
@@ -47,7 +47,7 @@ def build_graph(rt: Runtime, checkpointer: Any = None, *, interrupt_before: list
                             ["retrieve", "web"])
     g.add_edge("retrieve", "plan")
     g.add_edge("web", "plan")
-    g.add_edge("plan", "execute")
+    g.add_conditional_edges("plan", after_plan, ["execute", "finish"])  # refused: straight to the answer
     g.add_conditional_edges("execute", lambda s: after_execute(s, rt), ["review", "execute", "evaluate"])
     g.add_conditional_edges("review", route_after_review, ["execute", "evaluate", "finish"])
     g.add_conditional_edges("evaluate", lambda s: route_after_evaluate(s, rt), ["finish", "reflect"])

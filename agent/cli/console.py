@@ -114,5 +114,11 @@ def print_plan(console: Console, preview: dict) -> None:
     if not by_id:
         tree.add("(no tool steps: the agent would answer from knowledge)")
     console.print(tree)
+    refusal = preview.get("refusal")
+    if refusal:
+        lines = [f"{u['problem']} — {('set ' + u['setting'] + ': ') if u['setting'] else ''}{u['fix']}"
+                 for u in refusal["unmet"]]
+        console.print(Panel("\n".join(lines), title=f"would stop before {refusal['step']} ({refusal['tool']})",
+                            border_style="yellow"))
     if plan.get("reasoning"):
         console.print(Panel(plan["reasoning"][:1200], title="reasoning"))

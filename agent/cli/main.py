@@ -153,12 +153,14 @@ def review_cmd(run_id: str = typer.Argument(..., help="The run waiting for a rev
 def plan(request: str = typer.Argument(..., help="What you want, in plain words."),
          film: Optional[Path] = typer.Option(None, "--film", "-f"), llm: Optional[str] = LlmOpt,
          config: Optional[Path] = ConfigOpt, strategy: Optional[str] = typer.Option(None, "--strategy"),
-         as_json: bool = typer.Option(False, "--json"), sets: Optional[list[str]] = SetOpt):
+         as_json: bool = typer.Option(False, "--json"),
+         inputs: Optional[list[Path]] = typer.Option(None, "--input", "-i", help="Another file or folder (repeatable)."),
+         sets: Optional[list[str]] = SetOpt):
     """Dry run: show the plan (workflow, tools, arguments) without running any tool."""
     from agent.api import Agent
     from agent.cli.console import print_plan
 
-    preview = Agent(settings=_settings(config, llm, sets, strategy)).plan(request, film=film)
+    preview = Agent(settings=_settings(config, llm, sets, strategy)).plan(request, film=film, inputs=inputs)
     if as_json:
         out.print_json(json.dumps(preview, default=str))
     else:

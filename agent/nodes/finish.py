@@ -32,7 +32,18 @@ def _llm_answer(state: dict, rt: Runtime) -> str:
     return (reply.content if isinstance(reply.content, str) else str(reply.content)).strip()
 
 
+def _refusal_answer(state: dict, rt: Runtime) -> str:
+    from agent.planning.readiness import Refusal
+
+    refusal = Refusal.model_validate(state["refusal"])
+    wf = rt.workflows.get(refusal.workflow or "")
+    job = f"“{wf.title}”" if wf and wf.title else (wf.name if wf else "a plan")
+    return refusal.answer(job)
+
+
 def compose_answer(state: dict, rt: Runtime) -> str:
+    if state.get("refusal"):
+        return _refusal_answer(state, rt)
     plan = Plan.model_validate(state.get("plan") or {})
     parts = []
     answer = state.get("final_answer") or _templated_answer(state, plan, rt)
@@ -67,6 +78,8 @@ def finish(state: dict, rt: Runtime) -> dict:
     status = "passed" if q and q[-1].get("passed") else ("failed" if q else "done")
     if state.get("status") == "rejected":  # stopped at a review by the person
         status = "rejected"
+    if state.get("refusal"):
+        status = "refused"
     record = {
         "run_id": state.get("run_id"), "request": state.get("request"), "film": state.get("film"),
         "strategy": state.get("strategy"), "status": status, "final_answer": answer,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from agent.nodes.common import traced
+from agent.planning.readiness import preflight
 from agent.planning.strategies import STRATEGIES
 from agent.runtime import Runtime
 from tools.core.registry import get_tool
@@ -36,12 +37,27 @@ def plan(state: dict, rt: Runtime) -> dict:
         except WorkflowError as exc:  # e.g. a required parameter the model could not fill
             result = _cannot_plan(rt, state, strategy, str(exc))
     annotate_resources(result)
-    order = rt.ctx.scheduler.order(result.steps) if result.steps else []
+    refusal = preflight(result, rt.workflows, rt.settings, bool(state.get("film")))
+    order = rt.ctx.scheduler.order(result.steps) if result.steps and not refusal else []
     data = result.model_dump(mode="json")
     (rt.ctx.workspace.root / "plan.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     rt.trace.event("plan.done", strategy=strategy, workflow=result.workflow, steps=[s.id for s in result.steps],
                    order=order)
     update = {"plan": data, "pending": order, "strategy": strategy, "iteration": state.get("iteration", 0)}
-    if not result.steps and result.reasoning and strategy != "react":
+    if refusal:  # the right plan, stopped before a tool whose model is not configured
+        rt.trace.event("plan.refused", workflow=result.workflow, step=refusal.step, tool=refusal.tool,
+                       settings=refusal.settings(), problems=[u.problem for u in refusal.unmet])
+        update["refusal"] = refusal.model_dump(mode="json")
+    elif not result.steps and result.reasoning and strategy != "react" and not _answers_only(rt, result):
         update["feedback"] = [result.reasoning]
     return update
+
+
+def _answers_only(rt: Runtime, plan: Plan) -> bool:
+    """A job answered from knowledge or the web: no steps is the plan, not a failure to plan."""
+    wf = rt.workflows.get(plan.workflow or "")
+    return bool(wf and not wf.steps)
+
+
+def after_plan(state: dict) -> str:
+    return "finish" if state.get("refusal") else "execute"
