@@ -1,0 +1,267 @@
+"""Slot rules for the one-step jobs: what to draw and how many, whose voice says which line, a time
+range, a dataset, a character preset, what to measure in a film (English and Italian).
+
+Registered after the core rules (quotes, scene, tone, length, characters), so a slot those found
+is never overwritten. Words live in jobs.yaml.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from agent.planning.slots.extract import Context, register_rule, vocabulary
+from agent.planning.slots.models import RequestSlots
+
+
+@lru_cache(maxsize=1)
+def words() -> dict:
+    return yaml.safe_load(Path(__file__).with_name("jobs.yaml").read_text(encoding="utf-8"))
+
+# ---- numbers and times -------------------------------------------------------------------------
+
+
+def _number_word(token: str) -> int | None:
+    token = token.lower()
+    if token.isdigit():
+        return int(token)
+    value = vocabulary()["numbers"].get(token) or words()["more_numbers"].get(token)
+    return None if value is None else int(value)
+
+
+@lru_cache(maxsize=1)
+def _count_pattern() -> re.Pattern:
+    numbers = sorted({*vocabulary()["numbers"], *words()["more_numbers"]}, key=len, reverse=True)
+    items = "|".join(words()["countable"])
+    return re.compile(r"(?<!\w)(\d{1,2}|" + "|".join(re.escape(w) for w in numbers) + r")\s+(?:\w+\s+){0,2}?(?:"
+                      + items + r")\b", re.I)
+
+
+def count(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """"three images of", "4 pictures", "due immagini", "a couple of posters"."""
+    m = re.search(r"\ba (couple|pair) of\b", request, re.I)
+    if m:
+        slots.add("count", 2, m.group(0))
+        return
+    m = _count_pattern().search(request)
+    if m:
+        value = _number_word(m.group(1))
+        if value is not None and 1 <= value <= 16:
+            slots.add("count", value, m.group(0))
+
+
+_CLOCK = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d+)?"
+_SECONDS = r"\d+(?:[.,]\d+)?\s*(?:s|sec|secs|seconds?|secondi|secondo)?"
+_TIME = rf"(?:{_CLOCK}|\d+m\s*\d+s|{_SECONDS})"
+_RANGE = re.compile(
+    rf"\b(?:from|between|da|dal|dai|tra|fra)?\s*(?:the\s+|il\s+)?(?:seconds?|secondi|secondo|minute|minuto)?\s*"
+    rf"(?P<a>{_TIME})\s*(?:-|–|to|until|till|and|a|al|e|fino\s+a|fino\s+al)\s*(?P<b>{_TIME})", re.I)
+_FIRST = re.compile(r"\b(?:the\s+first|i\s+primi|le\s+prime)\s+(?P<n>\d+|\w+)\s+(?P<unit>seconds?|secondi|minutes?|minuti)\b",
+                    re.I)
+
+
+def _seconds(text: str) -> float | None:
+    text = text.strip().lower().replace(",", ".")
+    if ":" in text:
+        parts = [float(p) for p in text.split(":")]
+        total = 0.0
+        for p in parts:
+            total = total * 60 + p
+        return total
+    m = re.fullmatch(r"(\d+)m\s*(\d+)s", text)
+    if m:
+        return int(m.group(1)) * 60 + int(m.group(2))
+    m = re.match(r"\d+(?:\.\d+)?", text)
+    return float(m.group(0)) if m else None
+
+
+def time_range(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """"from 0:12 to 0:27", "seconds 5 to 18", "da 1:05 a 1:20", "the first 10 seconds"."""
+    for m in _RANGE.finditer(request):
+        a, b = _seconds(m.group("a")), _seconds(m.group("b"))
+        has_unit = any(c in m.group(0).lower() for c in (":", "sec", "s ", "m ")) or re.search(r"\d\s*s\b", m.group(0))
+        if a is None or b is None or not has_unit or b <= a:
+            continue
+        slots.add("start_s", a, m.group(0))
+        slots.add("end_s", b, m.group(0))
+        return
+    m = _FIRST.search(request)
+    if m:
+        n = _number_word(m.group("n"))
+        if n:
+            scale = 60 if m.group("unit").lower().startswith("min") else 1
+            slots.add("start_s", 0.0, m.group(0))
+            slots.add("end_s", float(n * scale), m.group(0))
+
+
+def training_steps(request: str, slots: RequestSlots, ctx: Context) -> None:
+    m = re.search(r"\b(\d{2,6})\s+(?:training\s+)?(?:steps|passi|iterazioni|iterations)\b", request, re.I)
+    if m:
+        slots.add("steps", int(m.group(1)), m.group(0))
+
+
+# ---- who: character presets, the speaker, datasets -------------------------------------------
+
+
+def _find_name(text: str, names: list[str]) -> tuple[str, str] | None:
+    """The first of `names` the text mentions, by full name or a word of it ("Brine"), as (name, words)."""
+    hits = []
+    for name in names:
+        for alias in [name, *[w for w in name.split() if len(w) >= 4]]:
+            m = re.search(r"(?<!\w)(?:the\s+|il\s+|la\s+|lo\s+|del\s+|della\s+)?" + re.escape(alias) + r"(?:['’]s)?(?!\w)",
+                          text, re.I)
+            if m:
+                hits.append((m.start(), name, m.group(0)))
+                break
+    return (min(hits)[1], min(hits)[2]) if hits else None
+
+
+def preset_character(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """The character preset the request is about (configs/characters.yaml), for drawing or voicing."""
+    if not ctx.presets:
+        return
+    drawable = [p for p in ctx.presets if p.lower() != "narrator"]
+    hit = _find_name(request, drawable) or _find_name(request, ctx.presets)
+    if hit:
+        slots.add("character", hit[0], hit[1])
+
+
+_SPEAKER_PATTERNS = [
+    r"\bin\s+(?P<who>(?:the\s+)?[\w' ]{2,30}?)['’]s\s+voice\b",
+    r"\b(?:with|in)\s+the\s+voice\s+of\s+(?P<who>(?:the\s+)?[\w ]{2,30}?)(?=[,.;:!?\"'“]|\s+(?:saying|say)\b|$)",
+    r"\b(?:make|let|have|get)\s+(?P<who>(?:the\s+)?[\w ]{2,30}?)\s+(?:say|speak|read|shout|whisper|yell)\b",
+    r"\bas\s+(?P<who>(?:the\s+)?[\w ]{2,30}?)(?=[,.;:!?]|\s+(?:sounding|would)\b|$)",
+    r"\bcon\s+la\s+voce\s+(?:di|del|della|dello)\s+(?P<who>[\w ]{2,30}?)(?=[,.;:!?\"'“«]|\s+(?:leggi|di'|dici|pronuncia)\b|$)",
+    r"\bfai\s+dire\s+(?:a|al|alla|allo)\s+(?P<who>[\w ]{2,30}?)(?=[,.;:!?\"'“«]|$)",
+]
+
+
+def speaker(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """Whose voice says the line: a preset named in "in X's voice", "make X say", "con la voce di X"."""
+    for pattern in _SPEAKER_PATTERNS:
+        m = re.search(pattern, request, re.I)
+        if m:
+            hit = _find_name(m.group("who"), ctx.presets) if ctx.presets else None
+            if hit:
+                slots.add("speaker", hit[0], m.group(0))
+                return
+            if re.search(r"\bnarrat(or|ore|rice)\b", m.group("who"), re.I):
+                slots.add("speaker", "Narrator", m.group(0))
+                return
+    if ctx.presets and re.search(r"\b(narrator|narratore|voce narrante)\b", request, re.I):
+        named = [p for p in ctx.presets if p.lower() == "narrator"]
+        if named:
+            slots.add("speaker", named[0], "narrator")
+            return
+    if "character" in slots.found:  # "Pip: 'we are lost'" — the one character named speaks
+        slots.add("speaker", slots.value("character"), slots.found["character"].evidence)
+
+
+_UNQUOTED_LINE = [
+    re.compile(r"\b(?:make|let|have|get)\s+(?:the\s+)?[\w ]{2,30}?\s+(?:say|shout|whisper|yell)\s*:?\s+(?P<line>[^\"“«'].{2,200})", re.I),
+    re.compile(r"\bfai\s+dire\s+(?:a|al|alla|allo)\s+[\w ]{2,30}?\s*:\s*(?P<line>.{3,200})", re.I),
+]
+
+
+def unquoted_line(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """"make Pip say we are lost" (no quotes): the words after the verb are the line."""
+    for pattern in _UNQUOTED_LINE:
+        m = pattern.search(request)
+        if m:
+            line = m.group("line").strip(" .")
+            if len(line.split()) >= 2:
+                slots.add("said", line, m.group(0))
+            return
+
+
+def dataset_name(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """An existing dataset (a folder under datasets/) the request names."""
+    for name in sorted(ctx.datasets, key=len, reverse=True):
+        m = re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", request, re.I)
+        if m:
+            slots.add("dataset", name, m.group(0))
+            return
+    m = re.search(r"\bdataset\s+(?:called\s+|named\s+|chiamato\s+)?[\"'“]?(?P<name>[A-Za-z0-9][\w-]*[_\d-][\w-]*)", request)
+    if m:
+        slots.add("dataset", m.group("name"), m.group(0))
+
+
+# ---- what: image prompt, guidance, emotion, film aspects ------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _command_prefix() -> re.Pattern:
+    verbs = "|".join(words()["draw_verbs"])
+    nouns = "|".join(words()["countable"])
+    numbers = "|".join(re.escape(w) for w in sorted({*vocabulary()["numbers"], *words()["more_numbers"]}, key=len,
+                                                    reverse=True))
+    return re.compile(
+        r"^\s*(?:(?:please|can you|could you|i (?:want|need|would like|'d like)|per favore|puoi|vorrei|mi serve)\s+)*"
+        rf"(?:(?:{verbs})\w*\s+)?(?:me\s+|mi\s+)?"
+        rf"(?:(?:a|an|the|some|one|{numbers}|\d{{1,2}}|a couple of|a pair of)\s+)?"
+        r"(?:(?:new|nice|little|cool|big|single|bella|nuova|nuove|belle)\s+)?"
+        rf"(?:(?:\w+[- ])?(?:{nouns})\s+)?"
+        r"(?:(?:of|showing|with|where|di|del|della|dello|dei|delle|degli|con|che)\s+)?", re.I)
+
+
+def image_prompt(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """What to draw: the request without its guidance clause ("copying the pose in this photo") and its
+    command ("generate three images of"); the whole request when it has neither."""
+    text = request.strip().rstrip(".!")
+    for clause in words()["guidance_clauses"]:
+        text = re.sub(clause, " ", text, flags=re.I)
+    text = " ".join(text.split()).strip(" ,;:")
+    m = _command_prefix().match(text)
+    rest = text[m.end():] if m else text
+    rest = rest.strip(" ,;:")
+    if len(re.findall(r"\w+", rest)) >= 2:
+        slots.add("image_prompt", rest, rest)
+
+
+def control_type(request: str, slots: RequestSlots, ctx: Context) -> None:
+    for kind, patterns in words()["guidance"].items():
+        for pattern in patterns:
+            m = re.search(pattern, request, re.I)
+            if m:
+                slots.add("control_type", kind, m.group(0))
+                return
+
+
+def emotion(request: str, slots: RequestSlots, ctx: Context) -> None:
+    for name, said_as in words()["emotions"].items():
+        for word in said_as:
+            m = re.search(r"(?<!\w)" + re.escape(word) + r"(?!\w)", request, re.I)
+            if m:
+                slots.add("emotion", name, m.group(0))
+                return
+
+
+def film_aspects(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """What to measure in a film: "how many scenes" → count, "the darkest" → darkest, ..."""
+    found: list[tuple[int, str, str]] = []
+    for aspect, patterns in words()["aspects"].items():
+        for pattern in patterns:
+            m = re.search(pattern, request, re.I)
+            if m:
+                found.append((m.start(), aspect, m.group(0)))
+                break
+    if found:
+        found.sort()
+        slots.add("aspects", [a for _, a, _ in found], ", ".join(w for _, _, w in found))
+
+
+def narration(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """The request asks for a narrator / voice-over over a scene."""
+    m = re.search(r"\b(narrator|narration|narrated|voice[- ]?over|voce narrante|narratore|narrazione|fuori campo)\b",
+                  request, re.I)
+    if m:
+        slots.add("narration", True, m.group(0))
+
+
+for _name, _rule in (("narration", narration), ("count", count), ("time_range", time_range), ("training_steps", training_steps),
+                     ("preset_character", preset_character), ("speaker", speaker), ("unquoted_line", unquoted_line),
+                     ("dataset_name", dataset_name), ("image_prompt", image_prompt), ("control_type", control_type),
+                     ("emotion", emotion), ("film_aspects", film_aspects)):
+    register_rule(_name, _rule)
