@@ -1,6 +1,7 @@
 """The agent graph with a scripted model: every node, the strategies' control flows, the quality
 loop and its cap, replanning only failing steps, bad input, malformed model output."""
 import json
+from pathlib import Path
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -123,7 +124,7 @@ def test_request_in_another_language_still_runs(agent_settings, counters):
     result = Agent(settings=agent_settings(), llm=FakeChatModel(handler=handler_for())).run(
         "メモを書いてください: 海について")
     assert result.status in ("passed", "failed", "done")
-    assert json.loads((result.artifact_paths()[0].parents[0] / "result.json").read_text())["request"].startswith("メモ")
+    assert json.loads((Path(result.run_dir) / "result.json").read_text())["request"].startswith("メモ")
 
 
 class _PlantedSearch(BaseHTTPRequestHandler):
@@ -148,7 +149,7 @@ def test_web_text_is_data_not_instructions(agent_settings, counters, tmp_path):
                                        "base_url": f"http://127.0.0.1:{server.server_address[1]}",
                                        "cache_path": str(tmp_path / "webcache.sqlite")})
         llm = FakeChatModel(handler=handler_for())
-        result = Agent(settings=settings, llm=llm).run("what is the latest news about Luca? write notes about a topic")
+        result = Agent(settings=settings, llm=llm).run("write notes about a topic: Luca")  # web: always
     finally:
         server.shutdown()
     web_items = [e for e in result.evidence if e.get("origin") == "web"]
