@@ -14,6 +14,7 @@ import yaml
 
 from agent.planning.slots.extract import Context, register_rule, vocabulary
 from agent.planning.slots.models import RequestSlots
+from agent.planning.slots.resolve import MODEL_CHECKS, CheckContext, _check_text, _never
 
 
 @lru_cache(maxsize=1)
@@ -265,3 +266,38 @@ for _name, _rule in (("narration", narration), ("count", count), ("time_range", 
                      ("dataset_name", dataset_name), ("image_prompt", image_prompt), ("control_type", control_type),
                      ("emotion", emotion), ("film_aspects", film_aspects)):
     register_rule(_name, _rule)
+
+
+# ---- how a model's value for these kinds is checked (when the request itself is silent) ----------
+
+
+def _number_in(low: int, high: int):
+    def check(value, ctx: CheckContext):
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            return None, "not a whole number"
+        return (number, "") if low <= number <= high else (None, f"{number} is outside {low}–{high}")
+    return check
+
+
+def _named_in_request(value, ctx: CheckContext):
+    name = " ".join(str(value or "").split())
+    if name and re.search(r"(?<!\w)" + re.escape(name.split()[-1]) + r"(?!\w)", ctx.request, re.I):
+        return name, ""
+    return None, "names nobody the request mentions"
+
+
+def _aspects(value, ctx: CheckContext):
+    from tools.video.facts import ASPECTS
+
+    kept = [a for a in (value if isinstance(value, list) else [value]) if a in ASPECTS]
+    return (kept or None), ("" if kept else "no known aspect")
+
+
+MODEL_CHECKS.update({
+    "count": _number_in(1, 16), "steps": _number_in(1, 100_000), "image_prompt": _check_text(60),
+    "character": _named_in_request, "speaker": _named_in_request, "aspects": _aspects,
+    # Times and datasets are facts about the user's files: only the request can state them.
+    "start_s": _never, "end_s": _never, "dataset": _never,
+})
