@@ -84,3 +84,41 @@ def test_a_user_workflow_without_cues_is_routed_by_its_description():
     router = Router(get_embedder(settings_from_dict({})), flows, all_tools(), min_similarity=0.4)
     assert router.route("print today's tide table for the harbour", {}).workflow == "tide_tables"
     assert router.route("paint a lighthouse in a storm", {}).workflow == "text_to_image"
+
+
+def test_the_arguments_a_request_states_reach_its_tool(world):
+    """Slots → the job's parameters → the step's arguments, without any model (as the embedded model plans)."""
+    from agent.planning.builders import input_for
+    from agent.planning.slots import resolve_slots
+    from tests.planning.cases import judge
+
+    flows = all_workflows()
+    wrong = []
+    for case in [c for c in CASES if c.args]:
+        wf = flows[case.expect]
+        stated = extract_slots(case.request, presets=PRESETS, datasets=[DATASET])
+        inputs = [str(p) for p in case_inputs(case, world)]
+        run_values = {n: "film.mp4" for n, p in wf.parameters.items() if p.source == "film" and case.film}
+        run_values |= {n: input_for(inputs, p.input_kind) for n, p in wf.parameters.items()
+                       if p.source == "input" and input_for(inputs, p.input_kind)}
+        run_values |= {n: case.request for n, p in wf.parameters.items() if p.source == "request"}
+        values = resolve_slots(wf.parameters, stated, run_values=run_values)
+        plan = wf.instantiate({k: v.value for k, v in values.items()})
+        ok, why = judge(case, case.expect, plan.model_dump(mode="json"))
+        if not ok:
+            wrong.append(f"{case.request!r}: {why}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_times_and_datasets_come_only_from_the_request():
+    from agent.planning.slots import resolve_slots
+
+    wf = all_workflows()["cut_clip"]
+    silent = extract_slots("cut a clip please")
+    values = resolve_slots(wf.parameters, silent, model={"start": 3.0, "end": 9.0})
+    assert values["start"].value is None and "only the request" in values["start"].note
+    stated = extract_slots("cut a clip from 1:02.5 to 1:10")
+    assert (stated.value("start_s"), stated.value("end_s")) == (62.5, 70.0)
+    count = resolve_slots(all_workflows()["text_to_image"].parameters, extract_slots("draw a boat"),
+                          model={"count": 40})["count"]
+    assert count.source == "default" and "outside 1–16" in count.note  # a model's absurd count is refused

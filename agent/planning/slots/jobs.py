@@ -200,7 +200,7 @@ def _command_prefix() -> re.Pattern:
                                                     reverse=True))
     return re.compile(
         r"^\s*(?:(?:please|can you|could you|i (?:want|need|would like|'d like)|per favore|puoi|vorrei|mi serve)\s+)*"
-        rf"(?:(?:{verbs})\w*\s+)?(?:me\s+|mi\s+)?"
+        rf"(?:to\s+)?(?:(?:{verbs})\w*\s+)?(?:me\s+|mi\s+)?"
         rf"(?:(?:a|an|the|some|one|{numbers}|\d{{1,2}}|a couple of|a pair of)\s+)?"
         r"(?:(?:new|nice|little|cool|big|single|bella|nuova|nuove|belle)\s+)?"
         rf"(?:(?:\w+[- ])?(?:{nouns})\s+)?"
@@ -217,7 +217,7 @@ def image_prompt(request: str, slots: RequestSlots, ctx: Context) -> None:
     m = _command_prefix().match(text)
     rest = text[m.end():] if m else text
     rest = rest.strip(" ,;:")
-    if len(re.findall(r"\w+", rest)) >= 2:
+    if re.search(r"\w", rest):
         slots.add("image_prompt", rest, rest)
 
 
