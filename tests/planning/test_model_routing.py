@@ -72,7 +72,7 @@ def test_an_openai_compatible_server_routes_over_http(planning_settings_dict, tm
         preview = Agent(settings=settings).plan("the harbour moment, with the words on screen please", film=film)
         bodies = [p["body"] for p in server.posts]
     assert preview["plan"]["workflow"] == "subtitle_scene"
-    assert [s["tool"] for s in preview["plan"]["steps"]] == ["find_scene", "subtitle_scene"]
+    assert [s["tool"] for s in preview["plan"]["steps"]] == ["find_scene", "transcribe", "render_subtitled_scene"]
     schema_names = [b.get("response_format", {}).get("json_schema", {}).get("name") for b in bodies]
     assert "JobChoice" in schema_names
     route_prompt = bodies[schema_names.index("JobChoice")]["messages"][-1]["content"]

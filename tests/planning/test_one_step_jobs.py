@@ -104,6 +104,14 @@ def test_subtitles_say_what_is_said_and_the_narrator_speaks(planning_settings_di
     assert video.has_video and video.has_audio and video.duration > 4.0  # the scene, after the narrator's hold
 
 
+def test_what_is_said_in_a_scene_is_read_from_the_film_transcript(planning_settings_dict, spoken_film):
+    result, _ = run(planning_settings_dict, "what does the keeper say in the ocean scene?", spoken_film)
+    assert result.plan["workflow"] == "what_is_said" and result.status == "passed"
+    heard = result.step_results["transcribe"]["result"]["text"].lower()
+    assert "golden key" in heard or "lighthouse" in heard, heard
+    assert heard[:20] in result.final_answer.lower()  # the answer quotes what is said
+
+
 def test_a_knowledge_question_is_answered_without_tools(planning_settings_dict):
     result, llm = run(planning_settings_dict, "who is Massimo and what is his cat called?")
     assert result.plan["workflow"] == "answer_knowledge" and result.plan["steps"] == []

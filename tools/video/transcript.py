@@ -19,7 +19,7 @@ from tools.audio import asr
 from tools.audio.asr import Segment, Transcript, resolve_asr_model, vad_parameters
 from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
-from tools.core.types import Artifact, ToolError, ToolResult
+from tools.core.types import Artifact, ToolError, ToolResult, Unmet
 from tools.media.probe import media_info
 from tools.video import cache
 from tools.video.models import Scene, SceneLine, TranscriptInfo
@@ -170,7 +170,21 @@ def word_timed_lines(segments: list[Segment]) -> list[tuple[str, float, float]]:
     return out
 
 
-@tool(family="audio")
+def asr_unmet(settings, args: dict) -> list[Unmet]:
+    """What `transcribe` needs: faster-whisper and a speech model (checked before a plan runs)."""
+    try:
+        import faster_whisper  # noqa: F401
+    except ImportError:
+        return [Unmet(setting="", problem="faster-whisper is not installed", fix="pip install faster-whisper")]
+    try:
+        resolve_asr_model(settings)
+    except ToolError as exc:
+        return [Unmet(setting="video.asr_model_path", problem=exc.message,
+                      fix=exc.hint or "set video.asr_model_path to a CTranslate2 Whisper folder")]
+    return []
+
+
+@tool(family="audio", requires=asr_unmet)
 def transcribe(ctx: ToolContext, film: InputPath, start: float | None = None, end: float | None = None,
                subtitles: Literal["srt+ass", "none"] = "srt+ass", burn: bool = False,
                name: str = "transcript") -> TranscriptResult:

@@ -261,7 +261,22 @@ def narration(request: str, slots: RequestSlots, ctx: Context) -> None:
         slots.add("narration", True, m.group(0))
 
 
-for _name, _rule in (("narration", narration), ("count", count), ("time_range", time_range), ("training_steps", training_steps),
+_NARRATED_QUOTE = re.compile(r"\b(?:narrator|narration|voice[- ]?over|narratore|voce narrante|narrazione)\b[^\"“«'‘]{0,40}"
+                             r"(?:saying|that says|who says|:|che dice|dicendo)\s*[\"“«'‘]", re.I)
+
+
+def narration_text(request: str, slots: RequestSlots, ctx: Context) -> None:
+    """A quoted line is the narrator's ("a narrator saying 'Long ago...'"); otherwise it is dialogue in the film."""
+    said = slots.found.get("said")
+    if said is None:
+        return
+    if _NARRATED_QUOTE.search(request) and said.evidence[:1] in "\"'“«‘":
+        slots.add("narration_text", said.value, said.evidence)
+    else:
+        slots.add("dialogue", said.value, said.evidence)
+
+
+for _name, _rule in (("narration", narration), ("narration_text", narration_text), ("count", count), ("time_range", time_range), ("training_steps", training_steps),
                      ("preset_character", preset_character), ("speaker", speaker), ("unquoted_line", unquoted_line),
                      ("dataset_name", dataset_name), ("image_prompt", image_prompt), ("control_type", control_type),
                      ("emotion", emotion), ("film_aspects", film_aspects)):
@@ -297,7 +312,7 @@ def _aspects(value, ctx: CheckContext):
 
 MODEL_CHECKS.update({
     "count": _number_in(1, 16), "steps": _number_in(1, 100_000), "image_prompt": _check_text(60),
-    "character": _named_in_request, "speaker": _named_in_request, "aspects": _aspects,
+    "character": _named_in_request, "speaker": _named_in_request, "aspects": _aspects, "dialogue": _check_text(30),
     # Times and datasets are facts about the user's files: only the request can state them.
     "start_s": _never, "end_s": _never, "dataset": _never,
 })

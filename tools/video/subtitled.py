@@ -1,9 +1,10 @@
-"""Tool `subtitle_scene`: a part of a film with what is said in it as subtitles, optionally a narrator.
+"""Tool `render_subtitled_scene`: a part of a film with its lines as burned-in subtitles, and a narrator.
 
-The words come from speech recognition of that part of the film (faster-whisper, word-timed, in
-film time), so the subtitles say what the characters say. A narration is spoken with the
-Narrator's voice preset where nobody speaks (or over the held first frame when the scene has no
-silence long enough), the original sound ducked under it, and subtitled too. Output: an MP4 with the subtitles burned in, plus SRT/ASS files.
+The lines are what `transcribe` heard in that part (the film's cached transcript, word-timed, in
+film seconds), so the subtitles say what the characters say. A narration is spoken with the
+Narrator's voice preset where nobody speaks (or over the held first frame when the part has no
+silence long enough), the original sound ducked under it, and subtitled too. Output: an MP4 with
+the subtitles burned in, plus SRT/ASS files.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from typing import Any
 
 from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
-from tools.core.types import Artifact, ToolError, ToolResult, Unmet
+from tools.core.types import Artifact, ToolError, ToolResult
 from tools.video.edl import EDL, AudioTrack, Clip, FreezeFrame, SubtitleLine
+from tools.video.models import SceneLine
 from tools.video.render import render
 from tools.video.subtitles import build_cues, to_ass, to_srt
 
@@ -28,7 +30,7 @@ class SubtitledScene(ToolResult):
     start: float
     end: float
     lines: list[dict[str, Any]]  # the subtitled lines in clip time: text, start, end, speaker
-    transcript: str  # what recognition heard in the part (empty: no speech)
+    transcript: str  # what is said in the part (empty: no speech)
     narration: str = ""
     narration_audio: str | None = None
 
@@ -36,22 +38,6 @@ class SubtitledScene(ToolResult):
         said = f"{len(self.lines)} subtitle lines" if self.lines else "no speech found, no dialogue subtitles"
         narr = f"; narrator: {self.narration[:80]!r}" if self.narration else ""
         return f"{self.video} ({self.end - self.start:.1f}s of the film, {said}{narr})"
-
-
-def asr_unmet(settings: Any, args: dict[str, Any]) -> list[Unmet]:
-    """Speech recognition is needed for the dialogue subtitles."""
-    from tools.audio.asr import resolve_asr_model
-
-    try:
-        import faster_whisper  # noqa: F401
-    except ImportError:
-        return [Unmet(setting="", problem="faster-whisper is not installed", fix="pip install faster-whisper")]
-    try:
-        resolve_asr_model(settings)
-    except ToolError as exc:
-        return [Unmet(setting="video.asr_model_path", problem=exc.message, fix=exc.hint or
-                      "set video.asr_model_path to a CTranslate2 Whisper folder")]
-    return []
 
 
 def quiet_start(lines: list[dict[str, Any]], needed: float, length: float) -> float | None:
@@ -86,24 +72,24 @@ def _narration_from(ctx: ToolContext, description: str, transcript: str) -> str:
     return text[:MAX_NARRATION_CHARS]
 
 
-@tool(family="video", resources=("tts",), requires=asr_unmet)
-def subtitle_scene(ctx: ToolContext, film: InputPath, start: float, end: float, narration: str = "",
-                   add_narration: bool = False, scene_description: str = "", narrator: str = "Narrator",
-                   output_name: str = "subtitled") -> SubtitledScene:
-    """Subtitle a part of a film with what is said in it (speech recognition), optionally with a narrator
-    voice-over; renders an MP4 with the subtitles burned in, plus SRT and ASS files.
+@tool(family="video", resources=("tts",))
+def render_subtitled_scene(ctx: ToolContext, film: InputPath, start: float, end: float, lines: list[SceneLine] = [],
+                           narration: str = "", add_narration: bool = False, scene_description: str = "",
+                           narrator: str = "Narrator", output_name: str = "subtitled") -> SubtitledScene:
+    """Render a part of a film with its lines (from `transcribe`) as burned-in subtitles, optionally with a
+    narrator voice-over placed where nobody speaks; writes the MP4 plus SRT and ASS files.
 
     Args:
         film: The video file.
         start: Where the part starts, in seconds of the film.
         end: Where it ends, in seconds.
-        narration: Words for a narrator to say over the start of the part ("" = none).
+        lines: What is said in the part, in film seconds (transcribe's `lines`).
+        narration: Words for a narrator to say ("" = none).
         add_narration: Write a short narration from the scene's description when none is given.
         scene_description: What the scene shows (from find_scene), for the written narration.
         narrator: The character preset whose voice narrates.
         output_name: File name stem of the MP4.
     """
-    from tools.audio.asr import transcribe
     from tools.audio.tts import synthesize
     from tools.media.probe import media_info
 
@@ -113,17 +99,14 @@ def subtitle_scene(ctx: ToolContext, film: InputPath, start: float, end: float, 
     end = min(end, info.duration)
     if end - start < 0.2:
         raise ToolError(f"the part {start:.2f}–{end:.2f}s is outside the film ({info.duration:.2f}s)")
-    lines: list[dict[str, Any]] = []
-    transcript = ""
-    if info.has_audio:
-        with ctx.progress.task("transcribing the scene", total=1) as task:
-            heard = transcribe(film, ctx.settings, start_s=start, end_s=end)
-            task.advance()
-        transcript = heard.text
-        for seg in heard.segments:
-            a, b = max(0.0, seg.start - start), min(end - start, seg.end - start)
-            if seg.text.strip() and b > a:
-                lines.append({"text": seg.text.strip(), "start": round(a, 3), "end": round(b, 3), "speaker": ""})
+    said = [line for line in lines if line.text.strip() and line.end > start and line.start < end]
+    transcript = " ".join(line.text.strip() for line in said)
+    timed: list[dict[str, Any]] = []  # clip seconds from here on
+    for line in said:
+        a, b = max(0.0, line.start - start), min(end - start, line.end - start)
+        if b > a:
+            timed.append({"text": line.text.strip(), "start": round(a, 3), "end": round(b, 3), "speaker": ""})
+    lines_out = timed
     audio: list[AudioTrack] = []
     clips: list = [Clip(source=str(film), start=start, end=end)]
     narration = " ".join(narration.split())[:MAX_NARRATION_CHARS]
@@ -133,28 +116,28 @@ def subtitle_scene(ctx: ToolContext, film: InputPath, start: float, end: float, 
     if narration:
         speech = synthesize(ctx, narration, voice=narrator, output_name=f"{output_name}_narrator")
         voice_path = speech.audio
-        at = quiet_start(lines, speech.duration, end - start)
+        at = quiet_start(lines_out, speech.duration, end - start)
         if at is None:  # no silence long enough: the narrator speaks over the held first frame
             hold = round(speech.duration + 2 * NARRATION_START_S, 3)
             clips.insert(0, FreezeFrame(source=str(film), at=start, duration=hold))
-            lines = [{**line, "start": line["start"] + hold, "end": line["end"] + hold} for line in lines]
+            lines_out = [{**line, "start": line["start"] + hold, "end": line["end"] + hold} for line in lines_out]
             at = NARRATION_START_S
         audio.append(AudioTrack(source=speech.audio, at=at, role="voice"))
         for seg in speech.segments:
-            lines.append({"text": seg.text, "start": round(at + seg.start, 3), "end": round(at + seg.end, 3),
-                          "speaker": narrator})
-    lines.sort(key=lambda line: line["start"])
-    cues = build_cues([(line["text"], line["start"], line["end"]) for line in lines], fps=info.fps or 24.0)
+            lines_out.append({"text": seg.text, "start": round(at + seg.start, 3), "end": round(at + seg.end, 3),
+                              "speaker": narrator})
+    lines_out.sort(key=lambda line: line["start"])
+    cues = build_cues([(line["text"], line["start"], line["end"]) for line in lines_out], fps=info.fps or 24.0)
     srt = ctx.workspace.unique_output(output_name, ".srt", "subtitles")
     srt.write_text(to_srt(cues), encoding="utf-8")
     ass = srt.with_suffix(".ass")
     ass.write_text(to_ass(cues, width=info.width or 1280, height=info.height or 720), encoding="utf-8")
     edl = EDL(clips=clips, audio=audio,
-              subtitles=[SubtitleLine(text=line["text"], start=line["start"], end=line["end"]) for line in lines],
+              subtitles=[SubtitleLine(text=line["text"], start=line["start"], end=line["end"]) for line in lines_out],
               output=f"renders/{output_name}.mp4")
     rendered = render(ctx, edl)
     srt_rel, ass_rel = ctx.workspace.relative(srt), ctx.workspace.relative(ass)
     artifacts = list(rendered.artifacts) + [Artifact(path=srt_rel, kind="subtitles"),
                                             Artifact(path=ass_rel, kind="subtitles")]
-    return SubtitledScene(video=rendered.path, srt=srt_rel, ass=ass_rel, start=start, end=end, lines=lines,
+    return SubtitledScene(video=rendered.path, srt=srt_rel, ass=ass_rel, start=start, end=end, lines=lines_out,
                           transcript=transcript, narration=narration, narration_audio=voice_path, artifacts=artifacts)
