@@ -86,7 +86,7 @@ def _gist(description: str) -> str:
 
 
 @tool(family="video")
-def film_facts(ctx: ToolContext, film: InputPath, aspects: list[Aspect] = []) -> FilmFacts:
+def film_facts(ctx: ToolContext, film: InputPath, aspects: list[Aspect] | None = None) -> FilmFacts:
     """Answer measurable questions about a film from its scene analysis: how many scenes, and which scene is
     the darkest, brightest, loudest, quietest, longest, shortest, most or least animated (times, keyframes).
 
@@ -95,7 +95,7 @@ def film_facts(ctx: ToolContext, film: InputPath, aspects: list[Aspect] = []) ->
         aspects: What to answer: count, darkest, brightest, loudest, quietest, longest, shortest,
             most_motion, least_motion. Empty = all of them (an overview of the film).
     """
-    unknown = [a for a in aspects if a not in ASPECTS]
+    unknown = [a for a in aspects or [] if a not in ASPECTS]
     if unknown:
         raise ToolError(f"unknown aspects {unknown}", f"choose from {', '.join(ASPECTS)}")
     wanted = list(dict.fromkeys(aspects or ASPECTS))

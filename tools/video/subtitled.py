@@ -73,7 +73,7 @@ def _narration_from(ctx: ToolContext, description: str, transcript: str) -> str:
 
 
 @tool(family="video", resources=("tts",))
-def render_subtitled_scene(ctx: ToolContext, film: InputPath, start: float, end: float, lines: list[SceneLine] = [],
+def render_subtitled_scene(ctx: ToolContext, film: InputPath, start: float, end: float, lines: list[SceneLine] | None = None,
                            narration: str = "", add_narration: bool = False, scene_description: str = "",
                            narrator: str = "Narrator", output_name: str = "subtitled") -> SubtitledScene:
     """Render a part of a film with its lines (from `transcribe`) as burned-in subtitles, optionally with a
@@ -99,7 +99,7 @@ def render_subtitled_scene(ctx: ToolContext, film: InputPath, start: float, end:
     end = min(end, info.duration)
     if end - start < 0.2:
         raise ToolError(f"the part {start:.2f}–{end:.2f}s is outside the film ({info.duration:.2f}s)")
-    said = [line for line in lines if line.text.strip() and line.end > start and line.start < end]
+    said = [line for line in lines or [] if line.text.strip() and line.end > start and line.start < end]
     transcript = " ".join(line.text.strip() for line in said)
     timed: list[dict[str, Any]] = []  # clip seconds from here on
     for line in said:
