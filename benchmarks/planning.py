@@ -76,6 +76,8 @@ def main() -> None:
         seconds.append(time.perf_counter() - start)
         ok, why = judge(case, preview["intent"].get("workflow"), preview["plan"] if case.args else None)
         right += ok
+        print(f"{len(seconds):3d}/{len(cases)} {seconds[-1]:5.1f}s {'ok   ' if ok else 'WRONG'} "
+              f"{preview['intent'].get('workflow')}: {case.request[:60]}", flush=True)
         if not ok:
             wrong.append(f"  {case.request!r}: {why}")
     anchor = similarity_anchor(cases, settings)
