@@ -3,7 +3,8 @@
 0  the command did what was asked (for `run`: the run passed, or finished with nothing to score
    and no failed step, or stopped where it waits for a person's review);
 1  a run (or tool call) that went through and finished failed;
-2  bad input: arguments, configuration, files, run ids, endpoints — nothing was run;
+2  bad input: arguments, configuration, files, run ids, endpoints — nothing was run (also a run
+   refused before its first step because a model it needs is not configured);
 130/143  interrupted (Ctrl-C / SIGTERM); the run can be resumed.
 """
 from __future__ import annotations
@@ -61,9 +62,11 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def run_exit_code(result: Any) -> int:
     """0 for a passed run (or an unscored one with no failed step, or one waiting for a review),
-    1 for a run that finished failed."""
+    1 for a run that finished failed, 2 for one refused for a missing setting (nothing ran)."""
     if result.status in ("passed", "awaiting_review"):
         return EXIT_OK
+    if result.status == "refused":
+        return EXIT_BAD_INPUT
     failed_steps = [s for s, r in (result.step_results or {}).items() if not r.get("ok")]
     if result.status == "done" and not failed_steps:
         return EXIT_OK
