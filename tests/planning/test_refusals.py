@@ -105,3 +105,20 @@ def test_an_image_request_is_never_answered_with_another_job(planning_settings_d
     preview = Agent(settings=settings(planning_settings_dict), llm=fake_model()).plan(request_text)
     assert preview["plan"]["workflow"] == "text_to_image"
     assert preview["refusal"]["tool"] == "generate_image"
+
+
+def test_the_command_line_exits_2_for_a_refused_run_and_prints_the_setting(planning_settings_dict, tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from agent.cli.main import app
+
+    cfg = tmp_path / "config.yaml"
+    script = Path(__file__).resolve().parents[1] / "agent" / "fake_script.yaml"
+    llm = {"backend": "fake", "fake": {"script": str(script)}}
+    cfg.write_text(yaml.safe_dump({**planning_settings_dict, "llm": llm}), encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "paint a castle floating in the clouds at dawn", "--json"],
+                                env={"ANIMSTUDIO_CONFIG": str(cfg), "COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    printed = json.loads(result.stdout)
+    assert printed["status"] == "refused" and "image.sdxl_model_path" in printed["final_answer"]
