@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 PEAK_GOAL_MB = 2048
 ANCHOR_BOUND_MB = 2048
+COMMAND_TIMEOUT_S = 600  # the slowest command (a parody run) takes ~90 s on a loaded machine
 CHILD_PROGRAMS = {"ffmpeg", "ffprobe", "espeak-ng", "piper"}
 
 
@@ -109,16 +110,23 @@ def leftover_children(marker: str) -> list[str]:
 def run_command(argv: list[str], env: dict, cwd: Path, child_log: Path) -> dict:
     child_log.unlink(missing_ok=True)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "agent.cli.main", *argv], cwd=cwd, capture_output=True, text=True,
-                          timeout=900, env={**env, "ANIMSTUDIO_CHILD_LOG": str(child_log)})
+    try:
+        proc = subprocess.run([sys.executable, "-m", "agent.cli.main", *argv], cwd=cwd, capture_output=True,
+                              text=True, timeout=COMMAND_TIMEOUT_S, env={**env, "ANIMSTUDIO_CHILD_LOG": str(child_log)})
+        code, stderr = proc.returncode, proc.stderr
+    except subprocess.TimeoutExpired as exc:  # a hang is an input not handled, not the end of the benchmark
+        tail = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
+        code, stderr = None, f"hung: no exit after {COMMAND_TIMEOUT_S}s\n{tail}"
     children = [json.loads(line) for line in child_log.read_text().splitlines()] if child_log.exists() else []
-    return {"code": proc.returncode, "stderr": proc.stderr, "seconds": time.perf_counter() - start,
+    return {"code": code, "stderr": stderr, "seconds": time.perf_counter() - start,
             "children": children, "peak_mb": max((c["peak_rss_mb"] for c in children), default=0.0)}
 
 
 def clean(result: dict, expected: set[int], marker: str) -> list[str]:
     problems = []
-    if result["code"] not in expected:
+    if result["code"] is None:
+        problems.append(f"no exit within {COMMAND_TIMEOUT_S}s")
+    elif result["code"] not in expected:
         problems.append(f"exit code {result['code']}, expected {sorted(expected)}")
     if "Traceback" in result["stderr"]:
         problems.append("a traceback on stderr")

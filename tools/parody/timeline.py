@@ -131,7 +131,8 @@ def build_segments(film: str, window: tuple[float, float], footage: float, effec
                                   speed=round(src_len / piece, 4)))
                 out_t, src_t, out_len = out_t + piece, src_t + src_len, out_len - piece
                 continue
-            if replay and out_len >= MIN_REPLAY_S:  # again, in slow motion: the scene's end, or all of it
+            # Again, in slow motion: the scene's end, or all of it (a scene shorter than one clip has nothing to replay).
+            if replay and out_len >= MIN_REPLAY_S and src_end - window[0] >= 0.05:
                 src_t = max(window[0], src_end - out_len * REPLAY_SPEED)
                 kind, rate, zoom = "replay", REPLAY_SPEED, None
                 continue
