@@ -94,3 +94,22 @@ def test_only_a_request_for_more_walks_into_the_next_scenes():
     scene = SceneRef(index=2, start=20.0, end=23.0)
     _, spans, decided = _edl(scene, footage=12.0, extend=True)
     assert decided["window"][1] > 23.0 and decided["in_scene"] < 0.5
+
+
+def test_the_black_a_shot_fades_in_from_is_not_shown(isolated_settings, tmp_path):
+    import subprocess
+
+    from tools.parody.assemble import without_black_edges
+
+    film = tmp_path / "fade in.mp4"  # 1 s of black, 3 s of picture, 0.6 s of black
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=black:s=160x90:r=24:d=1",
+                    "-f", "lavfi", "-i", "testsrc=s=160x90:r=24:d=3", "-f", "lavfi", "-i", "color=black:s=160x90:r=24:d=0.6",
+                    "-filter_complex", "[0:v][1:v][2:v]concat=n=3:v=1[v]", "-map", "[v]", "-pix_fmt", "yuv420p",
+                    str(film)], check=True)
+    ctx = make_context(isolated_settings)
+    shown = without_black_edges(ctx, film, SceneRef(index=0, start=0.0, end=4.6))
+    assert abs(shown.start - 1.0) < 0.1 and abs(shown.end - 4.0) < 0.1, shown
+    lit = without_black_edges(ctx, film, SceneRef(index=1, start=1.5, end=3.5))
+    assert (lit.start, lit.end) == (1.5, 3.5)  # nothing black: the scene as found
+    dark = without_black_edges(ctx, film, SceneRef(index=2, start=0.0, end=0.9))
+    assert (dark.start, dark.end) == (0.0, 0.9)  # all black (a title card, credits): kept whole

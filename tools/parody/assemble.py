@@ -121,6 +121,32 @@ def _scenes(ctx: ToolContext, film: Path) -> tuple[list[SceneRef], dict[int, flo
     return refs, {s.index: s.keyframe_time for s in found.scenes if s.keyframe_time is not None}
 
 
+MIN_SHOWN_S = 1.0  # a scene trimmed of its black edges keeps at least this much, else it is kept whole
+
+
+def without_black_edges(ctx: ToolContext, film: Path, scene: SceneRef) -> SceneRef:
+    """The scene without the black its shot fades in from or out to (what the video scorer would call black):
+    a second of black after the title card is dead air, not the scene the user asked for."""
+    q, exe = ctx.settings.quality, require_binary(ctx.settings.video.ffmpeg, "video.ffmpeg")
+    span = scene.end - scene.start
+    proc = run_tool([exe, "-hide_banner", "-nostats", "-nostdin", "-ss", f"{scene.start:.3f}", "-t", f"{span:.3f}",
+                     "-i", str(film), "-map", "0:v:0", "-an", "-vf",
+                     f"scale=320:-2,blackdetect=d=0.2:pix_th={q.black_pix_th}", "-f", "null", "-"],
+                    timeout=120, what="finding black frames at the scene's edges")
+    log = proc.stderr.decode("utf-8", "replace")
+    head, tail = 0.0, span
+    for a, b in ((float(a), float(b)) for a, b in re.findall(r"black_start:\s*([0-9.]+)\s+black_end:\s*([0-9.]+)", log)):
+        if a <= 0.1:
+            head = max(head, b)
+        if b >= span - 0.1:
+            tail = min(tail, a)
+    if (head <= 0.0 and tail >= span) or tail - head < MIN_SHOWN_S:
+        return scene
+    ctx.trace.event("parody.black_edges", scene=scene.index, start=round(scene.start + head, 3),
+                    end=round(scene.start + tail, 3))
+    return scene.model_copy(update={"start": round(scene.start + head, 3), "end": round(scene.start + tail, 3)})
+
+
 @tool(family="parody")
 def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: ParodyScript, voices: list[VoiceClip],
                     footage_duration: float, characters: list[str] | None = None, voice_gain_db: float = 0.0,
@@ -171,7 +197,8 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
     inserts, insert_clip = decide_inserts(ctx, list(characters or []), place_from(scene.description), size, fps)
     lines = place_lines(script, [(v.audio, v.duration) for v in voices])
     out_rel = f"parody/{output_name}_{iteration}.mp4"
-    edl, spans, decided = build_edl(film=str(film), film_duration=info.duration, scenes=scenes, match=scene,
+    shown = without_black_edges(ctx, film, scene)
+    edl, spans, decided = build_edl(film=str(film), film_duration=info.duration, scenes=scenes, match=shown,
                                     script=script, lines=lines, footage=footage_duration, mix=mix, output=out_rel,
                                     size=size, fps=fps, title_frame=keyframes.get(scene.index), extend=extend)
     if insert_clip:
