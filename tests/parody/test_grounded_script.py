@@ -85,8 +85,10 @@ def test_a_short_scene_is_stretched_in_place_not_walked_out_of():
     edl, spans, decided = _edl(scene, footage=12.0)
     assert decided["in_scene"] == 1.0 and share_in_scene(spans, scene) == 1.0
     assert all(20.0 - 0.05 <= s.src_start and s.src_end <= 23.05 for s in spans if s.kind != "title")
-    assert any(s.kind == "replay" for s in spans)  # again, in slow motion
-    assert any(o.text == "Again, in slow motion." for o in edl.overlays)
+    replays = [s for s in spans if s.kind == "replay"]  # again, in slow motion: one continuous pass to the scene's end
+    assert replays and all(abs(a.src_end - b.src_start) < 0.01 for a, b in zip(replays, replays[1:]))
+    assert abs(replays[-1].src_end - 23.0) < 0.05 and all(s.speed <= 0.5 for s in replays)
+    assert [o.text for o in edl.overlays].count("Again, in slow motion.") == 1
     assert abs(sum(s.out_end - s.out_start for s in spans) - 14.0) < 0.05
 
 

@@ -29,6 +29,7 @@ SLOW_SPEED = 0.5
 MIN_GLOBAL_SPEED = 0.6  # slowest the whole window may be stretched when the film is too short
 MIN_STRETCH_SPEED = 0.8  # a short scene is first slowed this far (barely visible), then replayed
 REPLAY_SPEED = 0.5
+MIN_REPLAY_RATE = 0.35  # slowest a replay of a very short scene goes before its last frame is held
 MIN_REPLAY_S = 0.8
 
 
@@ -117,9 +118,12 @@ def build_segments(film: str, window: tuple[float, float], footage: float, effec
     spans: list[Span] = []
     out_t, src_t = 0.0, window[0]
     src_end = window[1]
+    replaying, replay_rate = False, REPLAY_SPEED
 
     def clip(kind: str, out_len: float, rate: float, zoom: Zoom | None = None) -> None:
-        nonlocal out_t, src_t
+        nonlocal out_t, src_t, replaying, replay_rate
+        if replaying:  # one continuous slow-motion replay to the end of the footage, effects included
+            kind, rate = "replay", min(rate, replay_rate)
         while out_len >= 0.05:
             src_len = min(out_len * rate, max(0.0, src_end - src_t))
             if src_len >= 0.05:
@@ -131,10 +135,14 @@ def build_segments(film: str, window: tuple[float, float], footage: float, effec
                                   speed=round(src_len / piece, 4)))
                 out_t, src_t, out_len = out_t + piece, src_t + src_len, out_len - piece
                 continue
-            # Again, in slow motion: the scene's end, or all of it (a scene shorter than one clip has nothing to replay).
-            if replay and out_len >= MIN_REPLAY_S and src_end - window[0] >= 0.05:
-                src_t = max(window[0], src_end - out_len * REPLAY_SPEED)
-                kind, rate, zoom = "replay", REPLAY_SPEED, None
+            left = footage - out_t
+            # Again, in slow motion: as much of the scene's end as the rest of the footage holds, or all of it;
+            # once only, and not for a scene shorter than one clip (it has nothing to replay).
+            if replay and not replaying and left >= MIN_REPLAY_S and src_end - window[0] >= 0.05:
+                src_t = max(window[0], src_end - left * REPLAY_SPEED)
+                # A scene too short to fill the rest at half speed is replayed slower still (not below MIN_REPLAY_RATE).
+                replay_rate = max(MIN_REPLAY_RATE, min(REPLAY_SPEED, (src_end - src_t) / left))
+                replaying, kind, rate = True, "replay", min(rate, replay_rate)
                 continue
             # The window ran out: hold the last frame rather than read past the scene.
             segs.append(FreezeFrame(source=film, at=max(0.0, src_t - 0.1), duration=round(out_len, 3),
@@ -196,11 +204,11 @@ def build_edl(*, film: str, film_duration: float, scenes: list[SceneRef], match:
     overlays = [TextOverlay(text=title_text, start=0.1, end=t0 - 0.05, position="center",
                             style=TextStyle(size=round(title_size, 4), box=True), fade=0.25)]
     audio: list[AudioTrack] = []
-    for sp, prev in zip(spans[1:], spans):
-        if sp.kind == "replay" and prev.kind != "replay":
-            overlays.append(TextOverlay(text="Again, in slow motion.", start=sp.out_start,
-                                        end=round(min(sp.out_end, sp.out_start + 1.6), 3), position="top",
-                                        style=TextStyle(size=0.06, box=True), fade=0.1))
+    again = next((sp for sp in spans if sp.kind == "replay"), None)
+    if again is not None:  # the replay is announced once, as a gag
+        overlays.append(TextOverlay(text="Again, in slow motion.", start=again.out_start,
+                                    end=round(min(spans[-1].out_end, again.out_start + 1.6), 3), position="top",
+                                    style=TextStyle(size=0.06, box=True), fade=0.1))
     for eff in effects:
         if eff.kind == "freeze_frame" and eff.caption:
             overlays.append(TextOverlay(text=eff.caption, start=round(t0 + eff.at, 3),
