@@ -127,7 +127,7 @@ def build_segments(film: str, window: tuple[float, float], footage: float, effec
         while out_len >= 0.05:
             src_len = min(out_len * rate, max(0.0, src_end - src_t))
             if src_len >= 0.05:
-                piece = out_len if src_len >= out_len * rate - 1e-6 else src_len / rate
+                piece = out_len if src_len >= out_len * rate - 1e-6 else round(src_len / rate, 3)  # spans: 1 ms grid
                 segs.append(Clip(source=film, start=round(src_t, 3), end=round(src_t + src_len, 3),
                                  speed=round(src_len / piece, 4), zoom=zoom))
                 spans.append(Span(kind=kind, out_start=round(out_t, 3), out_end=round(out_t + piece, 3),
