@@ -58,7 +58,35 @@ def media(tmp_path_factory) -> dict[str, Path]:
     out["silent"] = clip(d / "silent.mp4", MOVING, "anullsrc=r=44100:cl=mono", 4)
     # voice only in the second half: a line scheduled in the first half is not heard
     out["half"] = clip(d / "half.mp4", MOVING, VOICE + ",volume='if(lt(t,2),0,1)':eval=frame", 4)
+    if shutil.which("espeak-ng"):  # real speech at known times (SPOKEN) for the speech scorer
+        speech = spoken_track(d, SPOKEN, 4.0)
+        out["spoken"] = mux(d / "spoken.mp4", MOVING, speech, 4.0)
+        out["spoken_black"] = mux(d / "spoken black.mp4", f"color=black:size={SIZE}:rate=24", speech, 4.0)
     return out
+
+
+SPOKEN = [("Good morning, Pip!", 0.4), ("Who stole my fish?", 2.0)]
+
+
+def spoken_track(folder: Path, lines: list[tuple[str, float]], seconds: float, voice: str = "en-us") -> Path:
+    """espeak-ng lines placed at their start times over a quiet bed, as one WAV."""
+    inputs, parts = [], []
+    for k, (text, at) in enumerate(lines):
+        wav = folder / f"line{k}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True)
+        inputs += ["-i", str(wav)]
+        parts.append(f"[{k}:a]aresample=44100,adelay={int(at * 1000)}:all=1[l{k}]")
+    mix = "".join(f"[l{k}]" for k in range(len(lines)))
+    out = folder / "spoken.wav"
+    ffmpeg(*inputs, "-filter_complex", ";".join(parts) + f";{mix}amix=inputs={len(lines)}:normalize=0,"
+           f"apad=whole_dur={seconds}[a]", "-map", "[a]", "-t", str(seconds), str(out))
+    return out
+
+
+def mux(path: Path, video: str, audio: Path, seconds: float) -> Path:
+    ffmpeg("-f", "lavfi", "-i", video, "-i", str(audio), "-t", str(seconds), "-c:v", "libx264", "-preset",
+           "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", str(path))
+    return path
 
 
 @pytest.fixture()

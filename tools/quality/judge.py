@@ -14,6 +14,7 @@ from tools.core.prompts import PromptBook
 from tools.core.settings import Settings
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 from tools.core.trace import NULL_TRACE, Trace
+from tools.quality.codes import Blame, Code, Finding
 from tools.quality.report import ScoreReport
 
 PROMPTS = PromptBook.beside(__file__)
@@ -43,8 +44,7 @@ def judge_unavailable(settings: Settings, llm: Any) -> str | None:
 def score_script(script: str, request: str, settings: Settings, llm: Any, characters: str = "",
                  trace: Trace = NULL_TRACE) -> ScoreReport:
     if not script.strip():
-        return ScoreReport(scorer="script", score=0.0, passed=False, reasons=["the script is empty"],
-                           blame=["script"])
+        return ScoreReport.failure("script", Code.script_empty, "the script is empty")
     why = judge_unavailable(settings, llm)
     if why:
         return ScoreReport.skip("script", why)
@@ -65,5 +65,7 @@ def score_script(script: str, request: str, settings: Settings, llm: Any, charac
     reasons = [f"{k.replace('_', ' ')} {v}/5" for k, v in marks.items()] + verdict.issues[:5]
     if verdict.feedback:
         reasons.append(verdict.feedback)
+    found = [] if passed else [Finding(code=Code.judge_low, message=r, data={"weakest": weakest}) for r in reasons]
     return ScoreReport(scorer="script", score=round(score, 4), passed=passed, reasons=reasons,
-                       metrics={**marks, "weakest": weakest}, blame=[] if passed else ["script"])
+                       metrics={**marks, "weakest": weakest}, blame=[] if passed else [Blame.script.value],
+                       findings=found)

@@ -1,7 +1,8 @@
 """Score reports: what each scorer returns, and how they combine into one verdict.
 
-`blame` names what to change ("script", "voices", "subtitles", "render", "scene", "images", "audio_mix")
-so the agent's reflect step can redo only the failing steps instead of the whole plan.
+Every problem is a `Finding` (tools/quality/codes.py): a code, the blame that says what to redo, and
+the human words. `blame` of a report is the union of its findings' blame, so the agent's reflect
+step redoes only the failing steps instead of the whole plan.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-BLAME_TARGETS = ("script", "voices", "audio_mix", "subtitles", "render", "scene", "images")
+from tools.quality.codes import Code, Finding
 
 
 class ScoreReport(BaseModel):
@@ -19,6 +20,7 @@ class ScoreReport(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     metrics: dict[str, Any] = Field(default_factory=dict)
     blame: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
     skipped: bool = False  # a skipped scorer is left out of the weighted mean; `reasons` says why
 
     @field_validator("score", mode="before")
@@ -30,6 +32,13 @@ class ScoreReport(BaseModel):
     def skip(cls, scorer: str, why: str, **metrics: Any) -> "ScoreReport":
         return cls(scorer=scorer, score=0.0, passed=True, reasons=[f"skipped: {why}"], metrics=metrics, skipped=True)
 
+    @classmethod
+    def failure(cls, scorer: str, code: Code, message: str, **data: Any) -> "ScoreReport":
+        """A scorer that could not read its input fails with that reason (never an exception)."""
+        finding = Finding(code=code, message=message, data=data)
+        return cls(scorer=scorer, score=0.0, passed=False, reasons=[message], blame=[finding.blame],
+                   findings=[finding])
+
 
 class CombinedReport(BaseModel):
     score: float
@@ -39,6 +48,7 @@ class CombinedReport(BaseModel):
     reports: list[ScoreReport]
     blame: list[str]
     reasons: list[str]
+    findings: list[Finding] = Field(default_factory=list)  # those of the failing scorers
 
     def summary(self) -> str:
         parts = [f"{r.scorer}={'skip' if r.skipped else f'{r.score:.2f}'}" for r in self.reports]
@@ -48,28 +58,26 @@ class CombinedReport(BaseModel):
 
 
 class Check:
-    """Accumulates weighted sub-checks of one scorer into a score, reasons and blame."""
+    """Accumulates weighted sub-checks of one scorer into a score, findings and blame."""
 
     def __init__(self, scorer: str, pass_score: float = 0.7):
         self.scorer, self.pass_score = scorer, pass_score
         self.parts: list[tuple[float, float]] = []
-        self.reasons: list[str] = []
-        self.blame: list[str] = []
+        self.findings: list[Finding] = []
         self.metrics: dict[str, Any] = {}
         self.hard_fail = False
 
-    def add(self, value: float, weight: float, problem: str | None = None, blame: str | None = None,
-            *, hard: bool = False, fail_below: float = 0.5) -> None:
-        """Add a sub-score in [0, 1]; below 1 the problem text and blame are recorded.
+    def add(self, value: float, weight: float, problem: str | None = None, code: Code | None = None,
+            *, hard: bool = False, fail_below: float = 0.5, blame: str | None = None, **data: Any) -> None:
+        """Add a sub-score in [0, 1]; below 1 the problem is recorded as a finding with `code`.
 
         `hard`: a value under `fail_below` fails the scorer whatever the weighted mean says.
+        `blame` overrides the code's default blame; `data` says where (line, scene, name…).
         """
         value = min(1.0, max(0.0, value))
         self.parts.append((value, weight))
         if value < 0.999 and problem:
-            self.reasons.append(problem)
-            if blame and blame not in self.blame:
-                self.blame.append(blame)
+            self.findings.append(Finding(code=code or Code.note, message=problem, blame=blame or "", data=data))
             if hard and value < fail_below:
                 self.hard_fail = True
 
@@ -77,10 +85,11 @@ class Check:
         total = sum(w for _, w in self.parts)
         score = sum(v * w for v, w in self.parts) / total if total else 0.0
         passed = score >= self.pass_score and not self.hard_fail
-        if not self.reasons:
-            self.reasons.append("all checks passed")
-        return ScoreReport(scorer=self.scorer, score=round(score, 4), passed=passed, reasons=self.reasons,
-                           metrics=self.metrics, blame=self.blame if not passed or score < 1 else [])
+        reasons = [f.message for f in self.findings] or ["all checks passed"]
+        blame = list(dict.fromkeys(f.blame for f in self.findings if f.blame))
+        return ScoreReport(scorer=self.scorer, score=round(score, 4), passed=passed, reasons=reasons,
+                           metrics=self.metrics, blame=blame if not passed or score < 1 else [],
+                           findings=self.findings)
 
 
 def linear(value: float, good: float, bad: float) -> float:
@@ -104,4 +113,5 @@ def combine(reports: list[ScoreReport], weights: dict[str, float], threshold: fl
     passed = bool(used) and score >= threshold and not failing
     return CombinedReport(score=round(score, 4), passed=passed, threshold=threshold,
                           weights_used={k: round(v / total, 4) for k, v in used.items()} if total else {},
-                          reports=reports, blame=blame, reasons=reasons)
+                          reports=reports, blame=blame, reasons=reasons,
+                          findings=[f for r in failing for f in r.findings])

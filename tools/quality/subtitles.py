@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from tools.core.settings.sections import QualitySettings
 from tools.core.types import ToolError
+from tools.quality.codes import Code
 from tools.quality.report import Check, ScoreReport, linear
 
 MIN_CUE_S = 0.8  # shorter cues flash by before they can be read
@@ -135,25 +136,25 @@ def score_subtitles(path: Path, q: QualitySettings, fps: float = 24.0, lines: li
         return ", ".join(f"{c.start:.1f}s" for c in bad[:4])
 
     check.add(1 - len(long_lines) / n, 1.0, f"{len(long_lines)} cues have lines over {q.max_chars_per_line} "
-              f"characters (at {at(long_lines)})", "subtitles")
+              f"characters (at {at(long_lines)})", Code.subtitle_too_long)
     check.add(1 - len(too_many) / n, 0.5, f"{len(too_many)} cues have more than {q.max_lines_per_cue} lines "
-              f"(at {at(too_many)})", "subtitles")
+              f"(at {at(too_many)})", Code.subtitle_too_many_lines)
     unreadable = max(cps, default=0.0) > 1.5 * q.max_cps  # far past the limit nobody can read it: fail
     check.add(linear(len(fast) / n, 0.0, 0.5), 1.5, f"{len(fast)} cues are too fast to read (> {q.max_cps:g} "
-              f"characters/s, at {at(fast)})", "subtitles", hard=unreadable, fail_below=1.0)
+              f"characters/s, at {at(fast)})", Code.subtitle_too_fast, hard=unreadable, fail_below=1.0)
     check.add(1 - len(short) / n, 0.5, f"{len(short)} cues are shorter than {MIN_CUE_S}s (at {at(short)})",
-              "subtitles")
+              Code.subtitle_too_short)
     check.add(1 - len(tight) / max(1, n - 1), 0.5, f"{len(tight)} cues follow the previous one by less than "
-              f"{q.min_gap_frames} frames (at {at(tight)})", "subtitles")
+              f"{q.min_gap_frames} frames (at {at(tight)})", Code.subtitle_gap)
     check.add(1 - len(overlaps) / max(1, n - 1), 1.0, f"{len(overlaps)} cues overlap the previous one "
-              f"(at {at(overlaps)})", "subtitles", hard=True)
-    check.add(1 - len(empty) / n, 0.5, f"{len(empty)} cues are empty (at {at(empty)})", "subtitles")
+              f"(at {at(overlaps)})", Code.subtitle_overlap, hard=True)
+    check.add(1 - len(empty) / n, 0.5, f"{len(empty)} cues are empty (at {at(empty)})", Code.subtitle_empty)
     if video_duration:
-        check.add(1 - len(late) / n, 0.5, f"{len(late)} cues run past the end of the video", "subtitles")
+        check.add(1 - len(late) / n, 0.5, f"{len(late)} cues run past the end of the video", Code.subtitle_past_end)
     if lines:
         missing = [x for x in lines if not line_covered(x, cues)]
         check.metrics["lines_covered"] = len(lines) - len(missing)
         names = "; ".join(repr(x[:30]) for x in missing[:3])
         check.add(1 - len(missing) / len(lines), 2.0, f"{len(missing)}/{len(lines)} scripted lines have no "
-                  f"subtitle ({names})", "subtitles", hard=True, fail_below=1.0)
+                  f"subtitle ({names})", Code.subtitle_line_missing, hard=True, fail_below=1.0)
     return check.report()

@@ -312,7 +312,8 @@ class WebSettings(Section):
 
 class QualitySettings(Section):
     weights: dict[str, float] = Field(
-        default_factory=lambda: {"video": 0.3, "audio": 0.25, "subtitles": 0.2, "script": 0.15, "images": 0.1}
+        default_factory=lambda: {"video": 0.15, "audio": 0.1, "subtitles": 0.1, "speech": 0.2, "burned_subtitles": 0.1,
+                                 "scene_fit": 0.15, "request_fit": 0.1, "script": 0.05, "images": 0.05, "answer": 1.0}
     )
     target_lufs: float = -16.0
     scorer_pass: float = Field(0.7, ge=0.0, le=1.0)  # a scorer passes at this score (and no hard failure)
@@ -335,6 +336,15 @@ class QualitySettings(Section):
     identity_min: float = 0.5
     # The embedded default model (SmolLM2-135M) is too small to judge humour; set true to use it anyway.
     judge_on_default_local: bool = False
+    # Content scorers (docs/quality.md): what is said, shown and asked for.
+    speech_max_error: float = Field(0.5, ge=0.0, le=1.0)  # a line fails above this word/letter error rate
+    footage_in_scene_min: float = Field(0.8, ge=0.0, le=1.0)  # share of footage seconds from the matched scene
+    scene_margin: float = Field(0.05, ge=0.0, le=1.0)  # another scene must fit the request by this much more
+    scene_confidence_min: float = Field(0.02, ge=0.0, le=1.0)  # best vs runner-up score gap of a clear match
+    script_scene_margin: float = Field(0.05, ge=0.0, le=1.0)  # another scene may fit the script by this much
+    answer_relevance_min: float = Field(0.25, ge=0.0, le=1.0)  # request/answer cosine similarity that passes
+    subtitle_band: float = Field(0.28, gt=0.0, le=0.6)  # bottom share of the frame burned subtitles occupy
+    ocr: Literal["auto", "off"] = "auto"  # read burned subtitles back with tesseract when it is installed
 
 
 class StudioSettings(Section):

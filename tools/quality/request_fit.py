@@ -1,0 +1,112 @@
+"""Request fit: is the script about what the user asked for, in this scene, with this film's people?
+
+Deterministic checks, so the decision stands with the embedded model (no judge needed):
+- **this scene, not another**: the script's embedding against the request's scene words plus this
+  scene's text (seen and said) versus every other scene's text. A script written for another scene
+  sits closer to that scene.
+- **named characters exist**: every speaker with a proper name is named in the request, the knowledge
+  base or the film's transcript. Generic roles ("Narrator", "the big rabbit", "A Passing Fish") are fine.
+- **no place words of another scene**: "ocean" in a forest scene's script, when the film's ocean is
+  another scene and neither this scene nor the request mention it.
+Every failure blames `script`; the findings carry the unknown names and foreign words for the rewrite.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from tools.core.settings.sections import QualitySettings
+from tools.quality.codes import Code
+from tools.quality.report import Check, ScoreReport, linear
+from tools.quality.scene_fit import Embed, SceneInfo, request_scene_words
+
+SCENE_WORDS_MIN = 0.2  # cosine similarity at which a script is recognisably about a scene
+ROLES = {"narrator", "announcer", "commentator", "voice", "voiceover", "crowd", "everyone", "all", "chorus",
+         "audience", "host", "reporter", "stranger", "someone", "nobody"}
+_ARTICLES = {"the", "a", "an", "our", "your", "some", "that", "this", "another", "one", "il", "la", "lo", "un", "una"}
+# Place nouns (English, a few Italian): the words that tie a line to one setting.
+PLACES = {"ocean", "sea", "seaside", "beach", "shore", "coast", "wave", "waves", "island", "underwater", "reef",
+          "forest", "woods", "wood", "jungle", "tree", "trees", "meadow", "field", "grass",
+          "harbour", "harbor", "port", "pier", "dock", "boat", "boats", "bay", "lighthouse",
+          "town", "city", "village", "street", "streets", "market", "square",
+          "desert", "dune", "dunes", "mountain", "mountains", "snow", "ice", "glacier", "cave", "cliff",
+          "hut", "cabin", "house", "castle", "tower", "temple", "river", "lake", "swamp", "space", "moon",
+          "sunset", "sunrise", "mare", "spiaggia", "bosco", "foresta", "porto", "città", "montagna", "neve"}
+
+
+def _tokens(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿ]+", text or "")}
+
+
+def is_generic_role(speaker: str) -> bool:
+    """"Narrator", "the big bunny", "A Passing Fish", "Our Hero": roles, not names to check."""
+    words = [w.lower() for w in re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿ']+", speaker)]
+    if not words:
+        return True
+    if len(words) == 1 and words[0] in ROLES:
+        return True
+    return words[0] in _ARTICLES and not any(w.endswith("'s") for w in words)
+
+
+def name_known(name: str, known: Sequence[str], texts: Sequence[str]) -> bool:
+    """All the name's words (case aside) belong to one known name, or appear in the request/transcript texts."""
+    words = _tokens(name)
+    if not words:
+        return False
+    if any(words <= _tokens(k) for k in known):  # "Alberto" for "Alberto Scorfano"
+        return True
+    return any(words <= _tokens(t) for t in texts if t)
+
+
+def foreign_places(script: str, own: Sequence[str], others: Sequence[str]) -> list[str]:
+    """Place words the script uses that this scene and the request never mention but another scene does."""
+    used = _tokens(script) & PLACES
+    here = set().union(*(_tokens(t) for t in own)) if own else set()
+    there = set().union(*(_tokens(t) for t in others)) if others else set()
+
+    def stem(w: str) -> str:
+        return w[:-1] if w.endswith("s") and len(w) > 3 else w
+
+    here_stems = {stem(w) for w in here}
+    there_stems = {stem(w) for w in there}
+    return sorted(w for w in used if stem(w) not in here_stems and stem(w) in there_stems)
+
+
+def score_request_fit(lines: Sequence[tuple[str, str]], request: str, used: SceneInfo, scenes: Sequence[SceneInfo],
+                      known_names: Sequence[str], q: QualitySettings, embed: Embed | None = None,
+                      title: str = "", film_transcript: str = "") -> ScoreReport:
+    """`lines`: (speaker, text) pairs; `known_names`: the cast from the knowledge base for this film."""
+    script = " ".join([title, *(text for _, text in lines)]).strip()
+    if not script:
+        return ScoreReport.failure("request_fit", Code.script_empty, "the script has no lines")
+    check = Check("request_fit", q.scorer_pass)
+    others = [s for s in scenes if s.index != used.index and s.text]
+    words = request_scene_words(request)
+    if embed is not None and others and (used.text or words):
+        own_text = f"{words}. {used.text}".strip(". ")
+        vectors = embed([script, own_text, *(s.text for s in others)])
+        sims = vectors[1:] @ vectors[0]
+        own, best = float(sims[0]), int(sims[1:].argmax())
+        deficit = float(sims[1 + best]) - own
+        check.metrics.update(scene_similarity=round(own, 3), best_other=others[best].index,
+                             best_other_similarity=round(float(sims[1 + best]), 3))
+        # A script with no words of any scene is near none of them: only a clear lead of another scene counts.
+        recognisable = float(sims[1 + best]) >= SCENE_WORDS_MIN
+        check.add(linear(deficit, q.script_scene_margin, q.script_scene_margin + 0.1) if recognisable else 1.0, 2.0,
+                  f"the script reads as written for scene #{others[best].index} ({others[best].description[:60]!r}) "
+                  f"rather than this one (similarity {own:.2f} vs {float(sims[1 + best]):.2f})", Code.script_off_request,
+                  hard=True, scene=used.index, closer=others[best].index)
+    texts = [request, used.transcript, film_transcript]
+    speakers = list(dict.fromkeys(s.strip() for s, _ in lines if s.strip()))
+    unknown = [s for s in speakers if not is_generic_role(s) and not name_known(s, known_names, texts)]
+    check.metrics.update(speakers=speakers, known_names=list(known_names)[:12])
+    for name in unknown:
+        check.add(0.0, 1.5, f"{name!r} speaks but is not a character of this film (not in the request, the "
+                  f"knowledge base or the transcript)", Code.unknown_character, hard=True, name=name)
+    if not unknown:
+        check.add(1.0, 1.5)
+    foreign = foreign_places(script, [used.text, request], [s.text for s in others])
+    check.metrics["foreign_places"] = foreign
+    check.add(0.0 if foreign else 1.0, 1.5, f"the script names places of another scene: {', '.join(foreign)}"
+              if foreign else None, Code.foreign_place, hard=True, words=foreign)
+    return check.report()
