@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
@@ -74,12 +74,27 @@ class Alternative(BaseModel):
     say: str  # a request the user can type, e.g. "cut the beach scene out of my film"
 
 
+CheckKind = Literal["steps_succeeded", "artifact_exists", "scorer"]
+CHECK_KINDS: tuple[str, ...] = get_args(CheckKind)  # each has an evaluator in agent/nodes/checks.py
+
+
 class Check(BaseModel):
+    """How a run of the workflow is scored: all steps succeeded; a step made a file of a kind; a step's
+    result is a score report ({combined, passed, reasons, blame, findings})."""
+
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["steps_succeeded", "artifact_exists", "scorer"] = "steps_succeeded"
+    kind: CheckKind = "steps_succeeded"
     step: str | None = None
     artifact_kind: str | None = None
     scorer: str | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> "Check":
+        if self.kind in ("artifact_exists", "scorer") and not self.step:
+            raise ValueError(f"a {self.kind} check needs `step`")
+        if self.kind == "artifact_exists" and not self.artifact_kind:
+            raise ValueError("an artifact_exists check needs `artifact_kind` (e.g. lora, video, image)")
+        return self
 
 
 class ReviewPoint(BaseModel):
@@ -165,7 +180,12 @@ def validate_against_registry(wf: Workflow, source: str) -> None:
                 raise WorkflowError(f"{source}: step {step.id!r} uses unknown parameter {head[1]!r}")
             if head[0] == "steps" and head[1] not in ids:
                 raise WorkflowError(f"{source}: step {step.id!r} references unknown step {head[1]!r}")
+    from tools.quality.codes import Blame
+
     for tag, steps in wf.on_blame.items():
+        if tag not in ids and tag not in {b.value for b in Blame}:
+            raise WorkflowError(f"{source}: on_blame.{tag}: not a blame the scorers give "
+                                f"({', '.join(b.value for b in Blame)}) nor a step id")
         unknown = [s for s in steps if s not in ids]
         if unknown:
             raise WorkflowError(f"{source}: on_blame.{tag} names unknown steps {unknown}")

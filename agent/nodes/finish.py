@@ -10,6 +10,7 @@ from agent.nodes.execute import step_scope
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from rag.types import Evidence
+from tools.quality.codes import findings
 from workflows import Plan
 from workflows.plan import ReferenceError_, resolve_refs
 
@@ -24,7 +25,7 @@ def _templated_answer(state: dict, plan: Plan, rt: Runtime) -> str:
         return ""
 
 
-def _llm_answer(state: dict, rt: Runtime) -> str:
+def llm_answer(state: dict, rt: Runtime) -> str:
     results = {sid: r.get("summary") or r.get("error") for sid, r in (state.get("step_results") or {}).items()}
     msg = prompt("answer", request=state["request"], results=compact_json(results, 800),
                  evidence=evidence_text(state.get("evidence") or [], 5, 400))
@@ -48,11 +49,13 @@ def compose_answer(state: dict, rt: Runtime) -> str:
     parts = []
     answer = state.get("final_answer") or _templated_answer(state, plan, rt)
     if not answer and (not plan.steps or plan.strategy == "react"):
-        answer = _llm_answer(state, rt)
+        answer = llm_answer(state, rt)
     if answer:
         parts.append(answer)
     if not plan.steps and state.get("feedback") and plan.strategy != "react":
-        parts.append("Note: " + "; ".join(state["feedback"])[:400])
+        notes = [f.message for f in findings(state["feedback"]) if f.iteration is None]  # the planner's own words
+        if notes:
+            parts.append("Note: " + "; ".join(notes)[:400])
     failed = [f"{sid} ({r.get('error')})" for sid, r in (state.get("step_results") or {}).items() if not r.get("ok")]
     if failed:
         parts.append("Problems: " + "; ".join(failed)[:600])

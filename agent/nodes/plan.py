@@ -8,6 +8,7 @@ from agent.planning.readiness import preflight
 from agent.planning.strategies import STRATEGIES
 from agent.runtime import Runtime
 from tools.core.registry import get_tool
+from tools.quality.codes import Code, Finding
 from workflows import Plan, WorkflowError
 
 
@@ -49,7 +50,7 @@ def plan(state: dict, rt: Runtime) -> dict:
                        settings=refusal.settings(), problems=[u.problem for u in refusal.unmet])
         update["refusal"] = refusal.model_dump(mode="json")
     elif not result.steps and result.reasoning and strategy != "react" and not _answers_only(rt, result):
-        update["feedback"] = [result.reasoning]
+        update["feedback"] = [Finding(code=Code.note, message=result.reasoning).model_dump(mode="json")]
     return update
 
 

@@ -15,6 +15,7 @@ from agent.runtime import Runtime
 from agent.state import StepResult
 from tools.core.registry import invoke
 from tools.core.structured_output import StructuredOutputError, invoke_structured
+from tools.quality.codes import messages
 
 
 @lru_cache(maxsize=32)
@@ -56,7 +57,7 @@ def react_step(state: dict, rt: Runtime) -> dict:
     schema = _action_schema(tuple(t.name for t in tools))
     msg = prompt("react", request=state["request"], tools=tool_lines(tools), observations=_observations(state))
     if state.get("feedback"):
-        msg += "\nFeedback from the last evaluation: " + "; ".join(state["feedback"])[:500]
+        msg += "\nFeedback from the last evaluation: " + "; ".join(messages(state["feedback"]))[:500]
     try:
         action = invoke_structured(rt.llm, [SystemMessage(content=prompt("system")), HumanMessage(content=msg)],
                                    schema, retries=rt.settings.llm.structured_retries, trace=rt.trace,

@@ -20,9 +20,8 @@ from tools.media.probe import media_info
 from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef
 from tools.parody.timeline import Mix, Span, build_edl, place_lines
 from tools.parody.voices import VoiceClip
+from tools.quality.codes import MIX_CODES, Code, Finding, findings
 
-_MIX_PROBLEMS = re.compile(r"loudness|peak|clipped", re.IGNORECASE)
-_FROZEN = re.compile(r"frozen", re.IGNORECASE)
 
 
 class InsertReport(BaseModel):
@@ -60,18 +59,22 @@ class ParodyResult(ToolResult):
                 f"{self.window[0]:.1f}-{self.window[1]:.1f}s, inserts: {self.inserts.mode} ({self.inserts.why[:80]}){extra}")
 
 
-def iteration_mix(iteration: int, feedback: list[str], voice_gain_db: float) -> tuple[Mix, bool, list[str]]:
-    """This iteration's levels and whether freeze frames stay; a redo changes only what was blamed."""
+def iteration_mix(iteration: int, feedback: list[Finding], voice_gain_db: float) -> tuple[Mix, bool, list[str]]:
+    """This iteration's levels and whether freeze frames stay; a redo changes only what was blamed.
+
+    `feedback` holds every evaluation's findings: each evaluation that found the levels off lowers the
+    original sound and the effects by 3 dB more, and freezes stay out once frozen picture was found."""
     mix = Mix()
     mix.voice_gain_db += voice_gain_db
     changes = []
     if voice_gain_db:
         changes.append(f"voices {voice_gain_db:+.0f} dB")
-    if iteration and any(_MIX_PROBLEMS.search(f) for f in feedback):
-        mix.original_gain_db -= 3.0 * iteration
-        mix.effect_gain_db -= 3.0 * iteration
+    level_rounds = len({f.iteration for f in feedback if f.code in MIX_CODES})
+    if iteration and level_rounds:
+        mix.original_gain_db -= 3.0 * level_rounds
+        mix.effect_gain_db -= 3.0 * level_rounds
         changes.append(f"original sound {mix.original_gain_db:+.0f} dB, effects {mix.effect_gain_db:+.0f} dB")
-    keep_freezes = not (iteration and any(_FROZEN.search(f) for f in feedback))
+    keep_freezes = not (iteration and any(f.code == Code.frozen_picture for f in feedback))
     if not keep_freezes:
         changes.append("freeze frames dropped (the evaluation found frozen picture)")
     return mix, keep_freezes, changes
@@ -150,7 +153,7 @@ def without_black_edges(ctx: ToolContext, film: Path, scene: SceneRef) -> SceneR
 @tool(family="parody")
 def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: ParodyScript, voices: list[VoiceClip],
                     footage_duration: float, characters: list[str] | None = None, voice_gain_db: float = 0.0,
-                    iteration: int = 0, feedback: list[str] | None = None, output_name: str = "parody",
+                    iteration: int = 0, feedback: list[Finding] | None = None, output_name: str = "parody",
                     extend: bool = False) -> ParodyResult:
     """Edit the finished parody: the scene (a short one slowed and replayed; extended into neighbouring scenes only
     with `extend`), a title card,
@@ -166,7 +169,7 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
         characters: The cast (the first is the lead, used for inserts).
         voice_gain_db: Extra voice level decided by voice_script.
         iteration: The agent's iteration (a redo changes only what the evaluation blamed).
-        feedback: Problems found by the last evaluation.
+        feedback: Findings of the evaluations so far (their codes say what to change).
         output_name: File name stem of the MP4 (saved under parody/).
         extend: The request asked for more than the scene ("the whole opening"): continue into the next scenes.
     """
@@ -188,8 +191,7 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
     fps = float(info.fps or ctx.settings.video.fps)
     size = (int(info.width), int(info.height))
     scenes, keyframes = _scenes(ctx, film)
-    feedback = [str(f) for f in feedback or []]
-    mix, keep_freezes, changes = iteration_mix(iteration, feedback, voice_gain_db)
+    mix, keep_freezes, changes = iteration_mix(iteration, findings(feedback or []), voice_gain_db)
     if not keep_freezes:
         script = script.model_copy(update={"effects": [e for e in script.effects if e.kind != "freeze_frame"]})
     from tools.parody.template import place_from

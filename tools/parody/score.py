@@ -1,20 +1,27 @@
-"""Tool `score_parody`: evaluate_media's scorers, reported in the shape the agent's evaluate node reads.
+"""Tool `score_parody`: the quality gate on a finished parody, in the shape the agent's evaluate node reads.
 
-The agent reads {combined, passed, reasons, blame} from a scorer step; blame tags (script, voices,
-audio_mix, subtitles, render, scene, images) are mapped to steps by the workflow's `on_blame`.
+It gathers what the content scorers need to know about the film — the scenes (what is seen and
+said in each), the cast the knowledge base knows, the scene search's scores — and runs the gate
+(tools/quality/evaluate.py). The agent reads {combined, passed, reasons, blame, findings}; each
+finding's blame is mapped to steps by the workflow's `on_blame`, its code read by the repair steps.
 """
 from __future__ import annotations
 
-import json
+import re
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
 from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
-from tools.core.types import Artifact, ToolResult
+from tools.core.types import Artifact, ToolError, ToolResult
+from tools.parody.models import SceneRef
 from tools.quality.av import LineWindow
-from tools.quality.evaluate import evaluate
+from tools.quality.burned_subtitles import TimeSpan
+from tools.quality.codes import Finding
+from tools.quality.evaluate import SceneContext, evaluate, save_report
+from tools.quality.scene_fit import SceneInfo
 
 # A parody with a failing scorer is not finished, whatever the weighted mean says: its combined
 # score is held just under the threshold so the agent's loop redoes what that scorer blamed.
@@ -28,6 +35,7 @@ class ParodyScore(ToolResult):
     threshold: float
     reasons: list[str]
     blame: list[str]
+    findings: list[Finding] = Field(default_factory=list)
     reports: list[dict[str, Any]] = Field(default_factory=list)
     report_path: str = ""
 
@@ -37,32 +45,96 @@ class ParodyScore(ToolResult):
         return f"parody quality {self.combined:.2f} {'PASS' if self.passed else 'FAIL'} ({parts}){blame}"
 
 
+def scene_infos(ctx: ToolContext, film: Path) -> list[SceneInfo]:
+    """Every scene of the film with what is seen and, when a transcript exists, what is said."""
+    from tools.video.scenes import scene_list
+
+    return [SceneInfo(index=s.index, start=s.start, end=s.end, description=s.description,
+                      transcript=_said(s)) for s in scene_list(ctx, film).scenes]
+
+
+def _said(scene: Any) -> str:
+    lines = getattr(scene, "transcript", None) or getattr(scene, "lines", None) or []
+    if isinstance(lines, str):
+        return lines
+    return " ".join(str(getattr(x, "text", x)) for x in lines)
+
+
+def film_cast(ctx: ToolContext, film: Path) -> list[str]:
+    """The characters the knowledge base lists for this film (its documents' `film` matching the file's name)."""
+    if ctx.knowledge is None:
+        return []
+    title = {w for w in re.findall(r"[a-z0-9]+", film.stem.lower().replace("_", " ")) if w not in ("the", "a", "an")}
+    if not title:
+        return []
+    try:
+        hits = ctx.knowledge.search(f"{' '.join(sorted(title))} characters", k=8,
+                                    filters={"kind": ["films", "scenes", "characters"]})
+    except Exception as exc:  # the knowledge base is optional: names are then checked against the request only
+        ctx.trace.event("quality.cast_lookup_failed", error=repr(exc)[:200])
+        return []
+    names: list[str] = []
+    for hit in hits:
+        meta = getattr(hit, "metadata", {}) or {}
+        of = {w for w in re.findall(r"[a-z0-9]+", str(meta.get("film") or meta.get("films") or "").lower())
+              if w not in ("the", "a", "an")}
+        if of and len(of & title) >= max(1, len(of) / 2):
+            names += [n.strip() for n in str(meta.get("characters") or "").strip("[]").split(",") if n.strip()]
+    return list(dict.fromkeys(names))
+
+
+def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, timeline: list[TimeSpan],
+                  matches: list[dict[str, Any]], title: str) -> SceneContext:
+    if film is None or scene is None:
+        return SceneContext(film=film, timeline=timeline, title=title)
+    try:
+        scenes = scene_infos(ctx, film)
+    except ToolError as exc:
+        ctx.trace.event("quality.scenes_unavailable", error=str(exc)[:200])
+        scenes = []
+    used = next((s for s in scenes if s.index == scene.index and abs(s.start - scene.start) < 0.05), None)
+    used = used or SceneInfo(index=scene.index, start=scene.start, end=scene.end, description=scene.description)
+    return SceneContext(film=film, scene=used, scenes=scenes, timeline=timeline, title=title,
+                        match_scores=[float(m["score"]) for m in matches if isinstance(m, dict) and "score" in m],
+                        known_names=film_cast(ctx, film),
+                        film_transcript=" ".join(s.transcript for s in scenes))
+
+
 @tool(family="parody")
-def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | None = None, subtitles: InputPath | None = None,
-                 script: str = "", request: str = "", target_duration: float | None = None,
-                 characters: list[str] | None = None, images: list[str] | None = None) -> ParodyScore:
-    """Score a finished parody: video (duration, A/V sync, black/frozen picture), audio (loudness, clipping, every
-    line heard in its window), subtitles (timing rules), script (LLM judge) and inserted images.
+def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | None = None,
+                 subtitles: InputPath | None = None, script: str = "", request: str = "",
+                 target_duration: float | None = None, characters: list[str] | None = None,
+                 images: list[str] | None = None, film: InputPath | None = None, scene: SceneRef | None = None,
+                 timeline: list[TimeSpan] | None = None, matches: list[dict[str, Any]] | None = None,
+                 title: str = "") -> ParodyScore:
+    """Score a finished parody: video (duration, A/V sync, black/frozen picture), audio levels, speech (every
+    line heard back and compared with the script), subtitles (rules, and drawn in the picture), scene fit (the
+    footage comes from the scene the request names), request fit (the script is about this scene, with this
+    film's characters), the LLM judge when a capable model is configured, and inserted images.
 
     Args:
         video: The parody MP4.
         lines: Where each line is heard: [{text, start, end, speaker}] (assemble_parody's `lines`).
         subtitles: The .srt written with the video.
         script: The script text ("Speaker: line" per line).
-        request: The user's request, for the judge.
+        request: The user's request.
         target_duration: The planned length in seconds.
-        characters: Character names, for the judge.
+        characters: Character names of the script.
         images: Generated insert images to check (workspace paths).
+        film: The film the scene comes from.
+        scene: The scene the parody was made of (find_scene's match).
+        timeline: assemble_parody's `timeline` (output time → film time of every piece).
+        matches: find_scene's `matches` (their scores say how sure the search was).
+        title: The parody's title.
     """
     paths = [ctx.workspace.resolve_input(p) for p in images or [] if str(p).lower().endswith((".png", ".jpg", ".jpeg"))]
+    context = scene_context(ctx, film, scene, list(timeline or []), list(matches or []), title)
     report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,
-                      ", ".join(characters or []))
-    out = ctx.workspace.unique_output("parody_quality", ".json", "quality")
-    out.write_text(json.dumps(report.model_dump(mode="json"), indent=2), encoding="utf-8")
-    rel = ctx.workspace.relative(out)
+                      ", ".join(characters or []), scene=context, burned=True)
+    rel = save_report(ctx, report, "parody_quality")
     combined = report.score if report.passed else min(report.score, max(0.0, report.threshold - FAIL_MARGIN))
-    return ParodyScore(combined=round(combined, 4), weighted=report.score, passed=report.passed, threshold=report.threshold,
-                       reasons=report.reasons, blame=report.blame,
-                       reports=[r.model_dump(mode="json") for r in report.reports], report_path=rel,
-                       artifacts=[Artifact(path=rel, kind="json", metadata={"score": report.score,
-                                                                            "passed": report.passed})])
+    return ParodyScore(combined=round(combined, 4), weighted=report.score, passed=report.passed,
+                       threshold=report.threshold, reasons=report.reasons, blame=report.blame,
+                       findings=report.findings, reports=[r.model_dump(mode="json") for r in report.reports],
+                       report_path=rel, artifacts=[Artifact(path=rel, kind="json", metadata={
+                           "score": report.score, "passed": report.passed})])

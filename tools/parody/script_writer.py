@@ -7,6 +7,7 @@ too weak: a technique from knowledge/comedy filled with the run's characters and
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from tools.parody.cast import allowed_names, ground_speakers, resolve_cast
 from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef, ScriptDraft
 from tools.parody.template import generic_roles, place_of, technique_of, template_script
 from tools.parody.timing import candidate_score, fit_effects, fit_lines, repair
+from tools.quality.codes import Code, Finding, findings, messages
 
 MIN_USABLE_LINES = 3
 MIN_CANDIDATE_SCORE = 0.55
@@ -100,8 +102,28 @@ def _script_text(script: ParodyScript) -> str:
     return "\n".join(f"{l.character}: {l.text}" for l in script.lines)
 
 
+def refused_words(found: list[Finding]) -> dict[str, set[str]]:
+    """Names and place words an evaluation refused (in any iteration): a rewrite never brings them back."""
+    return {"names": {str(f.data.get("name")) for f in found if f.code == Code.unknown_character and f.data.get("name")},
+            "places": {str(w).lower() for f in found if f.code == Code.foreign_place for w in f.data.get("words") or []}}
+
+
+def scrub(script: ParodyScript, refused: dict[str, set[str]]) -> ParodyScript:
+    """A refused speaker becomes the Narrator; a line naming a refused place is dropped."""
+    if not refused["names"] and not refused["places"]:
+        return script
+    lines = []
+    for line in script.lines:
+        if set(re.findall(r"[a-zà-ÿ]+", line.text.lower())) & refused["places"]:
+            continue
+        who = "Narrator" if line.character in refused["names"] else line.character
+        lines.append(line.model_copy(update={"character": who}))
+    return script.model_copy(update={"lines": lines})
+
+
 def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[str], allowed: set[str], footage: float,
-                    count: int, budget_s: float, offset: int) -> tuple[list[tuple[ParodyScript, Candidate]], list[str]]:
+                    count: int, budget_s: float, offset: int,
+                    refused: dict[str, set[str]]) -> tuple[list[tuple[ParodyScript, Candidate]], list[str]]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
     llm = ctx.llm
@@ -125,7 +147,7 @@ def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[st
             last = time.perf_counter() - t0
             continue
         last = time.perf_counter() - t0
-        fixed, problems = repair(ground_speakers(draft.to_script(), allowed, cast), footage, cast)
+        fixed, problems = repair(scrub(ground_speakers(draft.to_script(), allowed, cast), refused), footage, cast)
         score, parts = candidate_score(fixed, footage, cast)
         out.append((fixed, Candidate(source="llm", score=score, parts=parts, problems=problems)))
         ctx.trace.event("parody.candidate", index=k, score=score, lines=len(fixed.lines), problems=problems[:5],
@@ -135,7 +157,7 @@ def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[st
 
 @tool(family="parody")
 def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", characters: list[str] | None = None,
-                        tone: str = "funny", duration_s: float | None = None, feedback: list[str] | None = None,
+                        tone: str = "funny", duration_s: float | None = None, feedback: list[Finding] | None = None,
                         candidates: int = 1, iteration: int = 0, film: str = "",
                         time_budget_s: float = 60.0) -> ScriptResult:
     """Write a timed parody script (title, spoken lines, comic effects) for a scene, fitted to its length.
@@ -147,7 +169,8 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         tone: The tone, e.g. "funny", "deadpan", "over-dramatic".
         duration_s: Length of the finished parody in seconds (a 2 s title card included); empty = the scene's
             own length, kept between 12 and 45 s.
-        feedback: Problems found by the last evaluation; the new script must fix them.
+        feedback: Findings of the evaluations so far; the new script fixes the latest and never brings back a name
+            or place an evaluation refused.
         candidates: How many scripts to draft; the best by a deterministic critic is kept.
         iteration: The agent's iteration (a redo picks another comedy technique).
         film: The film's path or name (to find its characters in the knowledge base).
@@ -157,9 +180,14 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         raise ToolError(f"candidates={candidates} is out of range", "use 1 to 6")
     footage = footage_seconds(target_duration(scene, duration_s))
     said = [line.text for line in scene.lines]
-    cast = resolve_cast(ctx, list(characters or []), film, scene.description) or generic_roles(request, scene.description)
+    found = findings(feedback or [])
+    refused = refused_words(found)
+    cast = [c for c in resolve_cast(ctx, list(characters or []), film, scene.description) or
+            generic_roles(request, scene.description) if c not in refused["names"]]
     allowed = allowed_names(cast, request, said)
-    feedback = [str(f)[:200] for f in feedback or [] if str(f).strip()]
+    feedback = [m[:200] for m in messages(found)]
+    if refused["names"] or refused["places"]:
+        feedback.append("Do not use " + "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in refused.items() if v))
     with ctx.progress.task("Writing the parody script", total=candidates + 1) as task:
         pool: list[tuple[ParodyScript, Candidate]] = []
         notes: list[str] = []
@@ -168,7 +196,8 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         else:
             args = {"scene": scene, "request": request, "cast": cast, "tone": tone, "footage": footage,
                     "feedback": feedback, "techniques": _techniques(ctx)}
-            pool, notes = _llm_candidates(ctx, args, cast, allowed, footage, candidates, time_budget_s, iteration)
+            pool, notes = _llm_candidates(ctx, args, cast, allowed, footage, candidates, time_budget_s, iteration,
+                                          refused)
         task.update(completed=candidates)
         usable = [(s, c) for s, c in pool if len(s.lines) >= MIN_USABLE_LINES and c.score >= MIN_CANDIDATE_SCORE]
         if usable:
@@ -182,7 +211,8 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
             weak = [f"candidate scored {c.score:.2f} with {len(s.lines)} usable lines ({'; '.join(c.problems[:2])})"
                     for s, c in pool]
             why = "template fallback: " + ("; ".join(notes + weak) or "no usable candidate")[:400]
-            draft = template_script(cast, scene.description, footage, iteration, lines=said, scene_words=request)
+            draft = scrub(template_script(cast, scene.description, footage, iteration, lines=said, scene_words=request),
+                          refused)
             script = ParodyScript(title=draft.title, lines=fit_lines(draft.lines, footage),
                                   effects=fit_effects(draft.effects, footage, "Nailed it."))
             score, parts = candidate_score(script, footage, cast)

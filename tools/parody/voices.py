@@ -6,7 +6,7 @@ a distinct default voice, so two unknown speakers never sound the same.
 """
 from __future__ import annotations
 
-import re
+from collections import Counter
 
 from pydantic import BaseModel, Field
 
@@ -14,11 +14,11 @@ from tools.core.context import ToolContext
 from tools.core.registry import invoke, tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.parody.models import ParodyScript
+from tools.quality.codes import SPEECH_CODES, Code, Finding, findings, latest
 
 TTS_TOOL = "synthesize_speech"
 # espeak-ng variants for speakers without a preset (cycled in order of appearance).
 FALLBACK_VOICES = [("en-us+m3", -2.0), ("en-us+f2", 3.0), ("en-gb+m1", 0.0), ("en-us+f4", 5.0)]
-_VOICE_PROBLEMS = re.compile(r"not heard|silen|speech|voice", re.IGNORECASE)
 
 
 class VoiceClip(BaseModel):
@@ -43,14 +43,14 @@ class VoicesResult(ToolResult):
                 f"speed x{self.speed:g})" + (f"; {'; '.join(self.notes[:2])}" if self.notes else ""))
 
 
-def _presets(ctx: ToolContext) -> set[str]:
+def _presets(ctx: ToolContext) -> dict:
     try:
         from tools.image.characters import load_characters
 
-        return set(load_characters(ctx.settings))
+        return load_characters(ctx.settings)
     except Exception as exc:  # no preset file: every speaker gets a fallback voice
         ctx.trace.event("parody.presets_unavailable", error=repr(exc))
-        return set()
+        return {}
 
 
 def _emotion(text: str, character: str) -> str:
@@ -61,28 +61,71 @@ def _emotion(text: str, character: str) -> str:
     return "neutral"
 
 
-def adjustments(iteration: int, feedback: list[str]) -> tuple[float, float, list[str]]:
-    """What a redo changes: louder voices when the evaluation could not hear them; a touch faster if lines ran long."""
-    voice_trouble = [f for f in feedback if _VOICE_PROBLEMS.search(f)]
-    gain = min(9.0, 3.0 * iteration) if voice_trouble and iteration else 0.0
-    too_long = any("duration" in f.lower() or "cps" in f.lower() for f in feedback)
-    speed = round(min(1.25, 1.0 + 0.08 * iteration), 3) if too_long and iteration else 1.0
+class Redo(BaseModel):
+    """How a redo speaks: louder, faster, and per speaker a clearer delivery or another voice."""
+
+    gain_db: float = 0.0
+    speed: float = 1.0
+    unclear: dict[str, int] = Field(default_factory=dict)  # speaker → evaluations that could not understand them
+    notes: list[str] = Field(default_factory=list)
+
+
+def adjustments(iteration: int, feedback: list[Finding]) -> Redo:
+    """What a redo changes, from the evaluations' codes (every iteration's, so a fix is never undone):
+    lines the recogniser could not understand → that speaker speaks plainly (no pitch shift, no acted
+    emotion) and slower, and from the second time on with another voice; lines not heard at all (energy)
+    → louder voices; subtitles too fast or a parody too long → a touch faster."""
+    if not iteration:
+        return Redo()
+    recent = latest(feedback)
+    unclear = Counter(str(f.data.get("speaker", "")) for f in feedback
+                      if f.code in SPEECH_CODES and f.code not in (Code.line_not_heard, Code.silent_soundtrack))
+    unclear.pop("", None)
+    quiet = [f for f in recent if f.code in (Code.line_not_heard, Code.silent_soundtrack)]
+    gain = min(9.0, 3.0 * iteration) if quiet else 0.0
+    too_long = any(f.code == Code.subtitle_too_fast or (f.code == Code.duration_off and f.data.get("over"))
+                   for f in recent)
+    speed = round(min(1.25, 1.0 + 0.08 * iteration), 3) if too_long else 1.0
     notes = []
     if gain:
-        notes.append(f"iteration {iteration}: voices {gain:+.0f} dB because {voice_trouble[0][:80]!r}")
+        notes.append(f"iteration {iteration}: voices {gain:+.0f} dB because {quiet[0].message[:80]!r}")
     if speed != 1.0:
         notes.append(f"iteration {iteration}: speech x{speed} to shorten lines")
-    return gain, speed, notes
+    for who, times in unclear.items():
+        notes.append(f"iteration {iteration}: {who} speaks plainly and slower" + (" with another voice" if times > 1
+                                                                                   else "") +
+                     f" (not understood in {times} evaluation(s))")
+    return Redo(gain_db=gain, speed=speed, unclear=dict(unclear), notes=notes)
+
+
+def _voice_for(speaker: str, presets: dict, fallback: dict[str, tuple[str, float]], redo: Redo,
+               backend: str) -> tuple[str, float, float, bool]:
+    """(voice, pitch offset, speed multiplier, plain delivery) of one speaker in this take."""
+    times = redo.unclear.get(speaker, 0)
+    preset = presets.get(speaker.lower())
+    if preset is not None:
+        voice, pitch = speaker, 0.0
+    else:
+        voice, pitch = fallback.setdefault(speaker, FALLBACK_VOICES[len(fallback) % len(FALLBACK_VOICES)])
+    if not times:
+        return voice, pitch, redo.speed, False
+    # Plain: cancel the preset's pitch shift; slower each time the recogniser failed.
+    pitch = -float(getattr(getattr(preset, "voice", None), "pitch", 0.0) or 0.0) if preset is not None else 0.0
+    speed = round(redo.speed * 0.85 ** times, 3)
+    if times > 1 and backend == "espeak":  # another voice: the next espeak variant, unshifted
+        voice, pitch = FALLBACK_VOICES[(times + len(speaker)) % len(FALLBACK_VOICES)][0], 0.0
+    return voice, pitch, speed, True
 
 
 @tool(family="parody")
-def voice_script(ctx: ToolContext, script: ParodyScript, iteration: int = 0, feedback: list[str] | None = None) -> VoicesResult:
+def voice_script(ctx: ToolContext, script: ParodyScript, iteration: int = 0,
+                 feedback: list[Finding] | None = None) -> VoicesResult:
     """Speak every line of a parody script with its character's voice preset (one WAV per line).
 
     Args:
         script: The parody script (write_parody_script's `script`).
-        iteration: The agent's iteration; a redo after the voices were blamed makes them louder.
-        feedback: Problems found by the last evaluation.
+        iteration: The agent's iteration; a redo after the voices were blamed changes how the blamed speakers speak.
+        feedback: Findings of the evaluations so far (codes say which lines were not understood or not heard).
     """
     if not script.lines:
         raise ToolError("the script has no lines to voice", "write the script again (write_parody_script)")
@@ -92,17 +135,13 @@ def voice_script(ctx: ToolContext, script: ParodyScript, iteration: int = 0, fee
         raise ToolError("text-to-speech is missing: the synthesize_speech tool is not registered",
                         "install the audio family (tools/audio) and espeak-ng, or set tts.backend")
     presets = _presets(ctx)
-    gain, speed, notes = adjustments(iteration, [str(f) for f in feedback or []])
+    redo = adjustments(iteration, findings(feedback or []))
     fallback: dict[str, tuple[str, float]] = {}
     clips: list[VoiceClip] = []
     with ctx.progress.task("Voicing the script", total=len(script.lines)) as task:
         for n, line in enumerate(script.lines):
-            pitch = 0.0
-            if line.character.lower() in presets:
-                voice = line.character
-            else:
-                voice, pitch = fallback.setdefault(line.character, FALLBACK_VOICES[len(fallback) % len(FALLBACK_VOICES)])
-            emotion = _emotion(line.text, line.character)
+            voice, pitch, speed, plain = _voice_for(line.character, presets, fallback, redo, ctx.settings.tts.backend)
+            emotion = "neutral" if plain else _emotion(line.text, line.character)
             args = {"text": line.text, "voice": voice, "speed": speed, "pitch": pitch, "emotion": emotion,
                     "output_name": f"line_{iteration}_{n:02d}"}
             outcome = invoke(TTS_TOOL, args, ctx)
@@ -113,7 +152,7 @@ def voice_script(ctx: ToolContext, script: ParodyScript, iteration: int = 0, fee
             clips.append(VoiceClip(index=n, character=line.character, text=line.text, audio=res["audio"],
                                    duration=float(res["duration"]), voice=str(res.get("voice", voice)), emotion=emotion))
             task.advance()
-    return VoicesResult(voices=clips, gain_db=gain, speed=speed, notes=notes,
+    return VoicesResult(voices=clips, gain_db=redo.gain_db, speed=redo.speed, notes=redo.notes,
                         artifacts=[Artifact(path=c.audio, kind="audio", metadata={"line": c.index,
                                                                                    "character": c.character})
                                    for c in clips])

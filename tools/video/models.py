@@ -131,6 +131,7 @@ class SceneSearchResult(ToolResult):
     ambiguous: bool = False  # the best is not clearly ahead: see `candidates`, ask the user
     candidates: list[SceneMatch] = Field(default_factory=list)  # when ambiguous: the top scenes, keyframes included
     transcript: TranscriptInfo | None = None
+    excluded: list[int] = Field(default_factory=list)  # scenes an evaluation found wrong for the request
 
     def summary(self) -> str:
         if not self.matches:

@@ -11,10 +11,11 @@ from tools.core.prompts import PromptBook
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError
 from tools.media.probe import media_info
+from tools.quality.codes import Code, Finding, findings
 from tools.video import cache
 from tools.video.analysis import analyse, detector_params
 from tools.video.describe import caption_with_vlm, describe_descriptors
-from tools.video.models import Scene, SceneList, SceneSearchResult
+from tools.video.models import Scene, SceneList, SceneMatch, SceneSearchResult
 from tools.video.scene_search import cached_vectors, search_scenes
 from tools.video.transcript import attach_lines, scene_transcript
 
@@ -122,9 +123,36 @@ def index_scenes(ctx: ToolContext, scenes: SceneList) -> np.ndarray:
     return vectors
 
 
+def apply_scene_feedback(result: SceneSearchResult, feedback: list[Finding], top_k: int) -> SceneSearchResult:
+    """A redo after an evaluation found the scene wrong for the request: every scene it blamed (in any iteration)
+    is dropped, and the scenes its latest finding found closer to the request come first, then the search's
+    own runner-up."""
+    wrong = [f for f in feedback if f.code == Code.scene_mismatch and isinstance(f.data.get("scene"), int)]
+    if not wrong:
+        return result
+    excluded = sorted({int(f.data["scene"]) for f in wrong})
+
+    def shots(m: SceneMatch) -> set[int]:
+        return set(m.scene.shots or [m.scene.index])
+
+    kept = [m for m in result.matches if not shots(m) & set(excluded)]
+    if not kept:  # every scene was found wrong: keep the search's own order rather than nothing
+        return result.model_copy(update={"excluded": excluded})
+    suggested = [int(i) for i in wrong[-1].data.get("candidates") or [] if isinstance(i, int)]
+    first = next((m for i in suggested for m in kept if i in shots(m)), None)
+    ranked = ([first] if first else []) + [m for m in kept if m is not first]
+    if first is not None:
+        ranked[0] = first.model_copy(update={"why": f"{first.why}; the evaluation found it closer to the request"})
+    ranked = ranked[:top_k]
+    runner_up = ranked[1] if len(ranked) > 1 else None
+    margin = round(ranked[0].score - runner_up.score, 4) if runner_up else result.margin
+    return result.model_copy(update={"matches": ranked, "runner_up": runner_up, "excluded": excluded,
+                                     "margin": margin, "ambiguous": False, "candidates": []})
+
+
 @tool(family="video")
 def find_scene(ctx: ToolContext, film: InputPath, query: str, top_k: int = 3, said: str = "", position: str = "",
-               at_s: float | None = None) -> SceneSearchResult:
+               at_s: float | None = None, feedback: list[Finding] | None = None) -> SceneSearchResult:
     """Find the scene of a film that the user means: by what is seen ("the snowy mountains"), by what is said
     ("the scene where she says she is searching for someone"), by the film's scene guide, by position (the
     opening, the ending) or time. Returns the best scenes with a confidence and the runner-up; when the best is
@@ -137,6 +165,8 @@ def find_scene(ctx: ToolContext, film: InputPath, query: str, top_k: int = 3, sa
         said: A line said in the scene, when the user quoted or reported one.
         position: "opening" or "ending" when the user named the film's start or end.
         at_s: A time in seconds inside the scene, when the user named one.
+        feedback: Findings of the evaluations so far: a scene found wrong for the request is not returned again, and
+            the scenes they found closer to the request come first.
     """
     if not query.strip() and not said.strip():
         raise ToolError("query is empty", "describe the scene, e.g. 'the scene with the dragon'")
@@ -149,8 +179,14 @@ def find_scene(ctx: ToolContext, film: InputPath, query: str, top_k: int = 3, sa
         return SceneSearchResult(film=str(film), query=query, said=said, matches=[], confidence=0.0,
                                  transcript=scenes.transcript)
     vectors = index_scenes(ctx, scenes)
+    found = findings(feedback or [])
+    extra = sum(f.code == Code.scene_mismatch for f in found)
     result = search_scenes(ctx, scenes, vectors, query or said, said=said, position=position, at_s=at_s,
-                           top_k=top_k)
+                           top_k=top_k + 3 * extra)
+    result = apply_scene_feedback(result, found, top_k)
+    if result.excluded:
+        ctx.trace.event("video.find_scene.redo", excluded=result.excluded,
+                        chosen=[m.scene.index for m in result.matches])
     shown = {i for m in result.matches + result.candidates for i in (m.scene.shots or [m.scene.index])}
     result.artifacts = [a for a in scenes.artifacts if a.metadata.get("scene") in shown]
     ctx.trace.event("video.find_scene", query=query, said=said, best=result.matches[0].scene.index,
