@@ -26,6 +26,24 @@ def parody_film(tmp_path_factory) -> Path:
     return film
 
 
+@pytest.fixture(scope="session")
+def long_film(tmp_path_factory) -> Path:
+    """A 24 s sample film at 320x180: scenes of 5-6 s, long enough for a short parody to stay inside one."""
+    from tools.media.sample_film import make_sample_film
+
+    folder = tmp_path_factory.mktemp("long film")
+    return make_sample_film(folder / "the tide keeper.mp4", duration_s=24.0, width=320, height=180)
+
+
+def sintel_trailer() -> Path | None:
+    """../shared/films/sintel_trailer.mp4 (a real film with dialogue), looked for above the project."""
+    for base in Path(__file__).resolve().parents:
+        path = base / "shared" / "films" / "sintel_trailer.mp4"
+        if path.is_file():
+            return path
+    return None
+
+
 def parody_settings_dict(root: Path, chroma: Path | None = None, **sections) -> dict:
     data = isolated_settings_dict(root)
     if chroma is not None:  # one knowledge base per session: ingesting the shipped files once is enough

@@ -60,27 +60,30 @@ def _said(scene: Any) -> str:
     return " ".join(str(getattr(x, "text", x)) for x in lines)
 
 
-def film_cast(ctx: ToolContext, film: Path) -> list[str]:
-    """The characters the knowledge base lists for this film (its documents' `film` matching the file's name)."""
+def film_knowledge(ctx: ToolContext, film: Path) -> tuple[list[str], str]:
+    """The characters the knowledge base lists for this film (documents whose `film` matches the file's name)
+    and what those documents say (so a place or person they mention counts as known)."""
     if ctx.knowledge is None:
-        return []
+        return [], ""
     title = {w for w in re.findall(r"[a-z0-9]+", film.stem.lower().replace("_", " ")) if w not in ("the", "a", "an")}
     if not title:
-        return []
+        return [], ""
     try:
         hits = ctx.knowledge.search(f"{' '.join(sorted(title))} characters", k=8,
                                     filters={"kind": ["films", "scenes", "characters"]})
     except Exception as exc:  # the knowledge base is optional: names are then checked against the request only
         ctx.trace.event("quality.cast_lookup_failed", error=repr(exc)[:200])
-        return []
+        return [], ""
     names: list[str] = []
+    texts: list[str] = []
     for hit in hits:
         meta = getattr(hit, "metadata", {}) or {}
         of = {w for w in re.findall(r"[a-z0-9]+", str(meta.get("film") or meta.get("films") or "").lower())
               if w not in ("the", "a", "an")}
         if of and len(of & title) >= max(1, len(of) / 2):
-            names += [n.strip() for n in str(meta.get("characters") or "").strip("[]").split(",") if n.strip()]
-    return list(dict.fromkeys(names))
+            names += [n.strip() for n in str(meta.get("characters") or "").split(",") if n.strip()]
+            texts.append(str(getattr(hit, "text", "")))
+    return list(dict.fromkeys(names)), " ".join(texts)
 
 
 def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, timeline: list[TimeSpan],
@@ -94,9 +97,10 @@ def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, t
         scenes = []
     used = next((s for s in scenes if s.index == scene.index and abs(s.start - scene.start) < 0.05), None)
     used = used or SceneInfo(index=scene.index, start=scene.start, end=scene.end, description=scene.description)
+    names, known = film_knowledge(ctx, film)
     return SceneContext(film=film, scene=used, scenes=scenes, timeline=timeline, title=title,
                         match_scores=[float(m["score"]) for m in matches if isinstance(m, dict) and "score" in m],
-                        known_names=film_cast(ctx, film),
+                        known_names=names, known_text=known,
                         film_transcript=" ".join(s.transcript for s in scenes))
 
 

@@ -78,8 +78,9 @@ def adjustments(iteration: int, feedback: list[Finding]) -> Redo:
     if not iteration:
         return Redo()
     recent = latest(feedback)
-    unclear = Counter(str(f.data.get("speaker", "")) for f in feedback
-                      if f.code in SPEECH_CODES and f.code not in (Code.line_not_heard, Code.silent_soundtrack))
+    unclear = Counter(who for who, _ in {(str(f.data.get("speaker", "")), f.iteration) for f in feedback
+                                          if f.code in SPEECH_CODES
+                                          and f.code not in (Code.line_not_heard, Code.silent_soundtrack)})
     unclear.pop("", None)
     quiet = [f for f in recent if f.code in (Code.line_not_heard, Code.silent_soundtrack)]
     gain = min(9.0, 3.0 * iteration) if quiet else 0.0
@@ -109,12 +110,14 @@ def _voice_for(speaker: str, presets: dict, fallback: dict[str, tuple[str, float
         voice, pitch = fallback.setdefault(speaker, FALLBACK_VOICES[len(fallback) % len(FALLBACK_VOICES)])
     if not times:
         return voice, pitch, redo.speed, False
-    # Plain: cancel the preset's pitch shift; slower each time the recogniser failed.
-    pitch = -float(getattr(getattr(preset, "voice", None), "pitch", 0.0) or 0.0) if preset is not None else 0.0
-    speed = round(redo.speed * 0.85 ** times, 3)
+    # Plain: cancel the preset's pitch shift and speed-up; slower than normal each time the recogniser failed.
+    shape = getattr(preset, "voice", None)
+    pitch = -float(getattr(shape, "pitch", 0.0) or 0.0) if preset is not None else 0.0
+    speed = round(redo.speed * 0.85 ** times / (float(getattr(shape, "speed", 1.0) or 1.0) if preset else 1.0), 3)
     if times > 1 and backend == "espeak":  # another voice: the next espeak variant, unshifted
         voice, pitch = FALLBACK_VOICES[(times + len(speaker)) % len(FALLBACK_VOICES)][0], 0.0
-    return voice, pitch, speed, True
+        speed = round(redo.speed * 0.85 ** times, 3)
+    return voice, max(-12.0, min(12.0, pitch)), max(0.5, min(2.0, speed)), True  # synthesize_speech's bounds
 
 
 @tool(family="parody")

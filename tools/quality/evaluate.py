@@ -43,6 +43,7 @@ class SceneContext(BaseModel):
     timeline: list[TimeSpan] = Field(default_factory=list)
     match_scores: list[float] = Field(default_factory=list)  # the scene search's scores, best first
     known_names: list[str] = Field(default_factory=list)  # the film's cast from the knowledge base
+    known_text: str = ""  # what the knowledge base says about the film
     film_transcript: str = ""
     title: str = ""
 
@@ -115,7 +116,8 @@ def _content(ctx: ToolContext, lines: list[LineWindow], script_lines: list[tuple
     if not script_lines:
         return [fit, ScoreReport.skip("request_fit", "no script lines given")]
     request_fit = score_request_fit(script_lines, request, scene.scene, scenes, scene.known_names, q, embed,
-                                    title=scene.title, film_transcript=scene.film_transcript)
+                                    title=scene.title, film_transcript=scene.film_transcript,
+                                    known_text=scene.known_text)
     return [fit, request_fit]
 
 

@@ -25,12 +25,10 @@ ROLES = {"narrator", "announcer", "commentator", "voice", "voiceover", "crowd", 
          "audience", "host", "reporter", "stranger", "someone", "nobody"}
 _ARTICLES = {"the", "a", "an", "our", "your", "some", "that", "this", "another", "one", "il", "la", "lo", "un", "una"}
 # Place nouns (English, a few Italian): the words that tie a line to one setting.
-PLACES = {"ocean", "sea", "seaside", "beach", "shore", "coast", "wave", "waves", "island", "underwater", "reef",
-          "forest", "woods", "wood", "jungle", "tree", "trees", "meadow", "field", "grass",
-          "harbour", "harbor", "port", "pier", "dock", "boat", "boats", "bay", "lighthouse",
-          "town", "city", "village", "street", "streets", "market", "square",
-          "desert", "dune", "dunes", "mountain", "mountains", "snow", "ice", "glacier", "cave", "cliff",
-          "hut", "cabin", "house", "castle", "tower", "temple", "river", "lake", "swamp", "space", "moon",
+PLACES = {"ocean", "sea", "seaside", "beach", "shore", "coast", "island", "underwater", "reef",
+          "forest", "woods", "jungle", "meadow", "harbour", "harbor", "port", "pier", "dock", "bay", "lighthouse",
+          "town", "city", "village", "street", "streets", "desert", "dune", "dunes", "mountain", "mountains", "snow",
+          "glacier", "cave", "cliff", "hut", "cabin", "castle", "tower", "temple", "river", "lake", "swamp",
           "sunset", "sunrise", "mare", "spiaggia", "bosco", "foresta", "porto", "città", "montagna", "neve"}
 
 
@@ -46,6 +44,27 @@ def is_generic_role(speaker: str) -> bool:
     if len(words) == 1 and words[0] in ROLES:
         return True
     return words[0] in _ARTICLES and not any(w.endswith("'s") for w in words)
+
+
+_NOT_NAMES = {"i", "i'm", "i'll", "i've", "i'd", "ok", "okay", "tv", "mr", "mrs", "ms", "dr"}
+
+
+_CAP = r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]*"
+_RUN = re.compile(rf"{_CAP}(?:[ \t]+{_CAP})*")
+
+
+def mentioned_names(text: str) -> list[str]:
+    """Capitalised runs that read as names: inside a sentence ("This is Zorblax"), or two capitalised words
+    opening one ("Zorblax Quenterby has a plan"). A single capitalised word opening a sentence is not a name."""
+    found: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+|[\n\"“”]", text or ""):
+        body = sentence.strip()
+        for m in _RUN.finditer(body):
+            words = [w for w in m.group(0).split() if w.lower().strip("'") not in _NOT_NAMES]
+            opening = not body[:m.start()].strip(" '(-")
+            if words and (not opening or len(words) > 1):
+                found.append(" ".join(words))
+    return list(dict.fromkeys(found))
 
 
 def name_known(name: str, known: Sequence[str], texts: Sequence[str]) -> bool:
@@ -74,8 +93,9 @@ def foreign_places(script: str, own: Sequence[str], others: Sequence[str]) -> li
 
 def score_request_fit(lines: Sequence[tuple[str, str]], request: str, used: SceneInfo, scenes: Sequence[SceneInfo],
                       known_names: Sequence[str], q: QualitySettings, embed: Embed | None = None,
-                      title: str = "", film_transcript: str = "") -> ScoreReport:
-    """`lines`: (speaker, text) pairs; `known_names`: the cast from the knowledge base for this film."""
+                      title: str = "", film_transcript: str = "", known_text: str = "") -> ScoreReport:
+    """`lines`: (speaker, text) pairs; `known_names`: the cast the knowledge base lists for this film;
+    `known_text`: what the knowledge base says about the film (its places and people)."""
     script = " ".join([title, *(text for _, text in lines)]).strip()
     if not script:
         return ScoreReport.failure("request_fit", Code.script_empty, "the script has no lines")
@@ -96,12 +116,16 @@ def score_request_fit(lines: Sequence[tuple[str, str]], request: str, used: Scen
                   f"the script reads as written for scene #{others[best].index} ({others[best].description[:60]!r}) "
                   f"rather than this one (similarity {own:.2f} vs {float(sims[1 + best]):.2f})", Code.script_off_request,
                   hard=True, scene=used.index, closer=others[best].index)
-    texts = [request, used.transcript, film_transcript]
+    texts = [request, used.transcript, film_transcript, known_text]
     speakers = list(dict.fromkeys(s.strip() for s, _ in lines if s.strip()))
+    named = [n for _, text in lines for n in mentioned_names(text)]
+    check.metrics.update(speakers=speakers, named=list(dict.fromkeys(named))[:12], known_names=list(known_names)[:12])
     unknown = [s for s in speakers if not is_generic_role(s) and not name_known(s, known_names, texts)]
-    check.metrics.update(speakers=speakers, known_names=list(known_names)[:12])
+    unknown += [n for n in dict.fromkeys(named) if n not in unknown and not is_generic_role(n)
+                and not name_known(n, [*known_names, *speakers], texts)]
     for name in unknown:
-        check.add(0.0, 1.5, f"{name!r} speaks but is not a character of this film (not in the request, the "
+        what = "speaks" if name in speakers else "is named"
+        check.add(0.0, 1.5, f"{name!r} {what} but is not a character of this film (not in the request, the "
                   f"knowledge base or the transcript)", Code.unknown_character, hard=True, name=name)
     if not unknown:
         check.add(1.0, 1.5)

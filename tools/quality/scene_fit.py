@@ -106,7 +106,7 @@ def score_scene_fit(request: str, used: SceneInfo, scenes: Sequence[SceneInfo], 
                   hard=True, fail_below=1.0, scene=used.index, candidates=better[:3])
     elif not words:
         check.metrics["request_words"] = ""  # "parody this film": any scene fits the request
-    if len(match_scores) >= 2:
+    if len(match_scores) >= 2 and match_scores[0] >= match_scores[1]:  # else the first was an evaluation's pick
         margin = float(match_scores[0]) - float(match_scores[1])
         check.metrics["search_confidence"] = round(margin, 4)
         check.add(linear(margin, q.scene_confidence_min, 0.0) * 0.4 + 0.6, 0.5,

@@ -56,9 +56,10 @@ def name_words(text: str, names: Sequence[str]) -> set[str]:
 
 
 def line_errors(reference: str, heard: str, names: Sequence[str] = ()) -> dict[str, float]:
-    """How far `heard` is from `reference`, names aside: `wer` (word error rate), `letters` (1 − the letter
-    sequences' similarity ratio: "can not" for "cannot" or "mac flip" for "backflip" cost little), `error`
-    (the smaller), `covered` (share of the reference up to the last word heard right: a cut line is low)."""
+    """How far `heard` is from `reference`, names aside: `wer` (word error rate), `letters` (1 − the letters in
+    matching runs over the longer letter string: "can not" for "cannot" or "mac flip" for "backflip" cost little,
+    a missing half costs half), `error` (the smaller of the two), `covered` (share of the reference up to the
+    last word heard right: a cut line is low)."""
     import jiwer
 
     ref = _words(reference)
@@ -84,7 +85,9 @@ def line_errors(reference: str, heard: str, names: Sequence[str] = ()) -> dict[s
                 dropped |= {chunk.hyp_start_idx + i for i, w in enumerate(span) if w in aside}
     wer = min(1.0, errors / len(content))
     kept = "".join(w for i, w in enumerate(hyp) if i not in dropped and w not in aside)
-    letters = 1.0 - difflib.SequenceMatcher(None, "".join(content), kept, autojunk=False).ratio()
+    want = "".join(content)
+    matched = sum(b.size for b in difflib.SequenceMatcher(None, want, kept, autojunk=False).get_matching_blocks())
+    letters = 1.0 - matched / max(len(want), len(kept), 1)
     return {"wer": round(wer, 3), "letters": round(letters, 3), "error": round(min(wer, letters), 3),
             "covered": round((last_hit + 1) / len(ref), 3)}
 
@@ -101,8 +104,7 @@ def _windows(lines: list[LineWindow], duration: float) -> list[tuple[float, floa
     return out
 
 
-def hear_lines(samples: np.ndarray, lines: list[LineWindow], settings: Settings,
-               names: Sequence[str] = ()) -> list[str]:
+def hear_lines(samples: np.ndarray, lines: list[LineWindow], settings: Settings) -> list[str]:
     """What the recogniser hears in each line's window (one transcription of the joined windows)."""
     from tools.audio.asr import transcribe_samples
 
@@ -116,8 +118,8 @@ def hear_lines(samples: np.ndarray, lines: list[LineWindow], settings: Settings,
         pieces += [piece, gap]
         t += len(piece) / rate + GAP_S
     audio = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-    prompt = ", ".join(dict.fromkeys(n for n in names if n and n != "Narrator")) or None
-    transcript = transcribe_samples(audio, settings, language="en", initial_prompt=prompt, temperature=0.0)
+    # No prompt: a prompt of the cast's names makes Whisper repeat them over unclear speech.
+    transcript = transcribe_samples(audio, settings, language="en", temperature=0.0)
     heard: list[list[str]] = [[] for _ in lines]
     for word in transcript.words():
         mid = (word.start + word.end) / 2
@@ -144,7 +146,7 @@ def score_speech(samples: np.ndarray, lines: list[LineWindow], settings: Setting
         return ScoreReport.skip("speech", "no voiced lines to hear")
     q = settings.quality
     try:
-        heard = hear_lines(samples, lines, settings, names)
+        heard = hear_lines(samples, lines, settings)
     except ToolError as exc:  # no recogniser here: energy in the windows is all we can check
         report = _score_line_energy(samples, lines, q.scorer_pass, q.silence_db)
         report.reasons.append(f"speech recognition unavailable ({exc}); checked loudness in the line windows only")
@@ -158,7 +160,7 @@ def score_speech(samples: np.ndarray, lines: list[LineWindow], settings: Setting
                          "verdict": code.value if code else "ok"})
         what = {Code.line_missing: "no speech is heard", Code.line_cut: "is cut off",
                 Code.line_wrong_words: "other words are heard", Code.line_garbled: "is garbled"}.get(code, "")
-        check.add(1.0 - err["error"] if code is None else min(0.49, 1.0 - err["error"]), 1.0,
+        check.add(1.0 if code is None else min(0.49, 1.0 - err["error"]), 1.0,
                   f"line {k + 1} ({line.speaker or 'voice'} at {line.start:.1f}s) {what}: expected "
                   f"{line.text[:60]!r}, heard {said[:60]!r}" if code else None, code, hard=True,
                   line=k, speaker=line.speaker, start=line.start, heard=said[:120])
