@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from agent.report.figures import figure, flatten
 from agent.report.svg import plan_svg, score_chart_svg
 from tools.core.trace import read_trace
 
@@ -145,7 +146,8 @@ def build_context(run_dir: Path) -> dict[str, Any]:
     result = result if isinstance(result, dict) else {}
     plan = plan if isinstance(plan, dict) else {}
     trace = list(read_trace(run_dir / "trace.jsonl"))
-    quality = [q for q in result.get("quality", []) if isinstance(q, dict)]
+    quality = [{**q, "reports": flatten([r for r in q.get("reports", []) if isinstance(r, dict)])}
+               for q in result.get("quality", []) if isinstance(q, dict)]
     last = quality[-1] if quality else None
     combined = (last or {}).get("combined")
     score = combined.get("score") if isinstance(combined, dict) else combined
@@ -190,6 +192,7 @@ def render_report(run_dir: Path, out: Path | None = None) -> Path:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda v: "–" if v is None else f"{float(v):.2f}"
+    env.filters["figure"] = figure
     html = env.get_template("report.html.j2").render(**build_context(run_dir))
     target = Path(out) if out else run_dir / "report.html"
     tmp = target.with_suffix(".html.tmp")

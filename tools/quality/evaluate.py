@@ -7,6 +7,7 @@ expensive scorers (ffmpeg passes, speech recognition, frame grabs + OCR) run sid
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -57,11 +58,16 @@ class EvaluationResult(ToolResult):
 
 
 def guarded(scorer: str, fn: Callable[[], ScoreReport]) -> ScoreReport:
-    """A scorer whose input is broken fails (with the reason) instead of aborting the whole evaluation."""
+    """A scorer whose input is broken fails (with the reason) instead of aborting the whole evaluation.
+    The seconds it took go into its metrics (the gate's cost, scorer by scorer)."""
+    started = time.perf_counter()
     try:
-        return fn()
+        report = fn()
     except ToolError as exc:
-        return ScoreReport.failure(scorer, BROKEN_INPUT.get(scorer, Code.unreadable_media), str(exc))
+        report = ScoreReport.failure(scorer, BROKEN_INPUT.get(scorer, Code.unreadable_media), str(exc))
+    if not report.skipped:
+        report.metrics["seconds"] = round(time.perf_counter() - started, 3)
+    return report
 
 
 def _fps(video: Path | None, ctx: ToolContext) -> tuple[float, float | None]:
@@ -112,12 +118,13 @@ def _content(ctx: ToolContext, lines: list[LineWindow], script_lines: list[tuple
         return [ScoreReport.skip("scene_fit", why), ScoreReport.skip("request_fit", why)]
     embed = _embedder(ctx)
     scenes = scene.scenes or [scene.scene]
-    fit = score_scene_fit(request, scene.scene, scenes, scene.timeline, q, embed, scene.match_scores)
+    fit = guarded("scene_fit", lambda: score_scene_fit(request, scene.scene, scenes, scene.timeline, q, embed,
+                                                       scene.match_scores))
     if not script_lines:
         return [fit, ScoreReport.skip("request_fit", "no script lines given")]
-    request_fit = score_request_fit(script_lines, request, scene.scene, scenes, scene.known_names, q, embed,
-                                    title=scene.title, film_transcript=scene.film_transcript,
-                                    known_text=scene.known_text)
+    request_fit = guarded("request_fit", lambda: score_request_fit(
+        script_lines, request, scene.scene, scenes, scene.known_names, q, embed, title=scene.title,
+        film_transcript=scene.film_transcript, known_text=scene.known_text))
     return [fit, request_fit]
 
 
@@ -159,7 +166,8 @@ def evaluate(ctx: ToolContext, video: Path | None = None, target_duration: float
         task.advance()
         script_text = script or "\n".join(f"{ln.speaker + ': ' if ln.speaker else ''}{ln.text}" for ln in lines)
         if script_text.strip():
-            reports.append(score_script(script_text, request, ctx.settings, ctx.llm, characters, ctx.trace))
+            reports.append(guarded("script", lambda: score_script(script_text, request, ctx.settings, ctx.llm,
+                                                                  characters, ctx.trace)))
         else:
             reports.append(ScoreReport.skip("script", "no script given"))
         reports.append(guarded("images", lambda: score_images(list(images or []), q, identity)))
