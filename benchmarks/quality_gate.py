@@ -47,11 +47,13 @@ def cases(tmp: Path, with_sintel: bool):
 
     film = make_sample_film(tmp / "samples" / "the_tide_keeper.mp4", duration_s=40.0)
     out = [FilmCase(name="sample", film=film, request="give the walk through the woods a silly voice-over",
-                    scene=2, other=3, footage_s=7.0, short_scene=1, walk_s=28.0)]
+                    scene=2, other=3, footage_s=7.0, short_scene=1, walk_s=28.0,
+                    short_request="turn the bright blue sea with its waves into a sitcom")]
     sintel = sintel_film() if with_sintel else None
     if sintel is not None:
-        out.append(FilmCase(name="sintel", film=sintel, request="parody the sunset fight on the beach", scene=10,
-                            other=6, footage_s=12.0, short_scene=3, walk_s=28.0))
+        out.append(FilmCase(name="sintel", film=sintel, request="make fun of the calm gray shot", scene=1, other=10,
+                            footage_s=8.0, short_scene=6, walk_s=28.0,
+                            short_request="spoof the night town with lit windows"))
     else:
         print("sintel_trailer.mp4 not found (../shared/films): the set is the sample film's only")
     return out

@@ -27,7 +27,8 @@ def _labelled(case: FilmCase, kinds, chroma, root):
 def sample_set(long_film, shared_chroma, tmp_path_factory):
     # Scenes of the 24 s film: 0 title, 1 ocean, 2 forest, 3 harbour, 4 sunset beach.
     case = FilmCase(name="sample", film=long_film, request="turn the blue sea with its rolling waves into a sitcom",
-                    scene=1, other=3, footage_s=5.0, short_scene=2, walk_s=12.0)
+                    scene=1, other=3, footage_s=5.0, short_scene=2, walk_s=12.0,
+                    short_request="spoof the bit among the green trees and grass")
     return _labelled(case, ("good", *BROKEN_KINDS), shared_chroma, tmp_path_factory.mktemp("labelled sample"))
 
 
@@ -36,8 +37,8 @@ def sintel_set(shared_chroma, tmp_path_factory):
     film = sintel_trailer()
     if film is None:
         pytest.skip("../shared/films/sintel_trailer.mp4 is not here")
-    case = FilmCase(name="sintel", film=film, request="parody the sunset fight on the beach", scene=10, other=6,
-                    footage_s=8.0, short_scene=3, walk_s=10.0)
+    case = FilmCase(name="sintel", film=film, request="make fun of the calm gray shot", scene=1, other=10,
+                    footage_s=7.0, short_scene=6, walk_s=10.0, short_request="spoof the night town with lit windows")
     return _labelled(case, SINTEL_KINDS, shared_chroma, tmp_path_factory.mktemp("labelled sintel"))
 
 

@@ -50,7 +50,8 @@ def _gate(result, iteration: int) -> dict:
 def test_a_voice_nobody_understands_is_revoiced_until_it_is_heard(long_film, shared_chroma, tmp_path):
     settings = _settings(tmp_path, shared_chroma, long_film)
     llm = FakeChatModel(handler=parody_handler(duration=PARODY_S, draft=SHORT_DRAFT))
-    result = Agent(settings=settings, llm=llm).run("dub the waves bit with a brave little hero", film=long_film)
+    result = Agent(settings=settings, llm=llm).run(f"dub the waves bit with a brave little hero, {PARODY_S:g} seconds",
+                                                   film=long_film)
     first = _gate(result, 0)["speech"]
     assert not first["passed"] and [f["data"]["speaker"] for f in first["findings"]] == ["Pip"]
     assert first["findings"][0]["code"] in ("line_missing", "line_garbled", "line_wrong_words", "line_cut")
@@ -66,18 +67,21 @@ def test_a_voice_nobody_understands_is_revoiced_until_it_is_heard(long_film, sha
 
 
 def test_a_scene_the_request_does_not_describe_is_replaced(long_film, shared_chroma, tmp_path):
-    # The model fills the scene slot with the harbour; the request speaks of the woods.
+    # The model "refines" the request's scene words with the harbour's: the search follows it to the harbour.
     settings = _settings(tmp_path, shared_chroma, long_film)
     narrator_only = {**SHORT_DRAFT, "lines": [{**line, "character": "Narrator"} for line in SHORT_DRAFT["lines"]]}
     handler = parody_handler(duration=PARODY_S, draft=narrator_only)
+    misled = ("the scene with the trees and the grass beside the dark harbour at night, boats and the lit windows "
+              "of the night town")
 
-    def slot_says_harbour(call):
+    def refines_towards_the_harbour(call):
         if call.schema_title and call.schema_title.endswith("_params"):
-            return {"scene": "the harbour at night with boats", "target_duration_s": PARODY_S}
+            return {"scene": misled, "target_duration_s": PARODY_S}
         return handler(call)
 
-    result = Agent(settings=settings, llm=FakeChatModel(handler=slot_says_harbour)).run(
-        "narrate the stroll among the green trees and grass of the woods like a nature documentary", film=long_film)
+    result = Agent(settings=settings, llm=FakeChatModel(handler=refines_towards_the_harbour)).run(
+        f"spoof the scene with the trees and the grass, {PARODY_S:g} seconds", film=long_film)
+    assert result.plan["params"]["scene"] == misled  # the search ran on the model's words
     first = _gate(result, 0)["scene_fit"]
     assert not first["passed"] and "find" in first["blame"]
     mismatch = next(f for f in first["findings"] if f["code"] == "scene_mismatch")

@@ -18,7 +18,6 @@ Used by tests/quality/test_gate_labelled.py and benchmarks/quality_gate.py.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ class FilmCase:
     footage_s: float  # footage of a good parody (within the scene)
     short_scene: int | None = None  # a short scene for walk_through (default: `scene`)
     walk_s: float = 0.0  # footage of walk_through (default: 3x the short scene)
+    short_request: str = ""  # the request that names the short scene (default: `request`)
 
 
 @dataclass
@@ -116,8 +116,8 @@ class Builder:
     def ctx(self, kind: str) -> ToolContext:
         return _ctx(self.settings, self.root / f"{self.case.name}_{kind}", self.case.film, self.kb)
 
-    def matches(self, ctx: ToolContext, first: int) -> list[dict]:
-        found = _call("find_scene", {"film": str(self.case.film), "query": self.case.request, "top_k": 3}, ctx)
+    def matches(self, ctx: ToolContext, first: int, request: str) -> list[dict]:
+        found = _call("find_scene", {"film": str(self.case.film), "query": request, "top_k": 3}, ctx)
         matches = found["matches"]
         if matches[0]["scene"]["index"] != first:  # the search picked `first` (wrong_scene's premise)
             chosen = [m for m in matches if m["scene"]["index"] == first] or [
@@ -126,18 +126,18 @@ class Builder:
         return matches
 
     def parody(self, kind: str, *, scene: int, script_scene: int | None = None, characters: list[str] | None = None,
-               footage: float | None = None) -> tuple[ToolContext, dict, dict, dict, dict]:
-        """find → script → voices → render with the project's tools; returns (ctx, scene, script, voices, render)."""
+               footage: float | None = None, request: str = "") -> tuple[ToolContext, dict, dict, dict]:
+        """script → voices with the project's tools for `scene`; returns (ctx, scene, script, voices)."""
         ctx = self.ctx(kind)
         film = str(self.case.film)
         used = _scene(ctx, self.case.film, scene)
         written_for = _scene(ctx, self.case.film, script_scene if script_scene is not None else scene)
         footage = footage or self.case.footage_s
-        script = _call("write_parody_script", {"scene": written_for, "request": self.case.request, "film": film,
+        script = _call("write_parody_script", {"scene": written_for, "request": request or self.case.request, "film": film,
                                                "characters": characters or [], "duration_s": footage + TITLE_CARD_S},
                        ctx)
         voices = _call("voice_script", {"script": script["script"]}, ctx)
-        return ctx, used, script, voices, {}
+        return ctx, used, script, voices
 
     def render(self, ctx: ToolContext, used: dict, script: dict, voices: list[dict], name: str) -> dict:
         return _call("assemble_parody", {"film": str(self.case.film), "scene": used, "script": script["script"],
@@ -145,36 +145,37 @@ class Builder:
                                          "characters": script["characters"], "output_name": name}, ctx)
 
     def labelled(self, kind: str, ctx: ToolContext, used: dict, script: dict, render: dict,
-                 subtitles: str | None = None) -> Labelled:
+                 subtitles: str | None = None, request: str = "") -> Labelled:
+        request = request or self.case.request
         args = {"video": render["video"], "lines": render["lines"], "subtitles": subtitles or render["subtitles"],
-                "script": script["text"], "request": self.case.request, "target_duration": render["planned_duration"],
+                "script": script["text"], "request": request, "target_duration": render["planned_duration"],
                 "characters": script["characters"], "film": str(self.case.film), "scene": used,
-                "timeline": render["timeline"], "matches": self.matches(ctx, used["index"]),
+                "timeline": render["timeline"], "matches": self.matches(ctx, used["index"], request),
                 "title": script["script"]["title"]}
         return Labelled(film=self.case.name, kind=kind, args=args, root=ctx.workspace.root)
 
     def good(self) -> Labelled:
-        ctx, used, script, voices, _ = self.parody("good", scene=self.case.scene)
+        ctx, used, script, voices = self.parody("good", scene=self.case.scene)
         return self.labelled("good", ctx, used, script, self.render(ctx, used, script, voices["voices"], "good"))
 
     def wrong_scene(self) -> Labelled:
-        ctx, used, script, voices, _ = self.parody("wrong_scene", scene=self.case.other)
+        ctx, used, script, voices = self.parody("wrong_scene", scene=self.case.other)
         return self.labelled("wrong_scene", ctx, used, script, self.render(ctx, used, script, voices["voices"], "p"))
 
     def other_scene_script(self) -> Labelled:
-        ctx, used, script, voices, _ = self.parody("other_scene_script", scene=self.case.scene,
+        ctx, used, script, voices = self.parody("other_scene_script", scene=self.case.scene,
                                                    script_scene=self.case.other)
         return self.labelled("other_scene_script", ctx, used, script,
                              self.render(ctx, used, script, voices["voices"], "p"))
 
     def made_up_character(self) -> Labelled:
-        ctx, used, script, voices, _ = self.parody("made_up_character", scene=self.case.scene,
+        ctx, used, script, voices = self.parody("made_up_character", scene=self.case.scene,
                                                    characters=["Zorblax Quenterby"])
         return self.labelled("made_up_character", ctx, used, script,
                              self.render(ctx, used, script, voices["voices"], "p"))
 
     def _one_line_changed(self, kind: str) -> Labelled:
-        ctx, used, script, voices, _ = self.parody(kind, scene=self.case.scene)
+        ctx, used, script, voices = self.parody(kind, scene=self.case.scene)
         clips = [dict(v) for v in voices["voices"]]
         k = len(clips) // 2
         if kind == "silent_voice":
@@ -198,7 +199,7 @@ class Builder:
         from tools.video.edl import EDL
         from tools.video.render import render
 
-        ctx, used, script, voices, _ = self.parody("no_burned_subs", scene=self.case.scene)
+        ctx, used, script, voices = self.parody("no_burned_subs", scene=self.case.scene)
         good = self.render(ctx, used, script, voices["voices"], "with_subs")
         edl_file = next(a["path"] for a in good["artifacts"] if a["path"].endswith("_edl.json"))
         edl = EDL.model_validate(json.loads((ctx.workspace.root / edl_file).read_text()))
@@ -218,7 +219,8 @@ class Builder:
 
         start = scene["start"]
         walk = min(self.case.walk_s or 3 * (scene["end"] - start), media_info(self.case.film).duration - start - 0.2)
-        _, used, script, voices, _ = self.parody("walk_through", scene=short, footage=walk)
+        request = self.case.short_request or self.case.request
+        _, used, script, voices = self.parody("walk_through", scene=short, footage=walk, request=request)
         made = self.render(ctx, used, script, voices["voices"], "planned")
         edl_file = next(a["path"] for a in made["artifacts"] if a["path"].endswith("_edl.json"))
         edl = EDL.model_validate(json.loads((ctx.workspace.root / edl_file).read_text()))
@@ -227,7 +229,8 @@ class Builder:
         timeline = [made["timeline"][0], {"kind": "clip", "out_start": TITLE_CARD_S, "out_end": TITLE_CARD_S + walk,
                                           "src_start": start, "src_end": start + walk, "speed": 1.0}]
         return self.labelled("walk_through", ctx, used, script,
-                             {**made, "video": out.path, "subtitles": out.subtitles, "timeline": timeline})
+                             {**made, "video": out.path, "subtitles": out.subtitles, "timeline": timeline},
+                             request=request)
 
 
 def build(case: FilmCase, settings: Settings, root: Path, kb, kinds: tuple[str, ...] = ("good", *BROKEN_KINDS)
@@ -265,11 +268,3 @@ def caught(item: Labelled) -> bool:
     report = next((r for r in item.verdict.get("reports", []) if r["scorer"] == scorer), None)
     return (not item.verdict.get("passed", True) and report is not None and not report["passed"]
             and blame in report["blame"] and blame in item.verdict.get("blame", []))
-
-
-def copy_film(film: Path, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / film.name
-    if not out.exists():
-        shutil.copyfile(film, out)
-    return out

@@ -104,6 +104,19 @@ def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, t
                         film_transcript=" ".join(s.transcript for s in scenes))
 
 
+def _identity(ctx: ToolContext, images: list[Path], characters: list[str]):
+    """Inserts show the lead character: score them against its reference pictures when it has some."""
+    if not images or not characters:
+        return None
+    from tools.image.consistency import identity_fn
+
+    try:
+        return identity_fn(ctx.settings, characters[0])
+    except (ToolError, OSError, ImportError) as exc:  # no identity backend here: that check says skipped
+        ctx.trace.event("quality.identity_unavailable", error=str(exc)[:200])
+        return None
+
+
 @tool(family="parody")
 def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | None = None,
                  subtitles: InputPath | None = None, script: str = "", request: str = "",
@@ -134,7 +147,8 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
     paths = [ctx.workspace.resolve_input(p) for p in images or [] if str(p).lower().endswith((".png", ".jpg", ".jpeg"))]
     context = scene_context(ctx, film, scene, list(timeline or []), list(matches or []), title)
     report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,
-                      ", ".join(characters or []), scene=context, burned=True)
+                      ", ".join(characters or []), identity=_identity(ctx, paths, characters or []), scene=context,
+                      burned=True)
     rel = save_report(ctx, report, "parody_quality")
     combined = report.score if report.passed else min(report.score, max(0.0, report.threshold - FAIL_MARGIN))
     return ParodyScore(combined=round(combined, 4), weighted=report.score, passed=report.passed,

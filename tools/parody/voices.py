@@ -114,7 +114,7 @@ def _voice_for(speaker: str, presets: dict, fallback: dict[str, tuple[str, float
     shape = getattr(preset, "voice", None)
     pitch = -float(getattr(shape, "pitch", 0.0) or 0.0) if preset is not None else 0.0
     speed = round(redo.speed * 0.85 ** times / (float(getattr(shape, "speed", 1.0) or 1.0) if preset else 1.0), 3)
-    if times > 1 and backend == "espeak":  # another voice: the next espeak variant, unshifted
+    if times > 1 and backend in ("espeak", "piper"):  # another voice, unshaped (Piper: its plain neural voice)
         voice, pitch = FALLBACK_VOICES[(times + len(speaker)) % len(FALLBACK_VOICES)][0], 0.0
         speed = round(redo.speed * 0.85 ** times, 3)
     return voice, max(-12.0, min(12.0, pitch)), max(0.5, min(2.0, speed)), True  # synthesize_speech's bounds
@@ -139,11 +139,14 @@ def voice_script(ctx: ToolContext, script: ParodyScript, iteration: int = 0,
                         "install the audio family (tools/audio) and espeak-ng, or set tts.backend")
     presets = _presets(ctx)
     redo = adjustments(iteration, findings(feedback or []))
+    from tools.audio.backends import resolve_backend_name
+
+    backend = resolve_backend_name(ctx.settings.tts.backend, ctx.settings)[0]
     fallback: dict[str, tuple[str, float]] = {}
     clips: list[VoiceClip] = []
     with ctx.progress.task("Voicing the script", total=len(script.lines)) as task:
         for n, line in enumerate(script.lines):
-            voice, pitch, speed, plain = _voice_for(line.character, presets, fallback, redo, ctx.settings.tts.backend)
+            voice, pitch, speed, plain = _voice_for(line.character, presets, fallback, redo, backend)
             emotion = "neutral" if plain else _emotion(line.text, line.character)
             args = {"text": line.text, "voice": voice, "speed": speed, "pitch": pitch, "emotion": emotion,
                     "output_name": f"line_{iteration}_{n:02d}"}

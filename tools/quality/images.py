@@ -1,8 +1,9 @@
 """The images scorer: sharpness (variance of the Laplacian) and, when an identity backend exists,
 identity consistency against the character's reference images.
 
-`identity` is any callable image → similarity in [0, 1] (e.g. insightface/ArcFace cosine against the
-character's references, provided by the dataset family). Without one, that check is skipped and says so.
+`identity` is any callable image → score in [0, 1] (tools/image/consistency.identity_fn: 1.0 when the
+image matches the character's references at the identity backend's threshold). Without one, that
+check is skipped and says so.
 """
 from __future__ import annotations
 

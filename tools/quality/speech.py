@@ -47,12 +47,10 @@ def _words(text: str) -> list[str]:
 
 
 def name_words(text: str, names: Sequence[str]) -> set[str]:
-    """Tokens to set aside: the known names' words and capitalised words inside a sentence."""
-    found = {w for name in names for w in _words(name)}
-    for sentence in re.split(r"[.!?]+", text):
-        tokens = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿ']+", sentence)
-        found |= {t.lower() for t in tokens[1:] if t[:1].isupper() and t not in ("I", "I'm", "I'll", "I've", "I'd")}
-    return found
+    """Tokens to set aside: the known names' words and the names the line mentions (capitalised runs)."""
+    from tools.quality.request_fit import mentioned_names
+
+    return {w for name in [*names, *mentioned_names(text)] for w in _words(name)}
 
 
 def line_errors(reference: str, heard: str, names: Sequence[str] = ()) -> dict[str, float]:
@@ -70,15 +68,24 @@ def line_errors(reference: str, heard: str, names: Sequence[str] = ()) -> dict[s
         return {"wer": 0.0, "letters": 0.0, "error": 0.0, "covered": 1.0}
     if not hyp:
         return {"wer": 1.0, "letters": 1.0, "error": 1.0, "covered": 0.0}
-    out = jiwer.process_words(" ".join(ref), " ".join(hyp))
+    chunks = jiwer.process_words(" ".join(ref), " ".join(hyp)).alignments[0]
+
+    def about_a_name(k: int) -> bool:
+        c = chunks[k] if 0 <= k < len(chunks) else None
+        return c is not None and c.type == "substitute" and any(w in aside for w in ref[c.ref_start_idx:c.ref_end_idx])
+
     errors, last_hit = 0, -1
-    dropped: set[int] = set()  # heard words standing for a name ("Bip" for "Pip")
-    for chunk in out.alignments[0]:
+    dropped: set[int] = set()  # heard words standing for a name ("Bip" for "Pip", "Zor Blox" for "Zorblax")
+    for k, chunk in enumerate(chunks):
         span = ref[chunk.ref_start_idx:chunk.ref_end_idx]
+        heard_here = range(chunk.hyp_start_idx, chunk.hyp_end_idx)
         if chunk.type == "equal":
             last_hit = chunk.ref_end_idx - 1
         elif chunk.type == "insert":
-            errors += chunk.hyp_end_idx - chunk.hyp_start_idx
+            if about_a_name(k - 1) or about_a_name(k + 1):  # a name heard as several words
+                dropped |= set(heard_here)
+            else:
+                errors += len(heard_here)
         else:  # substitute/delete: a misheard name is not an error of the voice
             errors += sum(w not in aside for w in span)
             if chunk.type == "substitute":

@@ -333,7 +333,7 @@ class QualitySettings(Section):
     min_gap_frames: int = 2
     max_lines_per_cue: int = 2
     sharpness_min: float = 100.0  # Laplacian variance of a sharp 512px image
-    identity_min: float = 0.5
+    identity_min: float = 0.9  # an image's identity score (1.0 = at the backend's same-character threshold)
     # The embedded default model (SmolLM2-135M) is too small to judge humour; set true to use it anyway.
     judge_on_default_local: bool = False
     # Content scorers (docs/quality.md): what is said, shown and asked for.
