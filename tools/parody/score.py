@@ -95,8 +95,10 @@ def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, t
     except ToolError as exc:
         ctx.trace.event("quality.scenes_unavailable", error=str(exc)[:200])
         scenes = []
-    used = next((s for s in scenes if s.index == scene.index and abs(s.start - scene.start) < 0.05), None)
-    used = used or SceneInfo(index=scene.index, start=scene.start, end=scene.end, description=scene.description)
+    inside = [s for s in scenes if s.start >= scene.start - 0.05 and s.end <= scene.end + 0.05]
+    used = SceneInfo(index=scene.index, start=scene.start, end=scene.end,
+                     description=scene.description or " ".join(s.description for s in inside),
+                     transcript=" ".join(s.transcript for s in inside), shots=[s.index for s in inside])
     names, known = film_knowledge(ctx, film)
     return SceneContext(film=film, scene=used, scenes=scenes, timeline=timeline, title=title,
                         match_scores=[float(m["score"]) for m in matches if isinstance(m, dict) and "score" in m],

@@ -100,7 +100,7 @@ def score_request_fit(lines: Sequence[tuple[str, str]], request: str, used: Scen
     if not script:
         return ScoreReport.failure("request_fit", Code.script_empty, "the script has no lines")
     check = Check("request_fit", q.scorer_pass)
-    others = [s for s in scenes if s.index != used.index and s.text]
+    others = [s for s in scenes if not used.holds(s) and s.text]
     words = request_scene_words(request)
     if embed is not None and others and (used.text or words):
         own_text = f"{words}. {used.text}".strip(". ")

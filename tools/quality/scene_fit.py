@@ -14,7 +14,7 @@ import re
 from typing import Callable, Sequence
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tools.core.settings.sections import QualitySettings
 from tools.quality.burned_subtitles import TimeSpan
@@ -41,6 +41,10 @@ class SceneInfo(BaseModel):
     end: float
     description: str = ""
     transcript: str = ""
+    shots: list[int] = Field(default_factory=list)  # a scene found over several shots: their indices
+
+    def holds(self, other: "SceneInfo") -> bool:
+        return other.index == self.index or other.index in self.shots
 
     @property
     def text(self) -> str:
@@ -90,7 +94,7 @@ def score_scene_fit(request: str, used: SceneInfo, scenes: Sequence[SceneInfo], 
                   f"of the film); the rest is from {where}", Code.footage_outside_scene, hard=True,
                   fail_below=1.0, scene=used.index, share=round(share, 3), outside=outside[:8])
     words = request_scene_words(request)
-    others = [s for s in scenes if s.index != used.index and s.text]
+    others = [s for s in scenes if not used.holds(s) and s.text]
     if embed is not None and words and others and used.text:
         vectors = embed([words, used.text, *(s.text for s in others)])
         sims = vectors[1:] @ vectors[0]
