@@ -13,7 +13,7 @@ Each broken kind changes one thing of a good parody and says which scorer must c
 | made_up_character  | a speaker who is not in the film                         | request_fit      | script    |
 | walk_through       | a long render of a short scene that walks into the next | scene_fit        | render    |
 
-Used by tests/quality/test_gate_labelled.py and benchmarks/quality_gate.py.
+Used by tests/parody/test_quality_gate.py and benchmarks/quality_gate.py.
 """
 from __future__ import annotations
 
