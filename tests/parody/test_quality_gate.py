@@ -25,9 +25,9 @@ def _labelled(case: FilmCase, kinds, chroma, root):
 
 @pytest.fixture(scope="module")
 def sample_set(long_film, shared_chroma, tmp_path_factory):
-    # Scenes of the 24 s film: 0 title, 1 ocean, 2 forest, 3 harbour, 4 sunset beach.
+    # Scenes of the 24 s film: 0 title, 1 ocean, 2 forest, 3 harbour ("sea at night"), 4 sunset beach.
     case = FilmCase(name="sample", film=long_film, request="turn the blue sea with its rolling waves into a sitcom",
-                    scene=1, other=3, footage_s=5.0, short_scene=2, walk_s=12.0,
+                    scene=1, other=2, footage_s=5.0, short_scene=2, walk_s=12.0,
                     short_request="spoof the bit among the green trees and grass")
     return _labelled(case, ("good", *BROKEN_KINDS), shared_chroma, tmp_path_factory.mktemp("labelled sample"))
 

@@ -126,14 +126,15 @@ class Builder:
         return matches
 
     def parody(self, kind: str, *, scene: int, script_scene: int | None = None, characters: list[str] | None = None,
-               footage: float | None = None, request: str = "") -> tuple[ToolContext, dict, dict, dict]:
+               footage: float | None = None, request: str | None = None) -> tuple[ToolContext, dict, dict, dict]:
         """script → voices with the project's tools for `scene`; returns (ctx, scene, script, voices)."""
         ctx = self.ctx(kind)
         film = str(self.case.film)
         used = _scene(ctx, self.case.film, scene)
         written_for = _scene(ctx, self.case.film, script_scene if script_scene is not None else scene)
         footage = footage or self.case.footage_s
-        script = _call("write_parody_script", {"scene": written_for, "request": request or self.case.request, "film": film,
+        script = _call("write_parody_script", {"scene": written_for, "film": film,
+                                               "request": self.case.request if request is None else request,
                                                "characters": characters or [], "duration_s": footage + TITLE_CARD_S},
                        ctx)
         voices = _call("voice_script", {"script": script["script"]}, ctx)
@@ -163,8 +164,9 @@ class Builder:
         return self.labelled("wrong_scene", ctx, used, script, self.render(ctx, used, script, voices["voices"], "p"))
 
     def other_scene_script(self) -> Labelled:
+        # Written from the other scene alone (no request): the request's words would pull the script back here.
         ctx, used, script, voices = self.parody("other_scene_script", scene=self.case.scene,
-                                                   script_scene=self.case.other)
+                                                   script_scene=self.case.other, request="")
         return self.labelled("other_scene_script", ctx, used, script,
                              self.render(ctx, used, script, voices["voices"], "p"))
 
