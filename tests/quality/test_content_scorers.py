@@ -107,6 +107,11 @@ def test_scene_fit_blames_render_for_walking_and_find_for_the_wrong_scene(embed)
     walk = [TimeSpan(kind="clip", out_start=2, out_end=26, src_start=15, src_end=39)]
     walked = score_scene_fit(request, SCENES[2], SCENES, walk, Q, embed)
     assert not walked.passed and walked.blame == ["render"] and walked.metrics["in_scene_share"] < 0.4
+    # Asked for more than the scene ("the whole walk and what follows"): running on is what was asked for,
+    # starting before the scene is not.
+    assert score_scene_fit(request, SCENES[2], SCENES, walk, Q, embed, extend=True).metrics["in_scene_share"] == 1.0
+    before = [TimeSpan(kind="clip", out_start=2, out_end=26, src_start=0, src_end=24)]
+    assert score_scene_fit(request, SCENES[2], SCENES, before, Q, embed, extend=True).blame == ["render"]
     harbour = [TimeSpan(kind="clip", out_start=2, out_end=9, src_start=23, src_end=30)]
     wrong = score_scene_fit(request, SCENES[3], SCENES, harbour, Q, embed)
     found = next(f for f in wrong.findings if f.code == Code.scene_mismatch)

@@ -87,9 +87,9 @@ def film_knowledge(ctx: ToolContext, film: Path) -> tuple[list[str], str]:
 
 
 def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, timeline: list[TimeSpan],
-                  matches: list[dict[str, Any]], title: str) -> SceneContext:
+                  matches: list[dict[str, Any]], title: str, extend: bool = False) -> SceneContext:
     if film is None or scene is None:
-        return SceneContext(film=film, timeline=timeline, title=title)
+        return SceneContext(film=film, timeline=timeline, title=title, extend=extend)
     try:
         scenes = scene_infos(ctx, film)
     except ToolError as exc:
@@ -102,7 +102,7 @@ def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, t
     names, known = film_knowledge(ctx, film)
     return SceneContext(film=film, scene=used, scenes=scenes, timeline=timeline, title=title,
                         match_scores=[float(m["score"]) for m in matches if isinstance(m, dict) and "score" in m],
-                        known_names=names, known_text=known,
+                        known_names=names, known_text=known, extend=extend,
                         film_transcript=" ".join(s.transcript for s in scenes))
 
 
@@ -125,7 +125,7 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
                  target_duration: float | None = None, characters: list[str] | None = None,
                  images: list[str] | None = None, film: InputPath | None = None, scene: SceneRef | None = None,
                  timeline: list[TimeSpan] | None = None, matches: list[dict[str, Any]] | None = None,
-                 title: str = "") -> ParodyScore:
+                 title: str = "", extend: bool = False) -> ParodyScore:
     """Score a finished parody: video (duration, A/V sync, black/frozen picture), audio levels, speech (every
     line heard back and compared with the script), subtitles (rules, and drawn in the picture), scene fit (the
     footage comes from the scene the request names), request fit (the script is about this scene, with this
@@ -145,9 +145,10 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
         timeline: assemble_parody's `timeline` (output time → film time of every piece).
         matches: find_scene's `matches` (their scores say how sure the search was).
         title: The parody's title.
+        extend: The request asked for more than the scene: footage running on into the next scenes is fine.
     """
     paths = [ctx.workspace.resolve_input(p) for p in images or [] if str(p).lower().endswith((".png", ".jpg", ".jpeg"))]
-    context = scene_context(ctx, film, scene, list(timeline or []), list(matches or []), title)
+    context = scene_context(ctx, film, scene, list(timeline or []), list(matches or []), title, extend)
     report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,
                       ", ".join(characters or []), identity=_identity(ctx, paths, characters or []), scene=context,
                       burned=True)

@@ -47,6 +47,7 @@ class SceneContext(BaseModel):
     known_text: str = ""  # what the knowledge base says about the film
     film_transcript: str = ""
     title: str = ""
+    extend: bool = False  # the request asked for more than the scene: running on into the next scenes is fine
 
 
 class EvaluationResult(ToolResult):
@@ -119,7 +120,7 @@ def _content(ctx: ToolContext, lines: list[LineWindow], script_lines: list[tuple
     embed = _embedder(ctx)
     scenes = scene.scenes or [scene.scene]
     fit = guarded("scene_fit", lambda: score_scene_fit(request, scene.scene, scenes, scene.timeline, q, embed,
-                                                       scene.match_scores))
+                                                       scene.match_scores, extend=scene.extend))
     if not script_lines:
         return [fit, ScoreReport.skip("request_fit", "no script lines given")]
     request_fit = guarded("request_fit", lambda: score_request_fit(

@@ -80,12 +80,15 @@ def footage_share(spans: Sequence[TimeSpan], start: float, end: float) -> tuple[
 
 def score_scene_fit(request: str, used: SceneInfo, scenes: Sequence[SceneInfo], spans: Sequence[TimeSpan],
                     q: QualitySettings, embed: Embed | None = None,
-                    match_scores: Sequence[float] = ()) -> ScoreReport:
-    """`match_scores`: the scene search's scores, best first (its confidence is best minus runner-up)."""
+                    match_scores: Sequence[float] = (), extend: bool = False) -> ScoreReport:
+    """`match_scores`: the scene search's scores, best first (its confidence is best minus runner-up).
+    `extend`: the request asked for more than the scene ("the whole opening"), so footage that runs on from
+    the scene into the following ones counts as the scene's; footage from before it still does not."""
     check = Check("scene_fit", q.scorer_pass)
     check.metrics["scene"] = used.index
     if spans:
-        inside, total, outside = footage_share(spans, used.start, used.end)
+        inside, total, outside = footage_share(spans, used.start, float("inf") if extend else used.end)
+        check.metrics["extended"] = extend
         share = inside / total if total else 1.0
         check.metrics.update(footage_s=round(total, 2), in_scene_s=round(inside, 2), in_scene_share=round(share, 3))
         where = ", ".join(f"{a:.1f}-{b:.1f}s" for a, b in outside[:4])
