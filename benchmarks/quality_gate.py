@@ -141,7 +141,7 @@ def main() -> None:
         ratio = got / len(broken)
         print(f"BENCH quality_gate: ratio={ratio:.2f} goal>=1.0 {'PASS' if ratio >= 1.0 else 'FAIL'}")
     finally:
-        if opts.keep is None:
+        if opts.keep is None and opts.reuse is None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 

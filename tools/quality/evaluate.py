@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from pydantic import BaseModel, Field
+from threadpoolctl import threadpool_limits
 
 from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
@@ -142,7 +143,11 @@ def evaluate(ctx: ToolContext, video: Path | None = None, target_duration: float
     names = [n.strip() for n in characters.split(",") if n.strip()] + scene.known_names
     script_lines = [(ln.speaker, ln.text) for ln in lines]
     reports: list[ScoreReport] = []
-    with ctx.progress.task("Evaluating quality", total=4) as task, ThreadPoolExecutor(max_workers=2) as pool:
+    # numpy's OpenBLAS shuts its thread pool down before every fork and starts it again on the next matrix
+    # product; a scorer launching ffmpeg while another multiplies vectors can hang in that handover (seen as a
+    # deadlock in the fork handler). The gate's products are small: one BLAS thread, and no pool to hand over.
+    with threadpool_limits(limits=1, user_api="blas"), \
+            ctx.progress.task("Evaluating quality", total=4) as task, ThreadPoolExecutor(max_workers=2) as pool:
         jobs = {}
         if video is not None:
             jobs["video"] = pool.submit(guarded, "video", lambda: score_video(video, q, target_duration, v.ffmpeg,
