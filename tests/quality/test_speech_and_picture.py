@@ -101,10 +101,15 @@ def test_missing_burned_subtitles_fail_with_their_code(burned):
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
-def test_without_a_source_frame_the_reading_decides(burned):
+def test_without_a_source_frame_the_reading_decides(burned, tmp_path):
     film, video, srt = burned
     cues = load_subtitles(srt)
     assert score_burned_subtitles(video, None, cues, [], SETTINGS).passed
     assert not score_burned_subtitles(film, None, cues, [], SETTINGS).passed
     off = settings_from_dict({"quality": {"ocr": "off"}})
     assert score_burned_subtitles(video, None, cues, [], off).skipped  # nothing left to judge with
+    # A picture too small to read back: a failed reading proves nothing, so those cues stay unchecked.
+    small = tmp_path / "small.mp4"
+    ffmpeg("-i", str(film), "-vf", "scale=160:90", "-c:v", "libx264", "-preset", "ultrafast", "-an", str(small))
+    tiny = score_burned_subtitles(small, None, cues, [], SETTINGS)
+    assert tiny.skipped and "too small" in tiny.metrics["frames"][0]["verdict"]

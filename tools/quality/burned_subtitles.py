@@ -13,7 +13,6 @@ import difflib
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Sequence
@@ -22,6 +21,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel
 
+from tools.core.children import ChildFailed, run_child
 from tools.core.settings import Settings
 from tools.core.types import ToolError
 from tools.media.ffmpeg import require_binary
@@ -77,8 +77,8 @@ def grab_frames(path: Path, times: Sequence[float], ffmpeg: str, geo: Geometry, 
             f"select='{expr}',scale={width}:{height}:flags=area,format=gray", "-fps_mode", "passthrough",
             "-f", "rawvideo", "-"]
     try:
-        raw = subprocess.run(args, capture_output=True, timeout=300, check=False).stdout
-    except subprocess.TimeoutExpired:
+        raw = run_child(args, what="ffmpeg (subtitle frames)", timeout_s=300, check=False).stdout
+    except (ChildFailed, OSError):  # out of time or memory: these frames count as not seen
         return [None] * len(times)
     size = width * height
     got = {n: np.frombuffer(raw[k * size:(k + 1) * size], np.uint8).reshape(height, width).astype(np.float32)
@@ -140,10 +140,9 @@ def read_bands(frames: Sequence[np.ndarray], band: float) -> list[str]:
     if not ok:
         return [""] * len(crops)
     try:  # one thread: on small pages OpenMP's spinning costs more than it saves
-        proc = subprocess.run(["tesseract", "stdin", "stdout", "--psm", "6", "-l", "eng", "tsv"], input=png.tobytes(),
-                              capture_output=True, timeout=60, check=False,
-                              env={**os.environ, "OMP_THREAD_LIMIT": "1"})
-    except (OSError, subprocess.TimeoutExpired):
+        proc = run_child(["tesseract", "stdin", "stdout", "--psm", "6", "-l", "eng", "tsv"], what="tesseract",
+                         input=png.tobytes(), timeout_s=60, check=False, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    except (ChildFailed, OSError):
         return [""] * len(crops)
     words: list[list[str]] = [[] for _ in crops]
     for row in proc.stdout.decode("utf-8", "replace").splitlines()[1:]:
@@ -217,18 +216,20 @@ def score_burned_subtitles(video: Path, film: Path | None, cues: list[Cue], span
             row["read"] = read_of[k][:80]
             row["similarity"] = round(text_similarity(cue.text, read_of[k]), 3)
         read_ok = row.get("similarity", 0.0) >= 0.5
+        readable = out_geo.height >= OCR_HEIGHT  # smaller pictures: a failed reading proves nothing
         if "drawn" in row:
             seen = row["drawn"] or read_ok
-        elif "similarity" in row:
+        elif "similarity" in row and (read_ok or readable):
             seen = read_ok
         else:
-            row["verdict"] = "not checked: no clean source frame and no OCR"
+            row["verdict"] = ("not checked: no clean source frame and " +
+                              ("no OCR" if "similarity" not in row else "too small a picture to read back"))
             continue
         row["verdict"] = "seen" if seen else "missing"
         check.add(1.0 if seen else 0.0, 1.0, None if seen else
                   f"subtitle {row['cue'] + 1} ({cue.text[:40]!r} at {t:.1f}s) is not in the picture",
                   Code.subtitles_not_in_picture, hard=True, cue=row["cue"], at=row["at"])
-        if seen and "similarity" in row and not read_ok and outs[k].shape[0] >= OCR_HEIGHT:  # smaller: OCR's limit
+        if seen and "similarity" in row and not read_ok and readable:
             check.add(0.6, 0.5, f"subtitle {row['cue'] + 1} is drawn but does not read back as its text "
                       f"(read {row.get('read', '')[:40]!r})", Code.subtitle_text_unreadable, cue=row["cue"], at=row["at"])
     checked = [r for r in rows if r.get("verdict") in ("seen", "missing")]
