@@ -118,7 +118,8 @@ def test_low_scores_iterate_to_the_cap_redoing_only_the_blamed_steps(parody_film
     assert counts["write_parody_script"] == 2 and counts["voice_script"] == 2 and counts["assemble_parody"] == 2
     assert counts["score_parody"] == 2
     replan = next(e for e in read_trace(trace) if e["kind"] == "reflect.replan")
-    assert replan["blamed"] == ["script"] and "find" not in replan["redo"]
+    # The judge blames the script; the gate may also ask for a clearer voice (Piper is not bit-exact).
+    assert "script" in replan["blamed"] and "find" not in replan["redo"]
     drafts = [c.last_text for c in llm.calls if c.schema_title == "ScriptDraft"]
     assert not any("humour 1/5" in d for d in drafts[:3]) and "humour 1/5" in drafts[-1]
     videos = sorted(Path(result.run_dir, "parody").glob("parody_*.mp4"))
