@@ -47,7 +47,7 @@ def test_killed_mid_render_resumes_from_the_checkpoint(parody_film, parody_setti
     result = Agent(settings=settings, llm=FakeChatModel(handler=parody_handler())).resume(run_id)
     # The resumed iteration repeats nothing that finished before the kill; a later iteration may redo what
     # the evaluation blamed (the gate hears every line back), so the count stops at the first re-plan.
-    events = read_trace(trace)
+    events = list(read_trace(trace))
     cut = next((i for i, e in enumerate(events) if e["kind"] == "reflect.replan"), len(events))
     after = Counter(e["tool"] for e in events[:cut] if e["kind"] == "tool.call" and e.get("ok"))
     for done in ("find_scene", "write_parody_script", "voice_script"):
