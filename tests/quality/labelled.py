@@ -160,7 +160,7 @@ class Builder:
         return self.labelled("good", ctx, used, script, self.render(ctx, used, script, voices["voices"], "good"))
 
     def wrong_scene(self) -> Labelled:
-        ctx, used, script, voices = self.parody("wrong_scene", scene=self.case.other)
+        ctx, used, script, voices = self.parody("wrong_scene", scene=self.case.other, request="")
         return self.labelled("wrong_scene", ctx, used, script, self.render(ctx, used, script, voices["voices"], "p"))
 
     def other_scene_script(self) -> Labelled:
