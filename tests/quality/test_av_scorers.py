@@ -52,6 +52,14 @@ def test_missing_audio_and_drift_and_low_res_blame_render(media, settings) -> No
     assert low.score < score_video(media["good"], settings.quality).score and "render" in low.blame
 
 
+def test_a_small_film_lowers_the_resolution_bar(media, settings) -> None:
+    # Cut from a 90-line film, 90 lines is all a render can keep: not the render's fault.
+    from_small_film = score_video(media["low_res"], settings.quality, source_height=90)
+    assert "low_resolution" not in {f.code for f in from_small_film.findings}
+    from_big_film = score_video(media["low_res"], settings.quality, source_height=1080)
+    assert "low_resolution" in {f.code for f in from_big_film.findings}
+
+
 def test_clipped_loud_tone_blames_audio_mix(media, settings) -> None:
     report = score_audio(media["clipped"], settings.quality)
     assert report.metrics["true_peak_db"] > 0 and report.metrics["clipped_ratio"] > 0.001

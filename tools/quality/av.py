@@ -39,7 +39,8 @@ def _probe(path: Path, ffprobe: str) -> dict:
 
 
 def score_video(path: Path, q: QualitySettings, target_duration: float | None = None,
-                ffmpeg: str = "ffmpeg", ffprobe: str = "ffprobe") -> ScoreReport:
+                ffmpeg: str = "ffmpeg", ffprobe: str = "ffprobe", source_height: int | None = None) -> ScoreReport:
+    """`source_height`: the film the video is cut from; the render never upscales, so a smaller film lowers the bar."""
     probe = _probe(path, ffprobe)
     check = Check("video", q.scorer_pass)
     video = next((s for s in probe.get("streams", []) if s.get("codec_type") == "video"), None)
@@ -76,8 +77,9 @@ def score_video(path: Path, q: QualitySettings, target_duration: float | None = 
     check.add(linear(frozen / span, 0.05, 0.5), 1.0, f"frozen picture for {frozen:.1f}s ({where})",
               Code.frozen_picture, hard=True)
     height = int(video.get("height") or 0)
-    check.add(linear(height, q.min_height, q.min_height / 3), 0.5,
-              f"resolution {video.get('width')}x{height} is below {q.min_height}p", Code.low_resolution)
+    bar = min(q.min_height, source_height) if source_height else q.min_height
+    check.add(linear(height, bar, bar / 3), 0.5,
+              f"resolution {video.get('width')}x{height} is below {bar}p", Code.low_resolution)
     return check.report()
 
 

@@ -19,6 +19,7 @@ from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import ffprobe_json
+from tools.media.probe import media_info
 from tools.quality.av import LineWindow, score_audio, score_video
 from tools.quality.burned_subtitles import TimeSpan, score_burned_subtitles
 from tools.quality.codes import Code
@@ -130,6 +131,16 @@ def _content(ctx: ToolContext, lines: list[LineWindow], script_lines: list[tuple
     return [fit, request_fit]
 
 
+def _film_height(film: Path | None, ffprobe: str) -> int | None:
+    """Height of the film a result is cut from (None when unknown or unreadable: the fixed bar applies)."""
+    if film is None:
+        return None
+    try:
+        return media_info(film, ffprobe).height
+    except ToolError:
+        return None
+
+
 def evaluate(ctx: ToolContext, video: Path | None = None, target_duration: float | None = None,
              lines: list[LineWindow] | None = None, subtitles: Path | None = None, script: str = "",
              request: str = "", images: list[Path] | None = None, characters: str = "",
@@ -150,8 +161,9 @@ def evaluate(ctx: ToolContext, video: Path | None = None, target_duration: float
             ctx.progress.task("Evaluating quality", total=4) as task, ThreadPoolExecutor(max_workers=2) as pool:
         jobs = {}
         if video is not None:
+            source_height = _film_height(scene.film, v.ffprobe)
             jobs["video"] = pool.submit(guarded, "video", lambda: score_video(video, q, target_duration, v.ffmpeg,
-                                                                              v.ffprobe))
+                                                                              v.ffprobe, source_height))
             jobs["audio"] = pool.submit(_audio_and_speech, ctx, video, lines, names)
         cues = None
         if subtitles is not None:
