@@ -35,6 +35,9 @@ class Parameter(BaseModel):
     # characters, extend...): the request's words win over the model, past runs and the default.
     slot: str | None = None
     input_kind: Literal["image", "folder", "any"] = "any"
+    # When nothing states the value: made from the others, e.g. "{character}_dataset" ({film_stem}: the film's
+    # file name). Spares the model a guess it cannot do better than a rule.
+    derive: str | None = None
 
 
 class RouteCues(BaseModel):

@@ -96,7 +96,8 @@ def model_can_be_spared(rt: Runtime, wf: Workflow, stated: RequestSlots) -> bool
         return False
     asked = [p for p in wf.parameters.values() if p.source == "llm"]
     covered = all(p.slot for p in asked)  # every value is read from the request (or keeps its default)
-    missing = [p for p in asked if p.required and p.default is None and (p.slot or "") not in stated.found]
+    missing = [p for p in asked if p.required and p.default is None and not p.derive
+               and stated.stated(p.slot or "") is None]
     if covered or not missing:
         rt.trace.event("plan.fill_skipped", workflow=wf.name, reason="embedded model; slots from the request")
     return covered or not missing

@@ -68,3 +68,16 @@ def test_no_workflow_default_names_a_scene_or_a_place() -> None:
             if isinstance(param.default, str):
                 words = set(param.default.lower().split())
                 assert not words & places, (wf.name, name, param.default)
+
+
+def test_a_dataset_is_named_after_the_character_the_request_names() -> None:
+    lora = get_workflow("movie_to_lora").parameters
+    slots = resolve_slots(lora, extract_slots("turn my copy of the film into LoRA data for Captain Brine",
+                                              ["Captain Brine", "Pip"]),
+                          run_values={"film": "/films/b.mp4", "refs": "/refs"}, known_names=["Captain Brine"])
+    assert (slots["character"].value, slots["character"].source) == ("Captain Brine", "request")
+    assert (slots["name"].value, slots["name"].source) == ("captain_brine_dataset", "derived")
+    # A name the request states is kept; nothing to derive from leaves the value to the model or the user.
+    unnamed = resolve_slots(lora, extract_slots("make LoRA training data from this film", []),
+                            run_values={"film": "/films/b.mp4"})
+    assert unnamed["name"].value is None and unnamed["character"].value is None

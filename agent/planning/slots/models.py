@@ -7,8 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 # request: the user's words; model: the LLM's filling; past_run: an earlier run's style;
-# default: the workflow's declared default; run: what this run was given (the film path).
-SlotSource = Literal["request", "model", "past_run", "default", "run"]
+# default: the workflow's declared default; run: what this run was given (the film path);
+# derived: made from the other values by the parameter's `derive` rule.
+SlotSource = Literal["request", "model", "past_run", "default", "run", "derived"]
 
 
 class SlotValue(BaseModel):
@@ -28,6 +29,15 @@ class RequestSlots(BaseModel):
     def value(self, kind: str, default: Any = None) -> Any:
         slot = self.found.get(kind)
         return default if slot is None else slot.value
+
+    def stated(self, kind: str) -> SlotValue | None:
+        """The request's value for `kind`; a single `character` is the first of the named `characters`."""
+        if kind in self.found:
+            return self.found[kind]
+        names = self.found.get("characters")
+        if kind == "character" and names is not None and names.value:
+            return names.model_copy(update={"value": names.value[0]})
+        return None
 
     def add(self, kind: str, value: Any, evidence: str) -> None:
         if value in (None, "", []) or kind in self.found:

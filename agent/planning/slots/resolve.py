@@ -12,6 +12,7 @@ Rules, in order, for a workflow parameter bound to a slot kind:
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,6 +137,25 @@ def resolve_slots(parameters: dict[str, Any], request_slots: RequestSlots, *, mo
                 out[name] = SlotValue(value=run_values[name], source="run", evidence=f"given to this run ({param.source})")
             continue
         kind = getattr(param, "slot", None)
-        stated = request_slots.found.get(kind) if kind else None
+        stated = request_slots.stated(kind) if kind else None
         out[name] = resolve_one(name, kind, param.default, stated, model.get(name), past.get(name), past_run, ctx)
+    for name, param in parameters.items():
+        rule = getattr(param, "derive", None)
+        if rule and name in out and _empty(out[name].value):
+            value = derive_value(rule, {k: v.value for k, v in out.items()})
+            if value:
+                out[name] = SlotValue(value=value, source="derived", evidence=f"made by the rule {rule!r}")
     return out
+
+
+def derive_value(rule: str, values: dict[str, Any]) -> str:
+    """Fill `rule`'s {fields} from the other values ({film_stem}: the film's file name) as a safe name:
+    letters, digits, - and _ only. Empty when a field it names has no value."""
+    fields = {k: v for k, v in values.items() if isinstance(v, str) and v.strip()}
+    if fields.get("film"):
+        fields["film_stem"] = Path(fields["film"]).stem
+    for field in re.findall(r"{(\w+)}", rule):
+        if field not in fields:
+            return ""
+    raw = rule.format(**{k: fields[k] for k in re.findall(r"{(\w+)}", rule)})
+    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_-]+", "_", raw)).strip("_-").lower()
