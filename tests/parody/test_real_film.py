@@ -3,6 +3,7 @@ find the scene by sight or by a line said, in English and Italian; the embedded 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -84,6 +85,8 @@ def test_the_users_words_find_the_scene_on_both_films(root, parody_film, which, 
 
 @needs_sintel
 @pytest.mark.slow  # the embedded SmolLM2 on CPU and a real render of the trailer
+@pytest.mark.skipif(os.environ.get("ANIMSTUDIO_LONG") != "1",
+                    reason="~45 s: ANIMSTUDIO_LONG=1 runs it (the sample film's local-model parody runs by default)")
 def test_sintel_parody_end_to_end_with_the_embedded_model(root, tmp_path):
     film = tmp_path / "sintel trailer ✓.mp4"  # an odd path on purpose
     shutil.copyfile(SINTEL, film)
