@@ -140,23 +140,11 @@ def clean(result: dict, expected: set[int], marker: str) -> list[str]:
 
 
 def anchor(truncated: Path, tmp: Path) -> tuple[str, float]:
-    from tests.reliability.test_truncated_film import RUNAWAY_EDIT
-    from tools.core.children import Child
+    from tests.reliability.test_truncated_film import render_as_before
     from tools.media.probe import media_info
-    from tools.video.filtergraph import SourceInfo, compile_edl
 
     claimed = media_info(truncated).container_duration
-    compiled = compile_edl(RUNAWAY_EDIT, {"film": SourceInfo(path=truncated, duration=claimed, has_audio=True,
-                                                             has_video=True)},
-                           width=160, height=90, fps=24.0, work_dir=tmp)
-    graph = tmp / "anchor_graph.txt"
-    graph.write_text(compiled.graph)
-    args = ["ffmpeg", "-nostdin", "-y", "-v", "error", *compiled.input_args, "-filter_complex_script", str(graph),
-            "-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
-            "-t", f"{compiled.duration:.3f}", "-f", "null", "-"]
-    with Child(args, what="anchor render", memory_mb=ANCHOR_BOUND_MB, address_space_mb=0, timeout_s=300,
-               stdout="devnull") as child:
-        child.wait()
+    child = render_as_before(truncated, tmp, claimed, ANCHOR_BOUND_MB, timeout_s=300)
     failure = child.failure()
     return (failure.reason if failure else "finished"), child.peak_rss_mb
 

@@ -23,8 +23,9 @@ RUNAWAY_EDIT = EDL(clips=[FreezeFrame(source="film", at=0.75, duration=2.0), Cli
                    output="runaway.mp4")
 
 
-def _render_as_before(film, tmp_path, duration: float, memory_mb: float) -> Child:
-    """Compile the edit trusting the container's length (what the renderer used to do) and run it."""
+def render_as_before(film, tmp_path, duration: float, memory_mb: float, timeout_s: float = 90) -> Child:
+    """Compile the edit trusting the container's length (what the renderer used to do) and run it.
+    Also the anchor of benchmarks/robustness.py."""
     sources = {"film": SourceInfo(path=film, duration=duration, has_audio=True, has_video=True)}
     compiled = compile_edl(RUNAWAY_EDIT, sources, width=160, height=90, fps=24.0, work_dir=tmp_path)
     graph = tmp_path / "graph.txt"
@@ -32,7 +33,7 @@ def _render_as_before(film, tmp_path, duration: float, memory_mb: float) -> Chil
     args = ["ffmpeg", "-nostdin", "-y", "-v", "error", *compiled.input_args, "-filter_complex_script", str(graph),
             "-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
             "-t", f"{compiled.duration:.3f}", "-f", "null", "-"]
-    with Child(args, what="ffmpeg render", memory_mb=memory_mb, address_space_mb=0, timeout_s=90,
+    with Child(args, what="ffmpeg render", memory_mb=memory_mb, address_space_mb=0, timeout_s=timeout_s,
                stdout="devnull") as child:
         child.wait()
     return child
@@ -49,7 +50,7 @@ def test_the_decode_probe_finds_the_real_end(corpus):
 
 def test_the_old_runaway_render_is_stopped_at_its_memory_limit(corpus, tmp_path):
     started = time.monotonic()
-    runaway = _render_as_before(corpus["truncated"], tmp_path, duration=24.0, memory_mb=300)
+    runaway = render_as_before(corpus["truncated"], tmp_path, duration=24.0, memory_mb=300)
     failure = runaway.failure()
     assert failure is not None and failure.reason == "memory", failure
     assert "300 MB memory limit" in str(failure) and time.monotonic() - started < 80
