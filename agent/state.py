@@ -68,6 +68,9 @@ class AgentState(TypedDict, total=False):
     review: bool  # pause at the workflow's review points (agent.review / --review)
     reviews: Annotated[list[dict], append]  # decisions taken: step, kind, iteration, action, note
     refusal: dict[str, Any]  # a planned step whose model is not configured (agent/planning/readiness.py)
+    fingerprints: Annotated[dict[str, str], merge_dicts]  # step id → its last output's fingerprint (converge.py)
+    redo_roots: list[str]  # the steps the last evaluation blamed or that failed (reflect), before their dependants
+    stop_reason: str  # why the loop stopped before its cap (a repair that changed nothing), and what to change
 
 
 # ---- typed views of the state's parts (used by nodes, the Agent API and the CLI) -------------
@@ -113,3 +116,5 @@ class StepResult(BaseModel):
     iteration: int = 0
     optional: bool = False
     artifacts: list[dict] = Field(default_factory=list)
+    fingerprint: str = ""  # of the output's content (agent/nodes/converge.py)
+    unchanged: bool = False  # redone, and its output is the previous iteration's

@@ -345,6 +345,7 @@ def _mount(module: str, name: str, help_text: str) -> None:
 _mount("agent.cli.kb_cli", "kb", "The knowledge base: ingest, search, list, stats.")
 _mount("agent.cli.dataset_cli", "dataset", "The movie→LoRA dataset pipeline.")
 _mount("agent.cli.asr_cli", "asr", "Speech models: assemble the multilingual Whisper base.")
+_mount("agent.cli.models_cli", "models", "Local LLM writers: list, install (opt-in downloads).")
 
 
 if __name__ == "__main__":
