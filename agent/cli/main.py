@@ -289,11 +289,12 @@ def docs_sync():
 
 @app.command()
 @_guard
-def doctor(config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt):
-    """Check Python, torch, CUDA/NVML, ffmpeg, espeak-ng and every configured model."""
+def doctor(config: Optional[Path] = ConfigOpt, llm: Optional[str] = LlmOpt, sets: Optional[list[str]] = SetOpt):
+    """Check Python, torch, CUDA/NVML, ffmpeg, espeak-ng and every configured model (an openai endpoint is
+    probed: models, json_schema/json_object/tools/streaming, tokens/s)."""
     from agent.cli.doctor import print_doctor
 
-    print_doctor(out, _settings(config, None, sets))
+    print_doctor(out, _settings(config, llm, sets))
 
 
 @app.command()
