@@ -91,7 +91,9 @@ def execute(state: dict, rt: Runtime) -> dict:
     if stop:
         rt.trace.event("loop.stop", step=step.id, iteration=result.iteration, fingerprint=result.fingerprint,
                        skipped=pending[1:], reason=stop)
-        update.update(pending=[], status="no_progress", stop_reason=stop)
+        update["pending"] = []
+        update["status"] = "no_progress"
+        update["stop_reason"] = stop
     return update
 
 
