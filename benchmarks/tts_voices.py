@@ -31,7 +31,7 @@ from tools.audio.tts import synthesize
 from tools.core.context import make_context
 from tools.core.settings.loader import settings_from_dict
 from tools.core.workspace import Workspace
-from tools.image.characters import load_characters
+from tools.media.character_presets import load_characters
 from tools.parody.voices import FALLBACK_VOICES
 
 CAST = ["Pip", "Captain Brine"]  # the sample film's characters (knowledge/), voiced by their presets

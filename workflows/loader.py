@@ -183,7 +183,7 @@ def validate_against_registry(wf: Workflow, source: str) -> None:
                 raise WorkflowError(f"{source}: step {step.id!r} uses unknown parameter {head[1]!r}")
             if head[0] == "steps" and head[1] not in ids:
                 raise WorkflowError(f"{source}: step {step.id!r} references unknown step {head[1]!r}")
-    from tools.quality.codes import Blame
+    from tools.core.findings import Blame
 
     for tag, steps in wf.on_blame.items():
         if tag not in ids and tag not in {b.value for b in Blame}:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Callable
 
 from agent.runtime import Runtime
+from tools.core.findings import Code, Finding
 from tools.quality.answer import score_answer
-from tools.quality.codes import Code, Finding
 from tools.quality.report import ScoreReport
 from workflows import Plan
 from workflows.loader import CHECK_KINDS, Check

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from agent.cli.dataset_cli import app
 from tools.dataset.executor import PoolExecutor, SerialExecutor, make_executor
-from tools.dataset.quality import score_frame_file
+from tools.dataset.frame_quality import score_frame_file
 from workflows.loader import load_workflow
 
 ROOT = Path(__file__).resolve().parents[2]

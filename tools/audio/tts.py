@@ -21,7 +21,7 @@ from tools.audio.wavio import finish_audio, read_wav, resample, rms_dbfs
 from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.core.types import Artifact, ToolError, ToolResult
-from tools.image.characters import VoicePreset, load_characters
+from tools.media.character_presets import VoicePreset, load_characters
 from tools.media.wav import write_wav
 
 Emotion = Literal["neutral", "happy", "excited", "sad", "angry", "scared", "calm", "whisper"]

@@ -20,10 +20,10 @@ from typing import Sequence
 
 import numpy as np
 
+from tools.core.findings import Code
 from tools.core.settings import Settings
 from tools.core.types import ToolError
 from tools.quality.av import LineWindow
-from tools.quality.codes import Code
 from tools.quality.measure import ANALYSIS_RATE, frame_energies_db, rms_db
 from tools.quality.report import Check, ScoreReport
 

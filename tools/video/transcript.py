@@ -21,9 +21,9 @@ from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult, Unmet
 from tools.media.probe import media_info
+from tools.media.subtitles import MAX_LINES, build_cues, to_ass, to_srt, wrap
 from tools.video import cache
 from tools.video.models import Scene, SceneLine, TranscriptInfo
-from tools.video.subtitles import MAX_LINES, build_cues, to_ass, to_srt, wrap
 
 TRANSCRIPT_VERSION = 1
 

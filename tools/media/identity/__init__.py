@@ -1,13 +1,5 @@
-"""Character identity backends: find faces/figures in a frame and embed them for matching."""
-from tools.dataset.identity.backend import (
-                                            BackendChoice,
-                                            IdentityBackend,
-                                            Region,
-                                            choose_backend,
-                                            get_backend,
-                                            match_regions,
-                                            threshold_for,
-)
+"""Character identity backends: find faces/figures in a frame and embed them for matching.
 
-__all__ = ["BackendChoice", "IdentityBackend", "Region", "choose_backend", "get_backend", "match_regions",
-           "threshold_for"]
+`regions.py`: what a backend returns and the matching; `choice.py`: which backend a film gets;
+`dnn_backend.py`, `opencv_backend.py`, `arcface.py`: the backends.
+"""
