@@ -31,3 +31,25 @@ def test_the_layer_diagram_is_drawn_from_the_imports_top_down():
         'tools_core["tools/core/"]')
     assert "tools_parody --> tools_video" in region and "agent --> workflows" in region
     assert "tools_core --> " not in region and "tools_video --> tools_quality" not in region
+
+
+def test_where_things_are_names_real_folders_and_files():
+    """A renamed or moved module leaves no stale row in the architecture page's "Where things are" table."""
+    import re
+
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text.split("## Where things are", 1)[1].split("\n## ", 1)[0]
+    rows = [r.split(" | ") for r in table.splitlines() if r.startswith("| ") and not r.startswith("| ---")][1:]
+    assert len(rows) >= 20
+    missing = []
+    for row in rows:
+        folder = row[1].strip("` ")
+        if folder.endswith("/"):
+            assert (ROOT / folder).is_dir(), f"{folder} in 'Where things are' does not exist"
+        for name in re.findall(r"`([\w./<>*-]+\.(?:py|yaml|md)|[\w./-]+/)`", row[2]):
+            if "<" in name or "*" in name:
+                continue
+            bases = [ROOT, ROOT / "docs"] + ([ROOT / folder] if folder.endswith("/") else [])
+            if not any((base / name).exists() for base in bases):
+                missing.append(f"{name} (row: {row[0].strip('| ')})")
+    assert not missing, "named in 'Where things are' but not found: " + "; ".join(missing)
