@@ -81,7 +81,7 @@ CheckKind = Literal["steps_succeeded", "artifact_exists", "scorer"]
 CHECK_KINDS: tuple[str, ...] = get_args(CheckKind)  # each has an evaluator in agent/nodes/checks.py
 
 
-class Check(BaseModel):
+class WorkflowCheck(BaseModel):
     """How a run of the workflow is scored: all steps succeeded; a step made a file of a kind; a step's
     result is a score report ({combined, passed, reasons, blame, findings})."""
 
@@ -92,7 +92,7 @@ class Check(BaseModel):
     scorer: str | None = None
 
     @model_validator(mode="after")
-    def _fields_of_kind(self) -> "Check":
+    def _fields_of_kind(self) -> "WorkflowCheck":
         if self.kind in ("artifact_exists", "scorer") and not self.step:
             raise ValueError(f"a {self.kind} check needs `step`")
         if self.kind == "artifact_exists" and not self.artifact_kind:
@@ -124,7 +124,7 @@ class Workflow(BaseModel):
     alternatives: list[Alternative] = Field(default_factory=list)
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     steps: list[Step] = Field(default_factory=list)  # none: the answer comes from knowledge / the web
-    checks: list[Check] = Field(default_factory=lambda: [Check()])
+    checks: list[WorkflowCheck] = Field(default_factory=lambda: [WorkflowCheck()])
     answer: str = ""  # a template for the final answer, with ${...} references
     # What a scorer's blame tag means in this workflow: tag → the step ids to redo next iteration.
     on_blame: dict[str, list[str]] = Field(default_factory=dict)
