@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
@@ -27,6 +27,8 @@ class Parameter(BaseModel):
     description: str = ""
     default: Any = None
     required: bool = False
+    # None: when the parameter is passed whole to a tool argument that takes a fixed set of values
+    # (a Literal), that set — the tool's signature is the one place it is written.
     choices: list[Any] | None = None
     # Where a value can come from without asking the model: "film" (the film of this run), "request",
     # "input" (a file the user named for this run that fits `input_kind`).
@@ -216,7 +218,24 @@ def load_workflow(path: Path) -> Workflow:
         loc = ".".join(str(p) for p in err["loc"])
         raise WorkflowError(f"{path}: '{loc}': {err['msg']}") from None
     validate_against_registry(wf, str(path))
+    _choices_from_tools(wf)
     return wf
+
+
+def _choices_from_tools(wf: Workflow) -> None:
+    """Parameters without `choices` that a step passes whole to a Literal-typed tool argument take its values."""
+    from tools.core.registry import get_tool
+
+    for name, param in wf.parameters.items():
+        if param.choices is not None:
+            continue
+        for step in wf.steps:
+            for arg, value in step.args.items():
+                if value != f"${{params.{name}}}":
+                    continue
+                annotation = get_tool(step.tool).args_model.model_fields[arg].annotation
+                if get_origin(annotation) is Literal:
+                    param.choices = list(get_args(annotation))
 
 
 @lru_cache(maxsize=4)
