@@ -25,10 +25,9 @@ import cv2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.media.identity_evaluation import detect_all, load_labels, read_frames, score_regions
-
 from tools.core.packaged import packaged_file
 from tools.core.settings.loader import settings_from_dict
+from tools.dataset.identity_evaluation import detect_all, load_labels, read_frames, score_regions
 from tools.media.identity.choice import choose_backend, threshold_for
 
 DATA = ROOT / "tests" / "data" / "sintel"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import cv2
 import pytest
-from tools.media.identity_evaluation import evaluate_backend, load_labels, read_frames
 
 from tools.core.packaged import packaged_file
 from tools.core.types import ToolError
+from tools.dataset.identity_evaluation import evaluate_backend, load_labels, read_frames
 from tools.media.identity.choice import choose_backend, threshold_for
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "sintel"
