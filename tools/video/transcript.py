@@ -184,7 +184,7 @@ def asr_unmet(settings, args: dict) -> list[Unmet]:
     return []
 
 
-@tool(family="audio", requires=asr_unmet)
+@tool(family="video", requires=asr_unmet)
 def transcribe(ctx: ToolContext, film: InputPath, start: float | None = None, end: float | None = None,
                subtitles: Literal["srt+ass", "none"] = "srt+ass", burn: bool = False,
                name: str = "transcript") -> TranscriptResult:
