@@ -20,8 +20,8 @@ TIERS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("tools.parody", "tools.dataset"), "composers: a whole job built from the families below"),
     (("tools.video", "tools.quality", "tools.image"), "video editing and analysis, scoring results, SDXL images"),
     (("tools.audio",), "speech: synthesis and recognition, which video and quality build on"),
-    (("tools.media",), "media files and shared vocabularies: probe, ffmpeg, WAV, subtitles, images, "
-                       "identity backends, character presets"),
+    (("tools.media",), ("media files and shared vocabularies: probe, ffmpeg, WAV, subtitles, images, "
+                        "identity backends, character presets")),
     (("tools.core",), "the framework: settings, registry, context, workspace, trace, scheduler, findings"),
 )
 SOURCE_DIRS = ("agent", "workflows", "rag", "tools")

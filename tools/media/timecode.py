@@ -13,12 +13,12 @@ def format_timecode(seconds: float, style: TimeStyle = "clock") -> str:
     """`clock`: `00:01:02.500` (the form ffmpeg and PySceneDetect print); `srt`: `00:01:02,500`;
     `ass`: `0:01:02.50` (centiseconds, one-digit hours). Negative times are written as 0."""
     if style == "ass":
-        cs = int(round(max(seconds, 0.0) * 100))
+        cs = round(max(seconds, 0.0) * 100)
         h, rem = divmod(cs, 360_000)
         m, rem = divmod(rem, 6000)
         s, cs = divmod(rem, 100)
         return f"{h:d}:{m:02d}:{s:02d}.{cs:02d}"
-    ms = int(round(max(seconds, 0.0) * 1000))
+    ms = round(max(seconds, 0.0) * 1000)
     h, rem = divmod(ms, 3_600_000)
     m, rem = divmod(rem, 60_000)
     s, ms = divmod(rem, 1000)
