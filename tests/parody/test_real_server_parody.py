@@ -19,6 +19,7 @@ from tools.core.trace import read_trace
 pytestmark = pytest.mark.slow  # a real server and a real render: about a minute or two on 2 cores
 
 
+@pytest.mark.timeout(1800)  # ~2-3 min alone on 2 cores; the shared machine's load multiplies it
 def test_sample_film_parody_through_the_real_server(llama_server, parody_film, tmp_path, shared_chroma):
     data = parody_settings_dict(tmp_path, shared_chroma, agent={"max_iterations": 1, "routing": "rules"})
     data["llm"] = real_server_settings(tmp_path, llama_server.base_url)["llm"]

@@ -64,6 +64,8 @@ def test_names_roles_and_places_in_a_script():
     assert mentioned_names("This is Zorblax Quenterby. Zorblax Quenterby has a plan.") == ["Zorblax Quenterby"]
     assert mentioned_names("Today I conquer the forest! Ocean. Ancient. Vast.") == []
     assert mentioned_names("Welcome to Portorosso, Luca!") == ["Portorosso", "Luca"]
+    # a sentence opener is not part of the name that follows it (the template's "And Girl steps up")
+    assert mentioned_names("And Girl steps up. And Zorblax laughs.") == ["Girl", "Zorblax"]
     assert is_generic_role("Narrator") and is_generic_role("the big bunny") and is_generic_role("A Passing Fish")
     assert not is_generic_role("The Ocean's Revenge") and not is_generic_role("Zorblax")
     own = [SCENES[2].text, "spoof the woods"]

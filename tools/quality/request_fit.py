@@ -44,6 +44,9 @@ def is_generic_role(speaker: str) -> bool:
 
 
 _NOT_NAMES = {"i", "i'm", "i'll", "i've", "i'd", "ok", "okay", "tv", "mr", "mrs", "ms", "dr"}
+# Words that open a sentence before a name ("And Pip…", "Meanwhile Gull…"); capitalised only by position.
+_OPENERS = {"and", "but", "so", "then", "now", "oh", "well", "meanwhile", "suddenly", "yes", "no", "hey", "e", "ma",
+            "poi", "ecco"}
 
 
 _CAP = r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]*"
@@ -59,6 +62,9 @@ def mentioned_names(text: str) -> list[str]:
         for m in _RUN.finditer(body):
             words = [w for w in m.group(0).split() if w.lower().strip("'") not in _NOT_NAMES]
             opening = not body[:m.start()].strip(" '(-")
+            if opening and len(words) > 1 and words[0].lower() in _OPENERS:
+                # "And Girl steps up": the opener is not part of the name; what follows it is mid-sentence
+                words, opening = words[1:], False
             if words and (not opening or len(words) > 1):
                 found.append(" ".join(words))
     return list(dict.fromkeys(found))
