@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -32,13 +33,15 @@ class LlamaServer:
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.log = log
         self.proc: subprocess.Popen | None = None
+        self._out = None
 
-    def start(self, timeout_s: float = 120.0) -> "LlamaServer":
+    def start(self, timeout_s: float = 120.0) -> Self:
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--model_alias", self.alias,
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads)]
-        out = open(self.log, "wb") if self.log else subprocess.DEVNULL
-        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self._out = open(self.log, "wb") if self.log else None  # noqa: SIM115 (closed in stop)
+        self.proc = subprocess.Popen(cmd, stdout=self._out or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -62,8 +65,11 @@ class LlamaServer:
             self.proc.kill()
             self.proc.wait(timeout=10)
         self.proc = None
+        if self._out is not None:
+            self._out.close()
+            self._out = None
 
-    def __enter__(self) -> "LlamaServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -71,7 +71,7 @@ def pip_download(requirements: Sequence[str], dest: Path, *, index_url: str | No
         cmd += ["--find-links", str(find_links)]
     if no_index:
         cmd.append("--no-index")
-    proc = subprocess.run([*cmd, *requirements], capture_output=True, text=True)
+    proc = subprocess.run([*cmd, *requirements], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise LLMConfigError(f"pip could not download {', '.join(requirements[:2])}"

@@ -22,6 +22,7 @@ from agent.llm.managed import ManagedChatModel, _CallRecord
 from agent.llm.messages import chunk_from_delta, message_from_wire, text_of, to_wire, usage_metadata
 from agent.llm.schema import inline_refs, prepare_schema, schema_name
 
+
 class OpenAIChatModel(ManagedChatModel):
     backend: str = "openai"
     base_url: str

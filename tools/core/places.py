@@ -4,9 +4,9 @@ words and for request_fit's check, so a scorer never blames a place word the sce
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 
