@@ -32,7 +32,7 @@ def test_sample_film_parody_through_the_real_server(llama_server, parody_film, t
     assert proc.returncode in (0, 1), proc.stderr[-3000:]  # 1 = finished and scored below the threshold
     assert json.loads(proc.stdout)["status"] in ("passed", "failed")
     result = json.loads((tmp_path / "runs" / "real-server" / "result.json").read_text())
-    trace = read_trace(tmp_path / "runs" / "real-server" / "trace.jsonl")
+    trace = list(read_trace(tmp_path / "runs" / "real-server" / "trace.jsonl"))
     downs = [e for e in trace if e["kind"] == "llm.step_down"]
     assert len(downs) == 1 and (downs[0]["from"], downs[0]["to"]) == ("json_schema", "json_object")
     assert "HTTP 500" in downs[0]["error"]
