@@ -14,7 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from agent.report.html_report import TEMPLATES as REPORT_TEMPLATES
-from agent.studio.security import StudioGuard, effective_token, is_loopback
+from agent.studio.security import BodyLimits, StudioGuard, effective_token, is_loopback
 from agent.studio.service import Studio, StudioError
 from tools.core.settings import Settings
 
@@ -68,8 +68,8 @@ def create_app(settings: Settings, *, host: str | None = None, token: str | None
         return JSONResponse({"detail": exc.detail}, status_code=exc.status)
 
     # The last added runs first: the Host check (DNS rebinding), CORS (answers preflights), token + limits.
-    app.add_middleware(StudioGuard, token=token, max_body_bytes=int(settings.studio.max_upload_mb * 1e6) + 1_000_000,
-                       allowed_origins=settings.studio.cors_origins)
+    app.add_middleware(StudioGuard, token=token, allowed_origins=settings.studio.cors_origins,
+                       limits=BodyLimits(settings.studio.max_upload_mb, settings.studio.max_body_kb))
     if settings.studio.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.studio.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"])

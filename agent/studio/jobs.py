@@ -15,9 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-FINAL = ("passed", "failed", "done", "rejected", "error")
-RESUMABLE = ("error", "interrupted")  # a crashed run or one a stopped server left running
+FINAL = ("passed", "failed", "done", "rejected", "error", "cancelled")
+RESUMABLE = ("error", "interrupted", "cancelled")  # a crashed, cut off or cancelled run continues from its checkpoint
 TERMINAL = (*FINAL, "interrupted", "awaiting_review")  # nothing more happens until someone acts
+CANCELLABLE = ("queued", "running", "waiting_for_gpu")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -112,6 +113,14 @@ class JobStore:
         job = self.get(run_id)
         queued_at = job.created if job is not None and kind == "review" else time.time()
         self.update(run_id, kind=kind, status="queued", decision=decision, error=None, queued_at=queued_at)
+
+    def cancel_queued(self, run_id: str) -> bool:
+        """Cancel a run that has not started (atomically: a worker may be claiming it); False if it runs."""
+        with self._lock:
+            changed = self._db.execute("UPDATE jobs SET status = 'cancelled', finished = ?, error = ? "
+                                       "WHERE run_id = ? AND status = 'queued'",
+                                       (time.time(), "cancelled before it started", run_id)).rowcount
+        return changed == 1
 
     def claim(self, accept=lambda job: True) -> Job | None:
         """Mark the oldest queued job that `accept`s as running and return it."""

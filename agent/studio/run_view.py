@@ -20,6 +20,7 @@ class RunView:
     log: list[dict[str, Any]] = field(default_factory=list)  # {seq, text}
     steps: list[dict[str, Any]] = field(default_factory=list)
     step_status: dict[str, str] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)  # steps still to run; the graph runs them in order
     workflow: str | None = None
     strategy: str | None = None
     score: float | None = None
@@ -44,6 +45,9 @@ class RunView:
             if event.get("steps"):
                 self.step_status.update(event["steps"])
                 changed.add("plan")
+            if "pending" in event:
+                self.pending = list(event["pending"] or [])
+                changed.add("plan")
             if event.get("score") is not None:
                 self.score = event["score"]
                 changed.add("status")
@@ -60,7 +64,7 @@ class RunView:
                 self.score = event["score"]
             if self.status not in ("running", "waiting_for_gpu", "queued"):
                 self.progress.clear()
-                changed.add("progress")
+                changed.update(("progress", "plan"))  # no step runs any more
             if self.status != "awaiting_review":
                 self.review = None
             changed.add("status")
@@ -70,18 +74,34 @@ class RunView:
         return changed
 
     @property
+    def running_step(self) -> str | None:
+        """The step executing now: the first one still pending while the run runs (execute takes them in order)."""
+        if self.status != "running":
+            return None
+        return self.pending[0] if self.pending else None
+
+    @property
     def plan_markup(self) -> Markup:
-        return Markup(plan_svg(self.steps, self.step_status))
+        status = dict(self.step_status)
+        if self.running_step:
+            status[self.running_step] = "running"
+        return Markup(plan_svg(self.steps, status))
 
     @property
     def progress_items(self) -> list[dict[str, Any]]:
         items = []
         for e in self.progress.values():
             total = e.get("total") or 0
-            pct = min(100.0, 100.0 * e.get("completed", 0) / total) if total else None
-            items.append({"description": e["description"], "completed": e.get("completed", 0), "total": total,
-                          "pct": pct})
+            done = e.get("completed", 0) or 0
+            pct = min(100.0, 100.0 * done / total) if total else None
+            items.append({"description": e["description"], "total": total, "pct": pct,
+                          "count": f"{_number(done)} of {_number(total)}" if total else ""})
         return items
+
+
+def _number(value: float) -> str:
+    """A progress count as people write it: 3, not 3.0; 2.5 stays 2.5."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def fold(run_id: str, events: list[dict[str, Any]]) -> RunView:

@@ -357,6 +357,9 @@ class StudioSettings(Section):
     # Browsers on other origins allowed to call the API; none by default (the pages are same-origin).
     cors_origins: list[str] = Field(default_factory=list)
     max_upload_mb: float = Field(2048.0, gt=0)
+    # Any other request body (a JSON run request, a review, a JSONL batch sent as text): a run request
+    # needs a few kB; a larger body is refused (413) before it is read.
+    max_body_kb: float = Field(1024.0, gt=0)
     # Uploads are stored in this folder of the first paths.media_roots entry.
     upload_dir: str = "uploads"
     # The run queue (survives a restart) and its events.
