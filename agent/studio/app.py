@@ -6,6 +6,7 @@ from html import escape
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -59,6 +60,13 @@ def create_app(settings: Settings, *, host: str | None = None, token: str | None
     app.include_router(pages.router)
     app.include_router(pages_library.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        # FastAPI's own 422 repeats the input it refused: a client's body is never echoed back.
+        problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                    for e in exc.errors()]
+        return JSONResponse({"detail": problems}, status_code=422)
 
     @app.exception_handler(StudioError)
     async def studio_error(request: Request, exc: StudioError):

@@ -40,7 +40,7 @@ def st_draft(ctx, topic: str) -> dict:
     script = {"title": f"All about {topic}", "lines": [{**ln, "start": 1.0 + 3 * i, "end": 3.5 + 3 * i}
                                                         for i, ln in enumerate(LINES)], "effects": []}
     return {"script": script, "text": "\n".join(f"{ln['character']}: {ln['text']}" for ln in LINES),
-            "footage_duration": 12.0, "characters": ["Narrator", "Keeper"], "path": "llm"}
+            "footage_duration": 12.0, "characters": ["Narrator", "Keeper"], "source": "llm"}
 
 
 @tool(family="test")

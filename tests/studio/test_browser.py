@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.studio.conftest import HERE, studio_settings_dict
+from tests.studio.conftest import HERE, live_server, studio_settings_dict
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -27,26 +27,14 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the s
 
 @pytest.fixture
 def live_studio(tmp_path):
-    import uvicorn
-
-    from agent.studio import create_app
     from tools.core.settings import settings_from_dict
     from tools.media.sample_film import make_sample_film
 
     data = studio_settings_dict(tmp_path, llm={"fake": {"script": str(HERE / "fake_parody.yaml")}},
                                 quality={"min_height": 180}, agent={"workflow_dirs": []})
     make_sample_film(tmp_path / "samples" / "the tide keeper.mp4", duration_s=12.0, width=320, height=180)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings_from_dict(data)), host="127.0.0.1", port=0,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started:
-        assert time.time() < deadline and thread.is_alive(), "the studio did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
+    with live_server(settings_from_dict(data)) as url:
+        yield url
 
 
 def test_parody_with_review_in_the_browser(live_studio, tmp_path):

@@ -119,6 +119,30 @@ def _tail(data: bytes, lines: int = 6) -> str:
     return " | ".join(line.strip() for line in text[-lines:])[:1200]
 
 
+def address_space_limit_mb() -> float | None:
+    """This process's own address-space limit (ulimit -v / prlimit --as) in MB, or None when unlimited."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else round(soft / 2**20, 1)
+
+
+_NO_ADDRESS_SPACE = ("can't start new thread", "failed to map segment", "cannot allocate memory",
+                     "out of memory", "std::bad_alloc")
+
+
+def out_of_address_space(exc: BaseException) -> str | None:
+    """A message naming the limit when `exc` is this process running out of address space under
+    an inherited RLIMIT_AS (an allocation, a thread stack or a library mapping that failed); else None."""
+    limit = address_space_limit_mb()
+    if limit is None:
+        return None
+    text = str(exc).lower()
+    if not (isinstance(exc, MemoryError) or getattr(exc, "errno", None) == errno.ENOMEM
+            or any(marker in text for marker in _NO_ADDRESS_SPACE)):
+        return None
+    return (f"the agent ran out of address space under the limit it was started with: {limit:.0f} MB "
+            f"(ulimit -v / prlimit --as) — {type(exc).__name__}: {str(exc)[:200]}")
+
+
 # -- live children, so signal handlers and atexit can stop them ----------------------------------
 _live: dict[int, "Child"] = {}
 _live_lock = threading.Lock()
