@@ -175,6 +175,8 @@ class Executor:
                                        review=job.review, on_event=on_event)
                 else:
                     result = agent.resume(run_id, on_event=on_event, review=job.decision)
+        except children.Cancelled:  # a child of this run was stopped by the cancel: the step stays unfinished
+            cancelled.set()
         except Exception as exc:  # the message goes to the page; the run stays resumable from its checkpoint
             from agent.api import AgentInputError
 

@@ -37,6 +37,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any, Literal
 
 import psutil
@@ -148,6 +149,19 @@ _live: dict[int, "Child"] = {}
 _live_lock = threading.Lock()
 _scope: contextvars.ContextVar[str | None] = contextvars.ContextVar("animstudio_child_scope", default=None)
 _cancelled: set[str] = set()
+
+
+class Cancelled(BaseException):
+    """The run this child belongs to was cancelled. A BaseException, like KeyboardInterrupt: no tool
+    turns it into a failed step, so the graph stops with the step unfinished and a resume runs it again."""
+
+
+class ScopedThreadPool(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the submitter's context: children they start belong to the
+    submitter's scope (a cancelled run stops them too)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
 @contextlib.contextmanager
@@ -342,7 +356,7 @@ class Child:
         self.scope = _scope.get()
         with _live_lock:
             if self.scope in _cancelled:
-                raise ChildFailed(self.what, "interrupted", hint="the run was cancelled")
+                raise Cancelled(self.scope)
         self._done = threading.Event()
         self._started = time.monotonic()
         try:
@@ -409,10 +423,13 @@ class Child:
 
     # -- ending ------------------------------------------------------------------------------------
     def wait(self) -> int:
-        """Wait for the child to end, then stop its watchdog and anything it left behind."""
+        """Wait for the child to end, then stop its watchdog and anything it left behind. A child of a
+        cancelled scope raises Cancelled: its output is not a result."""
         if self.proc.returncode is None:
             self.proc.wait()
         self._finish()
+        if self.scope is not None and self.scope in _cancelled:
+            raise Cancelled(self.scope)
         return self.proc.returncode
 
     def _finish(self) -> None:
@@ -458,7 +475,8 @@ class Child:
             return ChildFailed(self.what, "signal", returncode=code, stderr_tail=_tail(stderr),
                                peak_rss_mb=self.peak_rss_mb)
         tail = _tail(stderr)
-        if self.address_space_mb and "Cannot allocate memory" in stderr.decode("utf-8", "replace"):
+        said = stderr.decode("utf-8", "replace")[-65536:].lower()
+        if self.address_space_mb and any(m in said for m in ("cannot allocate memory", "memoryerror", "bad_alloc")):
             return ChildFailed(self.what, "memory", returncode=code, stderr_tail=tail, peak_rss_mb=self.peak_rss_mb,
                                limit=self.address_space_mb, address_space=True, inherited=self.inherited_limit)
         return ChildFailed(self.what, "exit", returncode=code, stderr_tail=tail, peak_rss_mb=self.peak_rss_mb)
