@@ -7,6 +7,7 @@ link may only lead to the web (http, https) or to a file of this run's folder.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -19,7 +20,7 @@ WEB_SCHEMES = ("http", "https")
 def _parser():
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False, "breaks": True})
 
 
 def run_file_href(target: str, run_id: str, run_dir: Path | None) -> str | None:
@@ -41,10 +42,18 @@ def run_file_href(target: str, run_id: str, run_dir: Path | None) -> str | None:
     return f"/runs/{run_id}/files/{quote(path.as_posix())}"
 
 
-def answer_html(text: str, run_id: str, run_dir: Path | None, redact=lambda s: s) -> Markup:
-    """The answer's markdown as safe HTML for the run page."""
+def _link_files(text: str, files: list[str]) -> str:
+    """Each run file the text names, as a markdown link to it (whole names only, longest first)."""
+    for name in sorted(set(files), key=len, reverse=True):
+        text = re.sub(rf"(?<![\w/.\-\[<]){re.escape(name)}(?![\w/.\-\]>])", lambda _m, n=name: f"[{n}](<{n}>)", text)
+    return text
+
+
+def answer_html(text: str, run_id: str, run_dir: Path | None, redact=lambda s: s,
+                files: list[str] | None = None) -> Markup:
+    """The answer's markdown as safe HTML for the run page; `files` (run-relative) become links."""
     md = _parser()
-    tokens = md.parse(text or "")
+    tokens = md.parse(_link_files(text or "", files or []))
     for token in tokens:
         for child in token.children or []:
             if child.type == "link_open":
@@ -65,11 +74,27 @@ def outcome(job: Any, redact) -> dict[str, Any]:
     template (the model's lines were not used), and the error for a stopped run."""
     result = job.result or {}
     run_dir = Path(result["run_dir"]) if result.get("run_dir") else None
-    scripts = [a for a in result.get("artifacts", []) if (a.get("metadata") or {}).get("what") == "parody script"]
+    artifacts = result.get("artifacts", [])
+    scripts = [a for a in artifacts if (a.get("metadata") or {}).get("what") == "parody script"]
     template = bool(scripts) and (scripts[-1].get("metadata") or {}).get("source") == "template"
-    return {"answer": answer_html(result.get("final_answer", ""), job.run_id, run_dir, redact),
-            "template_script": template, "template_why": _why(scripts[-1], run_dir, redact) if template else "",
+    files = [{"name": name, "kind": a.get("kind") or "", "href": f"/runs/{job.run_id}/files/{quote(name)}"}
+             for a in artifacts if (name := _inside(a.get("path", ""), run_dir))]
+    # The answer's own "Files: a, b, …" line is the artifact list as plain text: the page lists them as links.
+    text = "\n".join(line for line in str(result.get("final_answer", "")).splitlines() if not line.startswith("Files: "))
+    return {"answer": answer_html(text, job.run_id, run_dir, redact, [f["name"] for f in files]),
+            "files": files, "template_script": template,
+            "template_why": _why(scripts[-1], run_dir, redact) if template else "",
             "error": redact(job.error) if job.error else None}
+
+
+def _inside(path: str, run_dir: Path | None) -> str | None:
+    """A result path as a name inside the run folder (None for anything outside it)."""
+    if not path or run_dir is None:
+        return None
+    p = Path(path)
+    if p.is_absolute():
+        return str(p.relative_to(run_dir)) if run_dir in p.parents else None
+    return None if ".." in p.parts else str(p)
 
 
 def _why(artifact: dict[str, Any], run_dir: Path | None, redact) -> str:

@@ -189,7 +189,7 @@ class Executor:
             self.lane.leave(run_id)
         seconds = round(job.seconds + time.perf_counter() - started, 3)
         if cancelled.is_set():  # whatever the graph did after the cancel (a failed step, an end) is not the outcome
-            note = "cancelled: resume continues it from its last checkpoint"
+            note = "stopped by a person; Resume continues it from its last checkpoint"
             self.store.update(run_id, status="cancelled", error=note, seconds=seconds, finished=time.time(),
                               decision=None, pending_review=None)
             self._status(run_id, "cancelled", note=note)

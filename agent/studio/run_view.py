@@ -58,6 +58,10 @@ class RunView:
                 self.progress[event["description"]] = event
             changed.add("progress")
         elif kind == "status":
+            said = _status_line(event)
+            if said:  # the run's own turns (cancelled, resumed, stopped) belong to its story too
+                self.log.append({"seq": event.get("seq", 0), "text": said})
+                changed.add("log")
             self.status = event.get("status", self.status)
             self.error = event.get("error") if self.status == "error" else None
             if event.get("score") is not None:
@@ -97,6 +101,17 @@ class RunView:
             items.append({"description": e["description"], "total": total, "pct": pct,
                           "count": f"{_number(done)} of {_number(total)}" if total else ""})
         return items
+
+
+def _status_line(event: dict[str, Any]) -> str | None:
+    status = event.get("status")
+    if status == "cancelled":
+        return "cancelled" + (f": {event['note']}" if event.get("note") else "")
+    if status == "queued" and event.get("resume"):
+        return "resumed: queued again from the last checkpoint"
+    if status in ("error", "interrupted"):
+        return f"stopped ({status})"
+    return None
 
 
 def _number(value: float) -> str:

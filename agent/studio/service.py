@@ -210,6 +210,13 @@ class Studio:
             render_report(folder)
         return True
 
+    def report_seconds(self, run_id: str) -> float | None:
+        """The run's duration as its report states it (its trace, first event to last)."""
+        from agent.report.html_report import trace_span
+
+        span = trace_span(self.runs_dir / run_id / "trace.jsonl") if is_run_id(run_id) else None
+        return round(span[1] - span[0], 1) if span else None
+
     def redact(self, text: str | None, run_id: str | None = None) -> str | None:
         """A message or a result for a client: paths shown inside their run folder or media root."""
         if not text:
@@ -252,7 +259,8 @@ class Studio:
 
     def runs(self, limit: int = 200) -> list[dict[str, Any]]:
         """Runs queued through the studio, then runs made elsewhere (CLI, notebooks) found on disk."""
-        rows = [{"run_id": j.run_id, "status": j.status, "score": j.score, "seconds": run_seconds(j),
+        rows = [{"run_id": j.run_id, "status": j.status, "score": j.score,
+                 "seconds": self.report_seconds(j.run_id) or (j.seconds or None),
                  "request": j.request, "created": j.created, "source": "studio"} for j in self.store.list(limit)]
         known = {r["run_id"] for r in rows}
         if self.runs_dir.is_dir():
@@ -260,17 +268,11 @@ class Studio:
                            and not p.name.startswith(DRY_RUN_PREFIXES) and (p / "result.json").exists()),
                           key=lambda p: p.stat().st_mtime, reverse=True)
             for folder in disk[: max(0, limit - len(rows))]:
-                rows.append(_disk_row(folder))
+                rows.append({**_disk_row(folder), "seconds": self.report_seconds(folder.name)})
         return sorted(rows, key=lambda r: r["created"] or 0, reverse=True)
 
 
 DRY_RUN_PREFIXES = ("plan-", "tool-")  # `animstudio plan` / `tools call` folders: no run to list
-
-
-def run_seconds(job: Job) -> float | None:
-    """How long the run took, as its report says (the agent's own clock), else the worker's time."""
-    seconds = (job.result or {}).get("seconds")
-    return float(seconds) if isinstance(seconds, (int, float)) and seconds > 0 else (job.seconds or None)
 
 
 def poster_image(summary: dict | None) -> str | None:
@@ -303,7 +305,7 @@ def _disk_row(folder: Path) -> dict[str, Any]:
         result = {}
     quality = result.get("quality") or []
     return {"run_id": folder.name, "status": result.get("status", "done"),
-            "score": quality[-1].get("combined") if quality else None, "seconds": result.get("seconds"),
+            "score": quality[-1].get("combined") if quality else None, "seconds": None,
             "request": result.get("request", ""), "created": folder.stat().st_mtime, "source": "disk"}
 
 
