@@ -377,6 +377,7 @@ class LimitsSettings(Section):
     # Resident memory of one child process (and anything it starts); past it the child is killed.
     child_memory_mb: int = Field(3072, ge=64)
     # Address space (RLIMIT_AS) of one child: allocations past it fail inside the child. 0 = off.
+    # Never more than the agent's own hard limit (under ulimit -v / prlimit --as it is clamped to it).
     child_address_space_mb: int = Field(16384, ge=0)
     # Wall-clock limit of a child that has no limit of its own (renders use video.render_timeout_s).
     child_timeout_s: float = Field(3600.0, gt=0)
