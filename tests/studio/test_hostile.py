@@ -214,7 +214,7 @@ def _cli_under_limit(root: Path, limit_bytes: int) -> subprocess.CompletedProces
     animstudio = Path(sys.executable).parent / "animstudio"
     return subprocess.run(["prlimit", f"--as={limit_bytes}", str(animstudio), "run", "cut 0:01 to 0:02 of the film",
                            "--film", str(root / "samples" / "cove.mp4"), "-c", str(root / "config.yaml"), "--json"],
-                          capture_output=True, text=True, timeout=300, cwd=root,
+                          capture_output=True, text=True, timeout=300, cwd=root, check=False,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
 
 

@@ -157,3 +157,15 @@ def test_the_answer_box_says_when_the_model_lines_were_not_used(tmp_path):
     assert '<a href="https://durian.blender.org/">Sintel</a>' in html
     assert 'href="javascript' not in html and 'href="/etc/passwd"' not in html  # shown as text, not as links
     assert "Files:" not in html and [f["name"] for f in shown["files"]] == ["parody/script_0.json", "parody/parody_0.mp4"]
+
+
+def test_log_lines_are_cut_between_words_and_name_the_chosen_film():
+    from agent.studio.events import compact
+
+    summary = "best scenes for the harbour at dawn " * 12
+    line = compact({"type": "node", "node": "execute", "update": {"step_results": {
+        "find": {"ok": True, "tool": "find_scene", "seconds": 1.0, "summary": summary}}}})["text"]
+    assert line.endswith("…") and line[:-1].split()[-1] in summary.split()  # a whole word before the …
+    first = compact({"type": "node", "node": "understand", "update": {"intent": {"task": "parody", "film": None}}},
+                    film="sintel_trailer.mp4")["text"]
+    assert "film=sintel_trailer.mp4" in first

@@ -34,10 +34,10 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, Literal
 
 import psutil
