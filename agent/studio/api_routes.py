@@ -137,6 +137,13 @@ async def run_events(request: Request, job: Annotated[Job, Depends(existing_job)
         yield ServerSentEvent(data=event, event=event["type"], id=str(event["seq"]))
 
 
+@router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunCreated)
+def cancel_run(run_id: str, request: Request) -> RunCreated:
+    """Stop a queued or running run: its child processes are killed and it ends `cancelled`; resume
+    continues it from its last checkpoint."""
+    return _created(studio(request).cancel(run_id))
+
+
 @router.post("/runs/{run_id}/resume", status_code=202, response_model=RunCreated)
 def resume_run(run_id: str, request: Request) -> RunCreated:
     """Continue a run that stopped (error, or cut off by a server stop) from its last checkpoint."""
@@ -147,13 +154,6 @@ def resume_run(run_id: str, request: Request) -> RunCreated:
 def review_run(run_id: str, decision: ReviewBody, request: Request) -> RunCreated:
     """Answer the review a run waits for: approve, edit (script lines / a scene) or reject."""
     return _created(studio(request).review(run_id, decision.model_dump(exclude_none=True)))
-
-
-@router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunCreated)
-def cancel_run(run_id: str, request: Request) -> RunCreated:
-    """Stop a queued or running run: its child processes are killed and it ends `cancelled`; resume
-    continues it from its last checkpoint."""
-    return _created(studio(request).cancel(run_id))
 
 
 @router.post("/batches", status_code=202, response_model=BatchCreated, openapi_extra=_JSONL_BATCH)
