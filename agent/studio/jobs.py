@@ -19,10 +19,10 @@ FINAL = ("passed", "failed", "done", "rejected", "error", "cancelled")
 RESUMABLE = ("error", "interrupted")  # a crashed run or one a stopped server left running
 TERMINAL = (*FINAL, "interrupted", "awaiting_review")  # nothing more happens until someone acts
 
-# A person may stop a run that waits or works (POST /runs/{id}/cancel); resume continues a cancelled
-# run from its checkpoint like a crashed one.
+# A person may stop a run that waits or works (POST /runs/{id}/cancel), and resume continues a
+# cancelled run from its checkpoint like a crashed one.
 CANCELLABLE = ("queued", "running", "waiting_for_gpu")
-CONTINUABLE = (*RESUMABLE, "cancelled")
+RESUMABLE = (*RESUMABLE, "cancelled")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, request TEXT NOT NULL,

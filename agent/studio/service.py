@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.studio.executor import Executor
 from agent.studio.hub import EventHub
-from agent.studio.jobs import CANCELLABLE, CONTINUABLE, Job, JobStore
+from agent.studio.jobs import CANCELLABLE, RESUMABLE, Job, JobStore
 from agent.studio.security import ClientPathError, inside, is_run_id, library_file, redact_paths
 from agent.studio.uploads import VIDEO_SUFFIXES
 from tools.core.settings import Settings
@@ -142,8 +142,8 @@ class Studio:
         job = self.job(run_id)
         if job.status == "awaiting_review":
             raise StudioError(409, f"run {run_id} waits for a review: POST /runs/{run_id}/review")
-        if job.status not in CONTINUABLE:
-            raise StudioError(409, f"run {run_id} is {job.status}; only a run that stopped ({', '.join(CONTINUABLE)}) "
+        if job.status not in RESUMABLE:
+            raise StudioError(409, f"run {run_id} is {job.status}; only a run that stopped ({', '.join(RESUMABLE)}) "
                                    "can be resumed")
         kind = "resume" if job.started is not None else "run"  # cancelled before it started: run it now
         self.executor.forget_cancel(run_id)
