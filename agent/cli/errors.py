@@ -57,7 +57,7 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             message, hint = getattr(exc, "message", None) or str(exc), getattr(exc, "hint", "")
             fail(message, hint)
         except (MemoryError, RuntimeError, OSError, ImportError) as exc:  # e.g. a library that cannot be mapped
-            from tools.core.children import out_of_address_space
+            from tools.core.child_processes import out_of_address_space
 
             message = out_of_address_space(exc)
             if message is None:

@@ -20,7 +20,7 @@ from typing import Any
 from agent.studio.events import compact
 from agent.studio.hub import EventHub
 from agent.studio.jobs import Job, JobStore
-from tools.core import children
+from tools.core import child_processes as children
 from tools.core.settings import Settings
 from tools.core.settings.loader import resolve_path
 

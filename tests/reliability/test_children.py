@@ -105,7 +105,7 @@ def test_children_get_at_most_the_address_space_the_agent_was_given():
     """Under `prlimit --as` (a shared server) a child asking for more than the agent's own hard limit
     gets that limit instead of failing to start, and an allocation past it names the inherited limit."""
     script = (
-        "from tools.core.children import ChildFailed, run_child\n"
+        "from tools.core.child_processes import ChildFailed, run_child\n"
         "ok = run_child(['sh', '-c', 'ulimit -v'], address_space_mb=16384).stdout.decode().strip()\n"
         "print('granted', ok)\n"
         "try:\n"

@@ -91,7 +91,7 @@ def st_reel(ctx, seconds: float) -> Text:
     Args:
         seconds: How long the first run of the program takes.
     """
-    from tools.core.children import run_child
+    from tools.core.child_processes import run_child
 
     marker = ctx.workspace.root / "reel.started"
     first = not marker.exists()

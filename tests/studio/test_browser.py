@@ -55,7 +55,7 @@ def _video_duration(page, selector: str) -> float:
 
 def _cancel_during_the_render(page, run_id: str) -> list[int]:
     """Wait until the run has a program running (ffmpeg, a voice), press Cancel; the pids it had."""
-    from tools.core.children import scope_children
+    from tools.core.child_processes import scope_children
 
     deadline = time.time() + 240
     while not (pids := scope_children(run_id)):
@@ -69,7 +69,7 @@ def _cancel_during_the_render(page, run_id: str) -> list[int]:
 def test_a_parody_followed_reviewed_cancelled_and_resumed_in_the_browser(live_studio, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from tools.core.children import scope_children
+    from tools.core.child_processes import scope_children
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

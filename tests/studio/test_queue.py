@@ -49,7 +49,7 @@ def test_a_running_run_is_cancelled_with_its_children_and_resumes(client):
     with the step unfinished, and resume runs that step again to the end."""
     import psutil
 
-    from tools.core.children import scope_children
+    from tools.core.child_processes import scope_children
 
     run_id = client.post("/runs", json={"request": "spin the lengthy reel through its outside program"}).json()["run_id"]
     deadline = time.time() + 60

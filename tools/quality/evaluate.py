@@ -14,7 +14,7 @@ from typing import Callable
 from pydantic import BaseModel, Field
 from threadpoolctl import threadpool_limits
 
-from tools.core.children import ScopedThreadPool
+from tools.core.child_processes import ScopedThreadPool
 from tools.core.context import ToolContext
 from tools.core.findings import Code
 from tools.core.registry import InputPath, tool
