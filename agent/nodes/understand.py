@@ -6,24 +6,15 @@ import re
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.nodes.common import traced
-from agent.planning.builders import run_names, slots_of
-from agent.planning.router import Route
-from agent.planning.routing import route_request
+from agent.planning.routing.reading import run_names, slots_of
+from agent.planning.routing.router import Route
+from agent.planning.routing.signals import FRESH
+from agent.planning.routing.reading import route_request
 from agent.planning.slots import RequestSlots
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from agent.state import Intent, SubTask, UnderstoodIntent
 from tools.core.structured_output import StructuredOutputError, invoke_structured
-
-_FRESH = re.compile(r"\b(latest|news|today|this (week|month|year)|current(ly)?|recent(ly)?|upcoming|release date|box office|20[2-9]\d)\b", re.I)
-_TASK_WORDS = {
-    "parody": r"\b(parody|parodies|spoof|funny|comed|joke|meme|dub)\w*",
-    "dataset": r"\b(lora|dataset|train|training|fine-?tun)\w*",
-    "image": r"\b(image|picture|draw|illustrat|render an?|poster|portrait)\w*",
-    "library": r"\b(library|my (films|videos|movies)|what (films|videos))\b",
-    "video_edit": r"\b(cut|trim|clip|edit|subtitle)\w*",
-}
-
 
 def _non_latin_ratio(text: str) -> float:
     letters = [c for c in text if c.isalpha()]
@@ -31,14 +22,9 @@ def _non_latin_ratio(text: str) -> float:
 
 
 def _heuristics(request: str, intent: UnderstoodIntent) -> UnderstoodIntent:
-    """Deterministic facts that must not depend on a tiny model's judgement."""
-    if _FRESH.search(request):
+    """Deterministic facts that must not depend on a tiny model's judgement (the task comes from the job)."""
+    if FRESH.search(request):  # the one vocabulary of recent facts (routing/signals.py)
         intent.needs_fresh_facts = True
-    if intent.task == "other":
-        for task, pattern in _TASK_WORDS.items():
-            if re.search(pattern, request, re.I):
-                intent.task = task  # type: ignore[assignment]
-                break
     if _non_latin_ratio(request) > 0.3:
         intent.language = "non-latin"
     return intent

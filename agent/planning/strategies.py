@@ -7,8 +7,9 @@ import json
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.nodes.common import evidence_text, tool_lines
-from agent.planning.builders import fill_workflow, free_plan, score_plan
-from agent.planning.routing import rules_route
+from agent.planning.filling import fill_workflow
+from agent.planning.free_plan import free_plan, score_plan
+from agent.planning.routing.reading import rules_route
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from workflows import Plan, WorkflowError

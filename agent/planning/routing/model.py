@@ -11,7 +11,7 @@ from typing import Literal
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from agent.planning.router import Route
+from agent.planning.routing.router import Route
 from agent.prompts import prompt
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 from workflows import Workflow

@@ -7,7 +7,7 @@ real evidence (a verb, an object or a phrase), otherwise a question is answered 
 Similarity of the request to the workflow's description and its tools' descriptions (MiniLM) is a
 tie-breaker; for a user workflow that declares no cues, similarity to its description or one of its
 examples is the only evidence there is. Deterministic, so the
-embedded model routes right; a capable model may choose differently (agent/planning/model_route.py).
+embedded model routes right; a capable model may choose differently (agent/planning/routing/model.py).
 """
 from __future__ import annotations
 

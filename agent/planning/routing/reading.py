@@ -1,13 +1,15 @@
-"""From a request to a job: the request's slots and signals, the rules' route, and (for a capable
-model) the model's own choice. Called by the understand node and by the planning benchmark."""
+"""The request, read once: its slots (with every name list the rules consult), its signals, the rules'
+route and (for a capable model) the model's own choice. The understand node stores the reading in the
+state; plan, the strategies and the report read it from there."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from agent.planning.model_route import model_routes, route_with_model
-from agent.planning.router import Route
-from agent.planning.signals import request_signals
+from agent.planning.routing.model import model_routes, route_with_model
+from agent.planning.routing.router import Route
+from agent.planning.routing.signals import request_signals
+from agent.planning.slots import RequestSlots, extract_slots, known_names
 from tools.core.settings.loader import resolve_path
 
 
@@ -21,6 +23,35 @@ def presets(settings) -> list[str]:
         return []
 
 
+def run_names(rt) -> tuple[list[str], list[str]]:
+    """(character names, film titles) the knowledge base knows; read once per run."""
+    if "known_names" not in rt.extras:
+        rt.extras["known_names"] = known_names(rt.kb)
+    return rt.extras["known_names"]
+
+
+def run_lists(rt) -> tuple[list[str], list[str]]:
+    """(character presets, existing datasets), read once per run."""
+    if "route_lists" not in rt.extras:
+        rt.extras["route_lists"] = (presets(rt.settings), datasets(rt.settings))
+    return rt.extras["route_lists"]
+
+
+def slots_of(rt, request: str) -> RequestSlots:
+    """The request's own slots, with every name list the rules consult."""
+    names, titles = run_names(rt)
+    presets, datasets = run_lists(rt)
+    return extract_slots(request, names, titles, presets=presets, datasets=datasets)
+
+
+def request_slots(rt, state: dict) -> RequestSlots:
+    """The request's own slots (extracted by the understand node, or here when planning directly)."""
+    stored = (state.get("intent") or {}).get("slots")
+    if stored:
+        return RequestSlots.model_validate(stored)
+    return slots_of(rt, state["request"])
+
+
 def datasets(settings) -> list[str]:
     """Datasets that exist: folders under paths.datasets_dir with a metadata.json."""
     root = resolve_path(settings.paths.datasets_dir)
@@ -32,8 +63,6 @@ def datasets(settings) -> list[str]:
 
 def rules_route(rt, state: dict) -> Route:
     """The rules' route of this state's request again (deterministic: the same as understand's)."""
-    from agent.planning.builders import request_slots
-
     slots = request_slots(rt, state)
     signals = request_signals(state["request"], slots, film_given=bool(state.get("film")), inputs=rt.inputs)
     return rt.router.route(state["request"], signals)
