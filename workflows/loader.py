@@ -38,6 +38,9 @@ class Parameter(BaseModel):
     # When nothing states the value: made from the others, e.g. "{character}_dataset" ({film_stem}: the film's
     # file name). Spares the model a guess it cannot do better than a rule.
     derive: str | None = None
+    # The steps that can still run when nothing gives this value: offered as an answer to the question
+    # for it ("a dataset of every character's frames, without matching to Alberto").
+    without: list[str] = Field(default_factory=list)
 
 
 class RouteCues(BaseModel):

@@ -6,10 +6,9 @@ import re
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.nodes.common import traced
-from agent.planning.routing.reading import run_names, slots_of
+from agent.planning.routing.reading import reading_of, route_request, run_names, slots_of
 from agent.planning.routing.router import Route
-from agent.planning.routing.signals import FRESH
-from agent.planning.routing.reading import route_request
+from agent.planning.routing.signals import is_fresh
 from agent.planning.slots import RequestSlots
 from agent.prompts import prompt
 from agent.runtime import Runtime
@@ -23,7 +22,7 @@ def _non_latin_ratio(text: str) -> float:
 
 def _heuristics(request: str, intent: UnderstoodIntent) -> UnderstoodIntent:
     """Deterministic facts that must not depend on a tiny model's judgement (the task comes from the job)."""
-    if FRESH.search(request):  # the one vocabulary of recent facts (routing/signals.py)
+    if is_fresh(request):  # the one vocabulary of recent facts (routing/signals.py)
         intent.needs_fresh_facts = True
     if _non_latin_ratio(request) > 0.3:
         intent.language = "non-latin"
@@ -75,8 +74,10 @@ def understand(state: dict, rt: Runtime) -> dict:
             intent = UnderstoodIntent(goal=request[:160])
     intent = _heuristics(request, intent)
     intent = _ground(rt, request, intent)
-    route = route_request(rt, request, RequestSlots.model_validate(intent.slots), film=film, inputs=rt.inputs)
+    slots = RequestSlots.model_validate(intent.slots)
+    route = route_request(rt, request, slots, film=film, inputs=rt.inputs, job=state.get("job"))
     _apply_route(rt, intent, route)
+    intent.reading = reading_of(rt, route, slots)
     return {"intent": intent.model_dump(mode="json"), "messages": [HumanMessage(content=request)]}
 
 

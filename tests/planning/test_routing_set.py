@@ -40,8 +40,8 @@ def test_every_request_of_the_set_routes_to_its_job(router, world):
     wrong = []
     for case in CASES:
         route = route_of(router, case.request, case.film, case_inputs(case, world))
-        if route.workflow != case.job:
-            wrong.append(f"{case.request!r}: {route.workflow} (expected {case.job}; {route.matched[:4]})")
+        if route.jobs != case.expect and not (case.ask == "choice" and route.method == "fallback"):
+            wrong.append(f"{case.request!r}: {route.jobs} (expected {case.expect}; {route.matched[:4]})")
     assert not wrong, "\n".join(wrong)
 
 
@@ -94,7 +94,7 @@ def test_the_arguments_a_request_states_reach_its_tool(world):
 
     flows = all_workflows()
     wrong = []
-    for case in [c for c in CASES if c.args]:
+    for case in [c for c in CASES if c.args and len(c.expect) == 1 and not c.ask]:
         wf = flows[case.job]
         stated = extract_slots(case.request, presets=PRESETS, datasets=[DATASET])
         inputs = [str(p) for p in case_inputs(case, world)]

@@ -68,14 +68,38 @@ def rules_route(rt, state: dict) -> Route:
     return rt.router.route(state["request"], signals)
 
 
-def route_request(rt, request: str, slots: Any, *, film: str | None, inputs: list[str | Path]) -> Route:
+def route_request(rt, request: str, slots: Any, *, film: str | None, inputs: list[str | Path],
+                  job: str | None = None) -> Route:
     signals = request_signals(request, slots, film_given=bool(film), inputs=inputs)
+    if job:  # the person chose the job (`--job`): no routing
+        route = Route(job, 0.0, [(job, 1.0)], ["chosen by the person"], "user", signals)
+        rt.trace.event("route", workflow=job, method="user", why=route.matched, confidence=1.0)
+        return route
     route = rt.router.route(request, signals)
     rt.trace.event("route.rules", workflow=route.workflow, score=round(route.score, 3), matched=route.matched,
                    method=route.method, signals=[k for k, v in signals.items() if v],
-                   ranking=[(n, c) for n, c in route.ranking[:5]])
+                   ranking=[(n, c) for n, c in route.ranking[:5]], jobs=route.jobs, close=route.close)
     if model_routes(rt.settings):
         route = route_with_model(rt, request, route, bool(film), [str(p) for p in inputs])
     rt.trace.event("route", workflow=route.workflow, method=route.method, why=route.matched[:6],
                    confidence=route.confidence)
     return route
+
+
+# Slot kinds an order can name without saying what to make of them, and what each names.
+_NAMED = {"character": "a character", "scene": "a scene", "dataset": "a dataset"}
+
+
+def reading_of(rt, route: Route, slots: Any) -> dict[str, Any]:
+    """The stored reading (intent.reading): what the plan node, the strategies and the report use."""
+    takers: list[str] = []
+    named = [kind for kind in _NAMED if slots.stated(kind) is not None]
+    if route.method == "fallback" and named and not route.signals.get("question"):
+        # An order that names something but no deliverable: the jobs that take it, best reading first.
+        rank = {name: i for i, (name, _) in enumerate(route.ranking)}
+        takers = sorted({name for name, wf in rt.workflows.items() for p in wf.parameters.values()
+                         if p.slot in named or (p.slot == "characters" and "character" in named)},
+                        key=lambda n: rank.get(n, 99))
+    return {"method": route.method, "jobs": route.jobs, "close": route.close, "candidates": route.candidates[:5],
+            "question": bool(route.signals.get("question")), "takers": takers,
+            "names_what": " and ".join(_NAMED[k] for k in named)}

@@ -1,9 +1,13 @@
-"""Routing by job: the request's verb and object, facts about the request and the run, and the
-workflow and tool descriptions.
+"""Routing by the deliverable: what the user wants back decides the job, read from the head clause's
+verb and object; a purpose clause ("so I can train a LoRA") counts half; other nouns are arguments.
 
 Each workflow's YAML says how its job is recognised (`route:` — verbs, objects, phrases, signal
-weights, English and Italian). A request scores against every job; the best one wins when it has
-real evidence (a verb, an object or a phrase), otherwise a question is answered from knowledge.
+weights, English and Italian). The head clause scores against every job, the verb that opens it
+(the head verb) counting twice; the best job wins when it has real evidence (a verb, an object or a
+phrase), otherwise a question is answered from knowledge. A request with two deliverables ("cut the
+scene and put subtitles on it") routes each on its own and plans both (deliverable.py); a job whose
+tools another chosen job already runs adds nothing and is dropped. A second job scoring within
+CLOSE_MARGIN of the best is kept as the close reading (asked about when a person is there).
 Similarity of the request to the workflow's description and its tools' descriptions (MiniLM) is a
 tie-breaker; for a user workflow that declares no cues, similarity to its description or one of its
 examples is the only evidence there is. Deterministic, so the
@@ -17,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from agent.planning.routing.deliverable import imperative_words, light_verbs, read_parts
 from tools.core.embeddings import Embedder
 from tools.core.registry import ToolSpec, get_tool
 from workflows import Workflow
@@ -27,6 +32,9 @@ FILM_FIT = 0.5  # a job that needs a film: + when one is given, − when not
 MIN_EVIDENCE = 1.0  # below this cue score (similarity excluded) nothing matched: fall back
 CUELESS_EVIDENCE = VERB_WEIGHT + OBJECT_WEIGHT  # a workflow without cues, similar enough: "a verb and an object"
 FALLBACK = "answer_knowledge"  # the job for requests no workflow claims
+HEAD_VERB_WEIGHT = 1.0  # the verb that opens the head clause counts twice: it names the deliverable
+PURPOSE_SHARE = 0.5  # cues in a purpose clause ("so I can train a LoRA") count half
+CLOSE_MARGIN = 0.6  # a second job this close to the best (in points) is a reading worth asking about
 
 _VECTORS: dict[tuple, np.ndarray] = {}
 
@@ -72,6 +80,12 @@ class Route:
     method: str = "rules"  # rules | model | fallback
     signals: dict[str, bool] = field(default_factory=dict)
     candidates: list[str] = field(default_factory=list)  # jobs with real evidence, best first (ToT's candidates)
+    jobs: list[str] = field(default_factory=list)  # the deliverables' jobs in order (two for two deliverables)
+    close: str | None = None  # a second job that reads the request about as well
+
+    def __post_init__(self) -> None:
+        if not self.jobs and self.workflow:
+            self.jobs = [self.workflow]
 
     @property
     def confidence(self) -> float:
@@ -140,34 +154,55 @@ class Router:
             sims[name] = max(sims[name], float((vecs @ q).max()))
         return sims
 
-    def score(self, wf: Workflow, request: str, signals: dict[str, bool], similarity: float) -> JobScore:
+    def cues(self, wf: Workflow, text: str) -> tuple[float, list[str], int | None]:
+        """Points for the job's verb, objects, context words and phrases in `text`; where its verb matched."""
         cues = wf.route
+        matched: list[str] = []
+        points = 0.0
+        verb_at = None
+        verb = _stems(tuple(cues.verbs))
+        if verb and (m := verb.search(text)):
+            points += VERB_WEIGHT
+            matched.append(f"verb:{m.group(1).lower()}")
+            verb_at = m.start()
+        objects = _stems(tuple(cues.objects))
+        if objects:
+            found = list(dict.fromkeys(m.group(1).lower() for m in objects.finditer(text)))
+            if found:
+                points += OBJECT_WEIGHT + EXTRA_OBJECT_WEIGHT * min(2, len(found) - 1)
+                matched += [f"object:{w}" for w in found[:3]]
+        context = _stems(tuple(cues.context))
+        if context and (m := context.search(text)):
+            points += CONTEXT_WEIGHT
+            matched.append(f"context:{m.group(1).lower()}")
+        phrases = [p for p in cues.phrases if re.search(p, text, re.I)]
+        if phrases:
+            points += PHRASE_WEIGHT * min(2, len(phrases))
+            matched += [f"phrase:{p}" for p in phrases[:2]]
+        return points, matched, verb_at
+
+    def score(self, wf: Workflow, request: str, signals: dict[str, bool], similarity: float, *,
+              purpose: str = "", head_verb_at: int | None = None) -> JobScore:
+        """`request` is the head clause (or the whole request); `purpose` its purpose clause."""
         matched: list[str] = []
         evidence = 0.0
         if not has_cues(wf) and similarity >= self.min_similarity:
             evidence += CUELESS_EVIDENCE
             matched.append(f"description:{similarity:.2f}")
-        verb = _stems(tuple(cues.verbs))
-        if verb and (m := verb.search(request)):
-            evidence += VERB_WEIGHT
-            matched.append(f"verb:{m.group(1).lower()}")
-        objects = _stems(tuple(cues.objects))
-        if objects:
-            found = list(dict.fromkeys(m.group(1).lower() for m in objects.finditer(request)))
-            if found:
-                evidence += OBJECT_WEIGHT + EXTRA_OBJECT_WEIGHT * min(2, len(found) - 1)
-                matched += [f"object:{w}" for w in found[:3]]
-        context = _stems(tuple(cues.context))
-        if context and (m := context.search(request)):
-            evidence += CONTEXT_WEIGHT
-            matched.append(f"context:{m.group(1).lower()}")
-        phrases = [p for p in cues.phrases if re.search(p, request, re.I)]
-        if phrases:
-            evidence += PHRASE_WEIGHT * min(2, len(phrases))
-            matched += [f"phrase:{p}" for p in phrases[:2]]
+        points, found, verb_at = self.cues(wf, request)
+        evidence += points
+        matched += found
+        if verb_at is not None and verb_at == head_verb_at:
+            evidence += HEAD_VERB_WEIGHT
+            matched.append("head verb")
+        if purpose:
+            extra, found, _ = self.cues(wf, purpose)
+            if extra:
+                evidence += PURPOSE_SHARE * extra
+                matched += [f"purpose {m}" for m in found[:2]]
         # Signals only count for a job the request already points at.
         if evidence:
-            for name, weight in cues.signals.items():
+            for name, weight in wf.route.signals.items():
                 absent = name.startswith("not_")
                 if bool(signals.get(name.removeprefix("not_"))) != absent:
                     evidence += weight
@@ -176,17 +211,66 @@ class Router:
             evidence += FILM_FIT if signals.get("film_given") else -FILM_FIT
         return JobScore(wf.name, evidence + SIMILARITY_WEIGHT * similarity, evidence, matched)
 
+    @property
+    def _verbs(self) -> re.Pattern | None:
+        if not hasattr(self, "_verb_pattern"):
+            verbs = tuple(v for wf in self.workflows.values() for v in wf.route.verbs)
+            self._verb_pattern = _stems(verbs + tuple(imperative_words()))
+        return self._verb_pattern
+
+    def head_verb_at(self, text: str) -> int | None:
+        """Where the first verb any job (or a plain imperative) knows opens the clause; a light verb ("tell me",
+        "give me") names no deliverable, so the next verb is the head."""
+        if not self._verbs:
+            return None
+        light = _stems(tuple(light_verbs()))
+        for m in self._verbs.finditer(text):
+            if not (light and light.match(text, m.start())):
+                return m.start()
+        return None
+
+    def opens_with_verb(self, text: str) -> bool:
+        m = self._verbs.match(re.sub(r"^\s*(?:also|then|please|poi|anche)\s+", "", text, flags=re.I)) \
+            if self._verbs else None
+        return m is not None
+
+    def part_of(self, job: str, others: list[str]) -> bool:
+        """Does another chosen job already run every tool of `job` (a LoRA job that also samples)?"""
+        tools = {s.tool for s in self.workflows[job].steps}
+        return bool(tools) and any(o != job and tools <= {s.tool for s in self.workflows[o].steps} for o in others)
+
     def route(self, request: str, signals: dict[str, bool]) -> Route:
-        sims = self.similarities(request)
-        scores = sorted((self.score(wf, request, signals, sims.get(name, 0.0)) for name, wf in self.workflows.items()),
-                        key=lambda s: s.score, reverse=True)
+        parts = read_parts(request, self.opens_with_verb)
+        if len(parts.deliverables) > 1:
+            routes = [self._route_part(part, parts.purpose, signals) for part in parts.deliverables]
+            jobs: list[str] = []
+            for r in routes:  # the knowledge answer never adds a deliverable: it is what is left unclaimed
+                if r.method == "rules" and r.workflow and r.workflow not in jobs and r.workflow != FALLBACK:
+                    jobs = [j for j in jobs if not self.part_of(j, [r.workflow])]
+                    if not self.part_of(r.workflow, jobs):
+                        jobs.append(r.workflow)
+            if len(jobs) > 1:
+                first = next(r for r in routes if r.workflow == jobs[0])
+                why = [f"two deliverables: {' | '.join(parts.deliverables)}", *first.matched]
+                return Route(jobs[0], first.score, first.ranking, why, "rules", signals, first.candidates, jobs)
+        return self._route_part(parts.head, parts.purpose, signals, whole=request)
+
+    def _route_part(self, text: str, purpose: str, signals: dict[str, bool], whole: str | None = None) -> Route:
+        sims = self.similarities(whole or text)
+        at = self.head_verb_at(text)
+        scores = sorted((self.score(wf, text, signals, sims.get(name, 0.0), purpose=purpose, head_verb_at=at)
+                         for name, wf in self.workflows.items()), key=lambda s: s.score, reverse=True)
         if not scores:
             return Route(None, 0.0, [], signals=signals)
         ranking = [(s.workflow, confidence(s.score)) for s in scores]
         candidates = [s.workflow for s in scores if s.evidence >= MIN_EVIDENCE]
         best = scores[0]
         if best.evidence >= MIN_EVIDENCE:
-            return Route(best.workflow, best.score, ranking, best.matched, "rules", signals, candidates)
+            second = next((s for s in scores[1:] if s.evidence >= MIN_EVIDENCE
+                           and not self.part_of(s.workflow, [best.workflow])
+                           and not self.part_of(best.workflow, [s.workflow])), None)
+            close = second.workflow if second and best.score - second.score < CLOSE_MARGIN else None
+            return Route(best.workflow, best.score, ranking, best.matched, "rules", signals, candidates, close=close)
         fallback = FALLBACK if FALLBACK in self.workflows else None
         why = [f"no job matched (best {best.workflow} {best.score:.2f}); answering from knowledge"]
         return Route(fallback, best.score, ranking, why, "fallback", signals, candidates)

@@ -44,7 +44,11 @@ def register_rule(name: str, rule: Rule) -> None:
 
 @lru_cache(maxsize=1)
 def vocabulary() -> dict:
-    return yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+    from agent.planning.slots.numbers import number_table
+
+    data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+    data["numbers"] = number_table(data["number_words"])
+    return data
 
 
 def _phrase(words: str) -> re.Pattern:
