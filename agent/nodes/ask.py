@@ -21,11 +21,11 @@ from agent.runtime import Runtime
 @traced("ask")
 def ask(state: dict, rt: Runtime) -> dict:
     question = PendingQuestion.model_validate(state["question"])
-    rt.trace.event("ask.wait", kind=question.kind, job=question.job, parameters=question.parameters)
+    rt.trace.event("ask.wait", asked=question.kind, job=question.job, parameters=question.parameters)
     answer = interrupt(question.model_dump(mode="json"))
     _, datasets = run_lists(rt)
     parsed, values = resolve_answer(question, answer, state["request"], datasets, stated_start=stated_start(state))
-    rt.trace.event("ask.answer", kind=question.kind, option=parsed.option, parameters=sorted(values))
+    rt.trace.event("ask.answer", asked=question.kind, option=parsed.option, parameters=sorted(values))
     update: dict[str, Any] = {"question": None, "answers": {k: v for k, v in values.items() if k != FILM_KEY}}
     if FILM_KEY in values:  # the film the run lacked
         rt.ctx.workspace.allow_file(values[FILM_KEY])

@@ -89,7 +89,7 @@ def plan(state: dict, rt: Runtime) -> dict:
         result = _cannot_plan(rt, state, strategy, str(exc))
     if question is not None:
         question.run_id, question.request = state.get("run_id"), state["request"]
-        rt.trace.event("plan.question", kind=question.kind, job=question.job, parameters=question.parameters,
+        rt.trace.event("plan.question", asked=question.kind, job=question.job, parameters=question.parameters,
                        options=[o.key for o in question.options])
         return {"question": question.model_dump(mode="json"), "pending": [], "strategy": strategy,
                 "plan": Plan(goal=state["request"], workflow=question.job, strategy=strategy, jobs=question.jobs,

@@ -229,6 +229,12 @@ class Router:
                 return m.start()
         return None
 
+    def generic_verb(self, text: str) -> bool:
+        """Does the clause's head verb need an object to name a deliverable ("make it silly", "give me more")?"""
+        at = self.head_verb_at(text)
+        generic = _stems(tuple(imperative_words()))
+        return at is None or bool(generic and generic.match(text, at))
+
     def opens_with_verb(self, text: str) -> bool:
         m = self._verbs.match(re.sub(r"^\s*(?:also|then|please|poi|anche)\s+", "", text, flags=re.I)) \
             if self._verbs else None
@@ -244,8 +250,12 @@ class Router:
         if len(parts.deliverables) > 1:
             routes = [self._route_part(part, parts.purpose, signals) for part in parts.deliverables]
             jobs: list[str] = []
-            for r in routes:  # the knowledge answer never adds a deliverable: it is what is left unclaimed
-                if r.method == "rules" and r.workflow and r.workflow not in jobs and r.workflow != FALLBACK:
+            for part, r in zip(parts.deliverables, routes):
+                # A deliverable names what to make (an object or a phrase, not a bare verb: "make it silly"
+                # qualifies the first); the knowledge answer never adds one: it is what is left unclaimed.
+                names_it = len(part.split()) >= 2 and (any(m.startswith(("object:", "phrase:")) for m in r.matched)
+                                                       or not self.generic_verb(part))
+                if names_it and r.method == "rules" and r.workflow and r.workflow not in jobs and r.workflow != FALLBACK:
                     jobs = [j for j in jobs if not self.part_of(j, [r.workflow])]
                     if not self.part_of(r.workflow, jobs):
                         jobs.append(r.workflow)
