@@ -92,9 +92,9 @@ class Agent:
                 "strategy": settings.agent.strategy, "iteration": 0, "react_steps": 0, "status": "running",
                 "messages": history_messages(history), "review": review, "interactive": interactive, "job": job}
 
-    def _events(self, graph, rt, inputs: dict | None, run_id: str) -> Iterator[dict]:
+    def _events(self, graph, rt, inputs: dict | None, run_id: str, stop_before: list[str] | None = None) -> Iterator[dict]:
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(rt)}
-        for mode, chunk in graph.stream(inputs, config, stream_mode=["updates", "custom"]):
+        for mode, chunk in graph.stream(inputs, config, stream_mode=["updates", "custom"], interrupt_before=stop_before):
             if mode == "custom":
                 yield chunk
                 continue
@@ -210,13 +210,14 @@ class Agent:
         return result
 
     def resume(self, thread_id: str, on_event=None, review: dict | None = None,
-               answer: dict | str | None = None) -> RunResult:
+               answer: dict | str | None = None, plan_only: bool = False) -> RunResult:
         """Continue a killed run from its last checkpoint; finished steps are not repeated (agent/checkpoints.py).
 
         A run paused for review continues with the person's decision: `review={"action": "approve"}`,
         `{"action": "reject", "note": ...}` or `{"action": "edit", "lines": [...]}` / `{"action": "edit",
         "scene": N}` (agent/nodes/review.py). A run waiting for input continues with the answer:
-        `answer={"option": KEY}` or `{"value": "refs/"}` (agent/planning/questions.py)."""
+        `answer={"option": KEY}` or `{"value": "refs/"}` (agent/planning/questions.py). `plan_only`: stop
+        before the first tool runs (the answered run's plan, as `Agent.plan` shows it; resume again to run it)."""
         settings, named = load_run_setup(self.settings, thread_id)
         started = time.perf_counter()
         with checkpointed_graph(settings, thread_id, None, self._llm, named) as (rt, graph):
@@ -235,7 +236,7 @@ class Agent:
                            review=(review or {}).get("action") if isinstance(review, dict) else None)
             state: dict = {}
             paused = None
-            for event in self._events(graph, rt, command, thread_id):
+            for event in self._events(graph, rt, command, thread_id, ["execute"] if plan_only else None):
                 if event["type"] == "state":
                     state, paused = event["state"], event["review"]
                 elif on_event:

@@ -90,16 +90,24 @@ def route_request(rt, request: str, slots: Any, *, film: str | None, inputs: lis
 _NAMED = {"character": "a character", "scene": "a scene", "dataset": "a dataset"}
 
 
+def lacking(wf, slots: Any, signals: dict[str, bool]) -> int:
+    """How many required values of the job neither the request nor the run gives."""
+    given = {"film": signals.get("film_given"), "input": signals.get("image_input") or signals.get("folder_input")}
+    return sum(1 for p in wf.parameters.values() if p.required and not p.derive and not (
+        given.get(p.source) if p.source in given else (p.source == "request" or (p.slot and slots.stated(p.slot)))))
+
+
 def reading_of(rt, route: Route, slots: Any) -> dict[str, Any]:
     """The stored reading (intent.reading): what the plan node, the strategies and the report use."""
     takers: list[str] = []
     named = [kind for kind in _NAMED if slots.stated(kind) is not None]
     if route.method == "fallback" and named and not route.signals.get("question"):
         # An order that names something but no deliverable: the jobs that take it, best reading first.
+        # Offered first: the jobs the request already gives everything for, then by the rules' ranking.
         rank = {name: i for i, (name, _) in enumerate(route.ranking)}
         takers = sorted({name for name, wf in rt.workflows.items() for p in wf.parameters.values()
                          if p.slot in named or (p.slot == "characters" and "character" in named)},
-                        key=lambda n: rank.get(n, 99))
+                        key=lambda n: (lacking(rt.workflows[n], slots, route.signals), rank.get(n, 99)))
     return {"method": route.method, "jobs": route.jobs, "close": route.close, "candidates": route.candidates[:5],
             "question": bool(route.signals.get("question")), "takers": takers,
             "names_what": " and ".join(_NAMED[k] for k in named)}

@@ -387,11 +387,6 @@ def is_scene_job(request: str) -> bool:
     return bool(_SCENE_JOB.search(request))
 
 
-def asks_which_scene(request: str) -> bool:
-    """A job on one scene of the film whose request names no scene: worth asking the user which one."""
-    return is_scene_job(request) and "scene" not in extract_slots(request).found
-
-
 def scene_answer_phrase(answer: str) -> str:
     """The user's answer to "which scene?" as words the extractor reads as the scene."""
     answer = " ".join(answer.split()).strip()
