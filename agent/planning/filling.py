@@ -112,7 +112,7 @@ def missing_values(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue], state
         elif p.slot == "dataset" and not p.derive and value and slot.source != "answer" and value not in datasets:
             missing.append(name)
         elif (p.slot == "scene" and state.get("interactive") and slot is not None
-              and slot.evidence.startswith("no scene words")):
+              and slot.evidence.startswith("no scene words") and not rt.router.describes_something(state["request"])):
             missing.append(name)
     return missing
 

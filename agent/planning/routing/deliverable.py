@@ -64,6 +64,10 @@ def read_parts(request: str, opens_with_verb) -> Parts:
     return Parts(head=head, purpose=purpose, deliverables=split_deliverables(head, opens_with_verb))
 
 
+def function_words() -> set[str]:
+    return set(words()["function_words"])
+
+
 def light_verbs() -> list[str]:
     return list(words()["light_verbs"])
 

@@ -34,7 +34,7 @@ CUELESS_EVIDENCE = VERB_WEIGHT + OBJECT_WEIGHT  # a workflow without cues, simil
 FALLBACK = "answer_knowledge"  # the job for requests no workflow claims
 HEAD_VERB_WEIGHT = 1.0  # the verb that opens the head clause counts twice: it names the deliverable
 PURPOSE_SHARE = 0.5  # cues in a purpose clause ("so I can train a LoRA") count half
-CLOSE_MARGIN = 0.6  # a second job this close to the best (in points) is a reading worth asking about
+CLOSE_MARGIN = 0.25  # a second job this close to the best (in points, about one context word) is worth asking about
 
 _VECTORS: dict[tuple, np.ndarray] = {}
 
@@ -240,6 +240,21 @@ class Router:
             if self._verbs else None
         return m is not None
 
+    def describes_something(self, request: str) -> bool:
+        """Has the request words beyond the jobs' cues, the tones and function words ("the chase on the
+        rooftops")? Then they describe what to work on; otherwise ("make this film funny") nothing does."""
+        from agent.planning.routing.deliverable import function_words
+        from agent.planning.slots.extract import vocabulary
+
+        if not hasattr(self, "_cue_stems"):
+            cues = {w.rstrip("$").lower() for wf in self.workflows.values()
+                    for w in (*wf.route.verbs, *wf.route.objects, *wf.route.context) if " " not in w}
+            tones = {w.lower() for ws in vocabulary()["tones"].values() for w in ws}
+            self._cue_stems = (tuple(sorted(c for c in cues if len(c) >= 3)), tones | function_words())
+        stems, plain = self._cue_stems
+        words = re.findall(r"[^\W\d_]+", request.lower())
+        return any(len(w) >= 3 and w not in plain and not w.startswith(stems) for w in words)
+
     def part_of(self, job: str, others: list[str]) -> bool:
         """Does another chosen job already run every tool of `job` (a LoRA job that also samples)?"""
         tools = {s.tool for s in self.workflows[job].steps}
@@ -276,7 +291,7 @@ class Router:
         candidates = [s.workflow for s in scores if s.evidence >= MIN_EVIDENCE]
         best = scores[0]
         if best.evidence >= MIN_EVIDENCE:
-            second = next((s for s in scores[1:] if s.evidence >= MIN_EVIDENCE
+            second = next((s for s in scores[1:] if s.evidence >= MIN_EVIDENCE and s.workflow != FALLBACK
                            and not self.part_of(s.workflow, [best.workflow])
                            and not self.part_of(best.workflow, [s.workflow])), None)
             close = second.workflow if second and best.score - second.score < CLOSE_MARGIN else None
