@@ -60,6 +60,16 @@ def close_question(rt: Runtime, state: dict) -> PendingQuestion | None:
                            "two jobs read this request about equally well", state["request"])
 
 
+def other_readings(rt: Runtime, state: dict) -> list[str]:
+    """A close second job the run did not take (no person to ask), with the command that takes it."""
+    close = ((state.get("intent") or {}).get("reading") or {}).get("close")
+    if not close or state.get("interactive") or close not in rt.workflows:
+        return []
+    request = state["request"].replace('"', "'")
+    film = f" --film {state['film']}" if state.get("film") else ""
+    return [f"{rt.workflows[close].title or close}: animstudio run \"{request}\"{film} --job {close}"]
+
+
 def _question(rt: Runtime, state: dict, strategy: str) -> tuple[Plan | None, PendingQuestion | None]:
     """The plan, or the question that comes before it."""
     jobs = _jobs(state)
@@ -95,6 +105,7 @@ def plan(state: dict, rt: Runtime) -> dict:
                 "plan": Plan(goal=state["request"], workflow=question.job, strategy=strategy, jobs=question.jobs,
                              reasoning=f"needs input: {question.question}").model_dump(mode="json")}
     annotate_resources(result)
+    result.other_readings = other_readings(rt, state)
     refusal = preflight(result, rt.workflows, rt.settings, bool(state.get("film")))
     order = rt.ctx.scheduler.order(result.steps) if result.steps and not refusal else []
     data = result.model_dump(mode="json")

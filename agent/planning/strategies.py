@@ -55,7 +55,7 @@ def plan_jobs(rt: Runtime, state: dict, reasoning: str = "") -> Plan | None:
     steps = list(plans[0].steps)
     for job, plan in zip(jobs[1:], plans[1:]):
         steps += prefixed(plan, f"{job}_")
-    params = {f"{job}.{k}": v for job, plan in zip(jobs, plans) for k, v in plan.params.items()}
+    params = {**plans[0].params, **{job: plan.params for job, plan in zip(jobs[1:], plans[1:])}}
     merged = Plan(goal=plans[0].goal, workflow=jobs[0], params=params, steps=steps, jobs=jobs,
                   slots={job: plan.slots for job, plan in zip(jobs, plans)},
                   reasoning=f"two deliverables: {' then '.join(jobs)}")

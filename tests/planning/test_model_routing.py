@@ -55,7 +55,7 @@ def test_an_unusable_model_answer_keeps_the_rules_route(planning_settings_dict):
     settings = settings_from_dict(with_sections(planning_settings_dict, agent={"routing": "model"}))
     preview = Agent(settings=settings, llm=FakeChatModel(handler=handler)).plan("taglia il film da 0:05 a 0:09")
     assert preview["intent"]["workflow"] == "cut_clip"
-    assert "--film" in preview["plan"]["reasoning"]  # the right job, which needs a film: it asks for one
+    assert preview["question"]["kind"] == "film" and "--film" in preview["question"]["how"]  # it asks for one
     kinds = [e["kind"] for e in read_trace(preview["run_dir"] + "/trace.jsonl")]
     assert "route.model_failed" in kinds
 
