@@ -321,9 +321,14 @@ def characters(request: str, slots: RequestSlots, ctx: Context) -> None:
             if m and name not in [f[1] for f in found]:
                 found.append((m.start(), name, m.group(0)))
                 break
-    for m in _CAPITALISED.finditer(_mask_quotes(request)):
+    not_names = {w.lower() for w in vocabulary()["not_names"]}
+    style_after = re.compile(vocabulary()["style_after_name"], re.I)
+    masked = _mask_quotes(request)
+    for m in _CAPITALISED.finditer(masked):
         word = m.group(1)
-        if m.start() == 0 or word.lower() in _NOT_NAMES or word.lower() in titles:
+        if m.start() == 0 or word.lower() in _NOT_NAMES or word.lower() in titles or word.lower() in not_names:
+            continue
+        if style_after.match(masked, m.end()):  # "Pixar-style voices": a style, not a character
             continue
         if any(word.lower() in f[1].lower() for f in found):
             continue
