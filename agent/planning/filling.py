@@ -66,12 +66,14 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
                           run_values=run_values, known_names=names, answers=answers,
                           model_may_correct=not rt.llm_is_tiny and rt.settings.llm.backend == "openai")
     rt.trace.event("plan.slots", workflow=wf.name, slots={k: v.model_dump(mode="json") for k, v in slots.items()})
+    character_from_dataset(rt, wf, slots)
     values = {k: v.value for k, v in slots.items()}
     missing = missing_values(rt, wf, slots, state)
     if partial and partial in missing:  # the person chose the part of the job that runs without it
         return partial_plan(wf, values, partial, intent.get("goal") or state["request"], slots)
     if missing:
-        raise MissingInput(wf, missing, values)
+        notes = [s.note.removeprefix("options: ") for n, s in slots.items() if n in missing and s.note.startswith("options: ")]
+        raise MissingInput(wf, missing, {**values, "__character_options__": ", ".join(notes)})
     plan = wf.instantiate(values, goal=intent.get("goal") or state["request"])
     plan.slots = {k: v.model_dump(mode="json") for k, v in slots.items()}
     return plan
@@ -95,6 +97,34 @@ def character_from_refs(wf: Workflow, stated: RequestSlots, values: dict[str, An
                 stated.found["character"] = SlotValue(value=subs[0], source="derived",
                                                       evidence=f"the only character folder in {folder}")
             return
+
+
+def dataset_characters(rt: Runtime, name: Any) -> list[str]:
+    """The characters an existing dataset's metadata.json names (none when it names none)."""
+    from tools.core.settings.loader import resolve_path
+
+    try:
+        meta = json.loads((resolve_path(rt.settings.paths.datasets_dir) / str(name) / "metadata.json").read_text())
+    except (OSError, ValueError):
+        return []
+    found = meta.get("characters") if isinstance(meta, dict) else None
+    return sorted(found) if isinstance(found, (dict, list)) else []
+
+
+def character_from_dataset(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue]) -> None:
+    """A dataset of a single character names the character the request leaves out; with several, the
+    question for it offers them."""
+    dataset = next((n for n, p in wf.parameters.items() if p.slot == "dataset" and not p.derive), None)
+    for name, p in wf.parameters.items():
+        slot = slots.get(name)
+        if p.slot != "character" or dataset is None or slot is None or slot.value not in (None, ""):
+            continue
+        known = dataset_characters(rt, slots[dataset].value) if slots.get(dataset) else []
+        if len(known) == 1:
+            slots[name] = SlotValue(value=known[0], source="derived",
+                                    evidence=f"the only character of dataset {slots[dataset].value}")
+        elif known:
+            slots[name] = slot.model_copy(update={"note": "options: " + ", ".join(known)})
 
 
 def missing_values(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue], state: dict) -> list[str]:

@@ -129,8 +129,9 @@ def missing_question(wf: Workflow, missing: list[str], values: dict[str, Any], j
         how = "name it in the request: \"the scene where …\""
     elif kind == "choice" and param.slot == "character":
         folders = [p.name for raw in inputs for p in sorted(Path(raw).iterdir()) if Path(raw).is_dir() and p.is_dir()]
+        folders += [c.strip() for c in str(values.get("__character_options__") or "").split(",") if c.strip()]
         question = f"Which character? {job.capitalize()} is for one."
-        options = [AnswerOption(key=f, label=f, does=f"{job} for {f}", value=f) for f in folders[:8]]
+        options = [AnswerOption(key=f, label=f, does=f"{job} for {f}", value=f) for f in dict.fromkeys(folders)][:8]
     if param.without:
         kept = ", ".join(param.without)
         options.append(AnswerOption(key=PARTIAL, label=f"go ahead without {name}",

@@ -215,3 +215,18 @@ def test_chat_answer_completes_the_run_and_keeps_the_film(setup):
     chat.handle("what's the frame rate of the film?")
     assert chat.last.status in ("passed", "done") and "fps" in chat.last.final_answer
     assert chat.film == setup["film"]  # the film given in the answer stays for the next requests
+
+
+def test_a_dataset_of_one_character_names_it_and_of_several_offers_them(setup, tmp_path):
+    from tools.core.settings import settings_from_dict
+
+    data = json.loads(json.dumps(setup["data"]))
+    data["paths"]["datasets_dir"] = str(tmp_path)
+    for name, cast in (("solo_set", {"Pip": {}}), ("duo_set", {"Pip": {}, "Gull": {}})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metadata.json").write_text(json.dumps({"name": name, "characters": cast}))
+    agent = Agent(settings=settings_from_dict(data))
+    solo = agent.plan("train a LoRA on solo_set", job="train_lora")
+    assert solo["question"] is None and solo["plan"]["slots"]["character"]["value"] == "Pip"
+    duo = agent.plan("train a LoRA on duo_set", job="train_lora")
+    assert duo["question"]["kind"] == "choice" and [o["key"] for o in duo["question"]["options"]] == ["Gull", "Pip"]

@@ -282,7 +282,7 @@ class Router:
 
     def _route_part(self, text: str, purpose: str, signals: dict[str, bool], whole: str | None = None) -> Route:
         sims = self.similarities(whole or text)
-        at = self.head_verb_at(text)
+        at = None if signals.get("question") else self.head_verb_at(text)  # a question's verb orders nothing
         scores = sorted((self.score(wf, text, signals, sims.get(name, 0.0), purpose=purpose, head_verb_at=at)
                          for name, wf in self.workflows.items()), key=lambda s: s.score, reverse=True)
         if not scores:
