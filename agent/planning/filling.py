@@ -144,7 +144,8 @@ def missing_values(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue], state
         elif (p.slot == "scene" and state.get("interactive") and slot is not None
               and slot.evidence.startswith("no scene words") and not rt.router.describes_something(state["request"])):
             missing.append(name)
-    return missing
+    # A value made from others (the dataset named after the character) is asked last: answering those fills it.
+    return sorted(missing, key=lambda n: bool(wf.parameters[n].derive))
 
 
 def partial_plan(wf: Workflow, values: dict[str, Any], missing: str, goal: str, slots: dict[str, SlotValue]) -> Plan:
