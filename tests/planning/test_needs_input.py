@@ -230,3 +230,58 @@ def test_a_dataset_of_one_character_names_it_and_of_several_offers_them(setup, t
     assert solo["question"] is None and solo["plan"]["slots"]["character"]["value"] == "Pip"
     duo = agent.plan("train a LoRA on duo_set", job="train_lora")
     assert duo["question"]["kind"] == "choice" and [o["key"] for o in duo["question"]["options"]] == ["Gull", "Pip"]
+
+
+# ---- the studio's HTTP API --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def client(setup):
+    from fastapi.testclient import TestClient
+
+    from agent.studio import create_app
+    from tools.core.settings import settings_from_dict
+
+    data = json.loads(json.dumps(setup["data"]))
+    data["studio"] = {"queue_db": str(setup["root"] / "studio.sqlite")}
+    with TestClient(create_app(settings_from_dict(data)), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def _wait(client, run_id: str, statuses: tuple[str, ...], timeout: float = 120) -> dict:
+    import time
+
+    deadline = time.time() + timeout
+    info = {}
+    while time.time() < deadline:
+        info = client.get(f"/runs/{run_id}").json()
+        if info["status"] in statuses:
+            return info
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} stayed {info.get('status')}, expected one of {statuses}")
+
+
+@pytest.mark.parametrize("job, request_text, with_film, kind, answer, parameter", MISSING, ids=IDS)
+def test_the_http_api_reports_needs_input_and_takes_the_answer(client, setup, job, request_text, with_film, kind,
+                                                               answer, parameter):
+    if job == "character_image":  # a preset named, no deliverable said: which job? (no --job over HTTP)
+        request_text = "something with Pip, please"
+    body = {"request": request_text, **({"film": setup["film"].name} if with_film else {})}
+    run_id = client.post("/runs", json=body).json()["run_id"]
+    info = _wait(client, run_id, ("needs_input", "passed", "done", "failed", "refused", "error"))
+    assert info["status"] == "needs_input", info
+    question = info["pending_review"]
+    assert question["kind"] == kind and question["job"] == job and question["question"]
+    wrong = {"option": "no-such-option"}
+    refused = client.post(f"/runs/{run_id}/input", json=wrong)
+    assert refused.status_code == 422 and "pick one of" in refused.text
+    assert client.get(f"/runs/{run_id}").json()["status"] == "needs_input"  # a wrong answer loses nothing
+
+
+def test_an_http_answer_completes_the_run(client, setup):
+    run_id = client.post("/runs", json={"request": "what's the frame rate of the film?"}).json()["run_id"]
+    question = _wait(client, run_id, ("needs_input",))["pending_review"]
+    film_option = next(o["key"] for o in question["options"] if o["label"] == setup["film"].name)
+    assert client.post(f"/runs/{run_id}/input", json={"option": film_option}).status_code == 202
+    done = _wait(client, run_id, ("passed", "done", "failed", "error", "needs_input"))
+    assert done["status"] in ("passed", "done") and "fps" in done["result"]["final_answer"], done
+    assert client.post(f"/runs/{run_id}/input", json={"value": "x"}).status_code == 409
