@@ -154,20 +154,23 @@ class Router:
             sims[name] = max(sims[name], float((vecs @ q).max()))
         return sims
 
-    def cues(self, wf: Workflow, text: str) -> tuple[float, list[str], int | None]:
-        """Points for the job's verb, objects, context words and phrases in `text`; where its verb matched."""
+    def cues(self, wf: Workflow, text: str) -> tuple[float, list[str], set[int]]:
+        """Points for the job's verb, objects, context words and phrases in `text`; where its verb and
+        objects matched."""
         cues = wf.route
         matched: list[str] = []
         points = 0.0
-        verb_at = None
+        at: set[int] = set()
         verb = _stems(tuple(cues.verbs))
         if verb and (m := verb.search(text)):
             points += VERB_WEIGHT
             matched.append(f"verb:{m.group(1).lower()}")
-            verb_at = m.start()
+            at.add(m.start())
         objects = _stems(tuple(cues.objects))
         if objects:
-            found = list(dict.fromkeys(m.group(1).lower() for m in objects.finditer(text)))
+            hits = list(objects.finditer(text))
+            at |= {m.start() for m in hits}
+            found = list(dict.fromkeys(m.group(1).lower() for m in hits))
             if found:
                 points += OBJECT_WEIGHT + EXTRA_OBJECT_WEIGHT * min(2, len(found) - 1)
                 matched += [f"object:{w}" for w in found[:3]]
@@ -179,7 +182,7 @@ class Router:
         if phrases:
             points += PHRASE_WEIGHT * min(2, len(phrases))
             matched += [f"phrase:{p}" for p in phrases[:2]]
-        return points, matched, verb_at
+        return points, matched, at
 
     def score(self, wf: Workflow, request: str, signals: dict[str, bool], similarity: float, *,
               purpose: str = "", head_verb_at: int | None = None) -> JobScore:
@@ -189,10 +192,10 @@ class Router:
         if not has_cues(wf) and similarity >= self.min_similarity:
             evidence += CUELESS_EVIDENCE
             matched.append(f"description:{similarity:.2f}")
-        points, found, verb_at = self.cues(wf, request)
+        points, found, at = self.cues(wf, request)
         evidence += points
         matched += found
-        if verb_at is not None and verb_at == head_verb_at:
+        if head_verb_at is not None and head_verb_at in at:
             evidence += HEAD_VERB_WEIGHT
             matched.append("head verb")
         if purpose:
@@ -224,10 +227,25 @@ class Router:
         if not self._verbs:
             return None
         light = _stems(tuple(light_verbs()))
+        generic = _stems(tuple(imperative_words()))
         for m in self._verbs.finditer(text):
-            if not (light and light.match(text, m.start())):
-                return m.start()
+            if light and light.match(text, m.start()):
+                continue
+            if generic and generic.match(text, m.start()):
+                # A generic verb ("make", "turn") names no deliverable; in "turn this clip into a spoof" what
+                # it makes does: the first job word after "into" ("in" + article). Otherwise no head verb.
+                into = re.search(r"\b(?:into|in\s+(?:un|una|uno))\b", text[m.end():], re.I)
+                nxt = self._job_words.search(text, m.end() + into.end()) if into and self._job_words else None
+                return nxt.start() if nxt else None
+            return m.start()
         return None
+
+    @property
+    def _job_words(self) -> re.Pattern | None:
+        if not hasattr(self, "_job_word_pattern"):
+            words = tuple(w for wf in self.workflows.values() for w in (*wf.route.verbs, *wf.route.objects))
+            self._job_word_pattern = _stems(words)
+        return self._job_word_pattern
 
     def generic_verb(self, text: str) -> bool:
         """Does the clause's head verb need an object to name a deliverable ("make it silly", "give me more")?"""
