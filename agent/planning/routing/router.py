@@ -30,10 +30,13 @@ VERB_WEIGHT, OBJECT_WEIGHT, EXTRA_OBJECT_WEIGHT, PHRASE_WEIGHT, CONTEXT_WEIGHT =
 SIMILARITY_WEIGHT = 1.5  # × cosine similarity to the description (0.1–0.6 in practice)
 FILM_FIT = 0.5  # a job that needs a film: + when one is given, − when not
 MIN_EVIDENCE = 1.0  # below this cue score (similarity excluded) nothing matched: fall back
-CUELESS_EVIDENCE = VERB_WEIGHT + OBJECT_WEIGHT  # a workflow without cues, similar enough: "a verb and an object"
+
 FALLBACK = "answer_knowledge"  # the job for requests no workflow claims
 HEAD_VERB_WEIGHT = 1.0  # the verb that opens the head clause counts twice: it names the deliverable
 PURPOSE_SHARE = 0.5  # cues in a purpose clause ("so I can train a LoRA") count half
+# A workflow of yours without cues, similar enough to its description or examples: as much evidence as
+# a head verb and its object (your examples say how you phrase the job, verb and all).
+CUELESS_EVIDENCE = VERB_WEIGHT + OBJECT_WEIGHT + HEAD_VERB_WEIGHT
 CLOSE_MARGIN = 0.25  # a second job this close to the best (in points, about one context word) is worth asking about
 
 _VECTORS: dict[tuple, np.ndarray] = {}
