@@ -12,8 +12,8 @@ from agent.planning.readiness import preflight
 from agent.planning.routing.reading import run_lists
 from agent.planning.strategies import STRATEGIES, plan_jobs
 from agent.runtime import Runtime
+from tools.core.findings import Code, Finding
 from tools.core.registry import get_tool
-from tools.quality.codes import Code, Finding
 from workflows import Plan, WorkflowError
 
 
