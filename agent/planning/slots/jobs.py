@@ -286,7 +286,12 @@ def control_type(request: str, slots: RequestSlots, ctx: Context) -> None:
 
 
 def emotion(request: str, slots: RequestSlots, ctx: Context) -> None:
-    for name, said_as in words()["emotions"].items():
+    from tools.audio.voice_shaping import default_emotions  # the one list of emotions a voice can take
+
+    known = default_emotions()
+    for name, said_as in words()["emotion_words"].items():
+        if name not in known:
+            continue
         for word in said_as:
             m = re.search(r"(?<!\w)" + re.escape(word) + r"(?!\w)", request, re.I)
             if m:
