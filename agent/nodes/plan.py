@@ -10,7 +10,7 @@ from agent.planning.filling import MissingInput
 from agent.planning.questions import PendingQuestion, choice_question, film_question, missing_question
 from agent.planning.readiness import preflight
 from agent.planning.routing.reading import run_lists
-from agent.planning.strategies import STRATEGIES, plan_jobs
+from agent.planning.strategies import STRATEGIES
 from agent.runtime import Runtime
 from tools.core.findings import Code, Finding
 from tools.core.registry import get_tool
@@ -135,4 +135,4 @@ def after_plan(state: dict) -> str:
     return "finish" if state.get("refusal") else "execute"
 
 
-__all__ = ["after_plan", "annotate_resources", "plan", "plan_jobs"]
+__all__ = ["after_plan", "annotate_resources", "plan"]

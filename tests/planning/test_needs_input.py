@@ -80,8 +80,6 @@ def test_the_agent_asks_and_the_answer_reaches_the_plan(setup, job, request_text
     assert json.loads((Path(paused.run_dir) / "question.json").read_text())["kind"] == kind
     with pytest.raises(AgentInputError, match="waits for input"):
         agent.resume(paused.run_id)  # a question needs its answer
-    if job == "character_image":  # a second question may follow the first: answer until it plans
-        pass
     planned = agent.resume(paused.run_id, answer={"value": _answer(answer, setup)}, plan_only=True)
     while planned.status == "needs_input":  # e.g. train_lora: the dataset, then which character
         options = planned.question["options"]
