@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 FINAL = ("passed", "failed", "done", "rejected", "error", "cancelled")
 RESUMABLE = ("error", "interrupted")  # a crashed run or one a stopped server left running
-TERMINAL = (*FINAL, "interrupted", "awaiting_review")  # nothing more happens until someone acts
+TERMINAL = (*FINAL, "interrupted", "awaiting_review", "needs_input")  # nothing more happens until someone acts
 
 # A person may stop a run that waits or works (POST /runs/{id}/cancel), and resume continues a
 # cancelled run from its checkpoint like a crashed one.
