@@ -51,6 +51,12 @@ class ReviewBody(ReviewDecision):
     model_config = ConfigDict(extra="forbid")
 
 
+class AnswerBody(InputAnswer):
+    """An answer to a run's question as the API takes it: unknown fields are refused too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 def studio(request: Request) -> Studio:
     return request.app.state.studio
 
@@ -158,7 +164,7 @@ def review_run(run_id: str, decision: ReviewBody, request: Request) -> RunCreate
 
 
 @router.post("/runs/{run_id}/input", status_code=202, response_model=RunCreated)
-def answer_run(run_id: str, answer: InputAnswer, request: Request) -> RunCreated:
+def answer_run(run_id: str, answer: AnswerBody, request: Request) -> RunCreated:
     """Answer the question a run waits for (status `needs_input`): `{"option": KEY}` or `{"value": "..."}`."""
     return _created(studio(request).answer(run_id, answer.model_dump(exclude_none=True)))
 

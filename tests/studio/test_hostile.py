@@ -231,3 +231,8 @@ def test_a_too_small_address_space_limit_is_named(cli_setup):
     done = _cli_under_limit(cli_setup, 600_000_000)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
     assert "572 MB (ulimit -v / prlimit --as)" in done.stderr
+
+
+def test_the_answer_endpoint_refuses_unknown_fields_without_echo(studio):
+    answer = studio.post("/runs/nothing-here/input", json={"value": "FOGHORN " * 200, "hack": 1})
+    assert answer.status_code == 422 and "hack" in answer.text and "FOGHORN" not in answer.text
