@@ -91,13 +91,16 @@ def test_agent_nodes_and_strategies_through_the_server(llama_server, tmp_path, m
     result = Agent(settings=settings_from_dict(data)).run("write notes about a topic: tides")
     calls = events(result.trace_path, "llm.call")
     assert calls and all(e["backend"] == "openai" for e in calls)
-    assert result.final_answer.strip()
-    purposes = {e.get("purpose") for e in events(result.trace_path, "llm.structured")}
     nodes = [e["node"] for e in events(result.trace_path, "node.end")]
-    assert {"understand", "plan", "finish"} <= set(nodes)
-    assert any("understand" in str(p) or p == "intent" for p in purposes) or any(
-        e.get("mode") == "json_schema" for e in calls)
+    assert {"understand", "plan"} <= set(nodes)
+    assert "understand" in {e.get("purpose") for e in events(result.trace_path, "llm.structured")}
+    if routing == "model":  # the job catalogue went through the server; a 135M model may pick any job (then
+        # the run asks for what that job needs, or answers): only that it chose and the run ended is asserted
+        assert [e["method"] for e in events(result.trace_path, "route")] == ["model"]
+        assert result.status in ("passed", "failed", "needs_input", "refused")
+        return
+    assert "finish" in nodes and result.final_answer.strip()
     if strategy == "tot":
         assert len(events(result.trace_path, "tot.candidate")) >= 1
-    if strategy == "react":
-        assert events(result.trace_path, "react.action") or "react" in nodes or result.final_answer
+    if strategy == "react":  # on an OpenAI-compatible server ReAct offers the tools natively (bind_tools)
+        assert "execute" in nodes and any(e["mode"] == "tools" for e in calls)
