@@ -15,6 +15,7 @@ from tools.media.probe import media_info
 from tools.video.edl import EDL, Clip, FreezeFrame
 from tools.video.filtergraph import SourceInfo, compile_edl, segment_duration
 from tools.video.subtitles import build_cues, to_ass, to_srt
+from tools.video.timeline.build import Frame, Source
 
 
 class RenderResult(ToolResult):
@@ -27,6 +28,8 @@ class RenderResult(ToolResult):
     seconds: float
     subtitles: str | None = None
     warnings: list[str] = []
+    timelines: dict[str, str] = {}  # format → the edit's timeline file (tools/video/timeline)
+    not_kept: dict[str, list[str]] = {}  # format → features of this edit it cannot hold
 
     def summary(self) -> str:
         warn = f"; {len(self.warnings)} warnings: " + "; ".join(self.warnings[:3]) if self.warnings else ""
@@ -153,18 +156,25 @@ def run_ffmpeg_with_progress(ctx: ToolContext, args: list[str], total: float, la
         raise failure
 
 
-def render(ctx: ToolContext, edl: EDL) -> RenderResult:
-    """Validate, compile and render `edl` (the function behind the tool; usable from code)."""
-    vs = ctx.settings.video
-    t0 = time.perf_counter()
+def checked_edit(ctx: ToolContext, edl: EDL) -> tuple[EDL, dict[str, SourceInfo], tuple[int, int, float]]:
+    """The EDL with every file probed and every time checked (open clip ends filled), and the output
+    width, height and fps; all problems at once in one ToolError."""
     infos, problems = _resolve_sources(ctx, edl)
     edl = _check(edl, infos, problems)
     if problems:
         raise ToolError(f"The edit has {len(problems)} problem{'s' if len(problems) > 1 else ''}: "
                         + "; ".join(problems), "fix these times/files in the EDL and render again")
+    return edl, infos, _output_format(edl, infos, ctx)
+
+
+def render(ctx: ToolContext, edl: EDL, timeline_formats: list[str] | None = None) -> RenderResult:
+    """Validate, compile and render `edl` (the function behind the tool; usable from code). The edit's
+    timeline (.otio and the formats asked for) is written next to the MP4."""
+    vs = ctx.settings.video
+    t0 = time.perf_counter()
+    edl, infos, (width, height, fps) = checked_edit(ctx, edl)
     if not edl.output.lower().endswith(".mp4"):
         raise ToolError(f"output {edl.output!r} must be an .mp4 file", "e.g. output='renders/parody.mp4'")
-    width, height, fps = _output_format(edl, infos, ctx)
     ffmpeg = require_binary(vs.ffmpeg, "video.ffmpeg")
     out = _fresh_output(ctx, edl.output)
     partial = out.with_name(f".{out.stem}.partial.mp4")  # renamed to `out` once complete and checked
@@ -216,11 +226,24 @@ def render(ctx: ToolContext, edl: EDL) -> RenderResult:
     artifacts.insert(0, Artifact(path=rel, kind="video", metadata={"duration": got.duration, "width": width,
                                                                    "height": height, "fps": fps}))
     artifacts.append(Artifact(path=ctx.workspace.relative(graph_copy), kind="text", metadata={"what": "ffmpeg filter graph"}))
+    from tools.video.timeline.export import wanted_formats, write_timelines
+
+    files: dict[str, str] = {}
+    not_kept: dict[str, list[str]] = {}
+    try:  # the MP4 is done: a timeline that cannot be written is a warning, not a lost render
+        timeline = write_timelines(ctx, edl, {k: Source(path=v.path, duration=v.duration, has_audio=v.has_audio)
+                                              for k, v in infos.items()}, Frame(width, height, fps), out,
+                                   wanted_formats(ctx, timeline_formats))
+        artifacts += timeline.artifacts()
+        files, not_kept = timeline.files, timeline.not_kept
+    except Exception as exc:
+        warnings.append(f"the timeline was not written: {getattr(exc, 'message', None) or exc}")
+        ctx.trace.event("video.timeline.failed", error=f"{type(exc).__name__}: {exc}"[:500])
     seconds = round(time.perf_counter() - t0, 3)
     ctx.trace.event("video.render.done", output=rel, duration=got.duration, seconds=seconds)
     return RenderResult(path=rel, duration=got.duration, expected_duration=round(compiled.duration, 4), width=width,
                         height=height, fps=fps, seconds=seconds, subtitles=srt_rel, warnings=warnings,
-                        artifacts=artifacts)
+                        timelines=files, not_kept=not_kept, artifacts=artifacts)
 
 
 def _validate(out: Path, expected: float, fps: float, vs):
