@@ -188,12 +188,20 @@ class Agent:
         assert result is not None
         return result
 
-    def resume(self, thread_id: str, on_event=None, review: dict | None = None) -> RunResult:
+    def resume(self, thread_id: str, on_event=None, review: dict | None = None,
+               timeline: str | Path | None = None) -> RunResult:
         """Continue a killed run from its last checkpoint; finished steps are not repeated (agent/checkpoints.py).
+
+        `timeline`: a finished run's timeline changed in an editor (.otio, .kdenlive, .fcpxml, ...): its
+        render is redone from it and scored as the next iteration (agent/timeline_edit.py).
 
         A run paused for review continues with the person's decision: `review={"action": "approve"}`,
         `{"action": "reject", "note": ...}` or `{"action": "edit", "lines": [...]}` / `{"action": "edit",
         "scene": N}` (agent/nodes/review.py)."""
+        if timeline is not None:
+            from agent.timeline_edit import rerender_from_timeline
+
+            return rerender_from_timeline(self, thread_id, timeline, on_event)
         settings, named = load_run_setup(self.settings, thread_id)
         started = time.perf_counter()
         with checkpointed_graph(settings, thread_id, None, self._llm, named) as (rt, graph):

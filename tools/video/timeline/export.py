@@ -52,7 +52,7 @@ def write_timelines(ctx: ToolContext, edl: EDL, sources: dict[str, Source], fram
     ffmpeg = require_binary(ctx.settings.video.ffmpeg, "video.ffmpeg")
     timeline = build_timeline(edl, sources, frame, run_root=ws.root, out_dir=video.parent, name=video.stem,
                               media_dir=video.with_name(video.stem + ".media"), ffmpeg=ffmpeg,
-                              video=video.name)
+                              video=ws.relative(video))
     out = TimelineFiles(video=ws.relative(video), edl=ws.relative(edl_file))
     for fmt in formats:
         path = write_format(timeline, edl, fmt, video.with_suffix(FORMATS[fmt].suffix))

@@ -24,11 +24,15 @@ class EditedTimeline:
     moved: dict[float, float] = field(default_factory=dict)  # a voice line's old start → new start (seconds)
 
 
-def _path(url: str, base: Path) -> Path:
+def _path(url: str, bases: list[Path]) -> Path:
+    """A media path: absolute as written, else against the first base folder where it exists."""
     if url.startswith("file:"):
         url = unquote(urlparse(url).path)
     p = Path(url).expanduser()
-    return p if p.is_absolute() else (base / p).resolve()
+    if p.is_absolute():
+        return p
+    found = [(b / p).resolve() for b in bases if (b / p).exists()]
+    return found[0] if found else (bases[0] / p).resolve()
 
 
 def _secs(t: otio.opentime.RationalTime) -> float:
@@ -55,8 +59,10 @@ def read_timeline(path: Path) -> otio.schema.Timeline:
     return got
 
 
-def timeline_to_edl(timeline: otio.schema.Timeline, base: Path, output: str) -> EditedTimeline:
-    """The EDL of `timeline`; relative media paths resolve against `base` (the timeline file's folder)."""
+def timeline_to_edl(timeline: otio.schema.Timeline, base: Path | list[Path], output: str) -> EditedTimeline:
+    """The EDL of `timeline`; relative media paths resolve against `base` (the timeline file's folder;
+    a list: the first folder that has the file — the edited file may be saved away from the run)."""
+    base = [base] if isinstance(base, Path) else list(base)
     meta = timeline.metadata.get(META) or {}
     original = EDL.model_validate(meta["edl"]) if meta.get("edl") else None
     pictures = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
@@ -117,7 +123,7 @@ def _placed(track: otio.schema.Track):
             yield item, item.range_in_parent()
 
 
-def _picture(track: otio.schema.Track, base: Path, original: EDL | None, files: list[Path]):
+def _picture(track: otio.schema.Track, base: list[Path], original: EDL | None, files: list[Path]):
     """Segments of the picture track; a dissolve becomes a crossfade into the clip after it."""
     clips: list = []
     sound_of: list[int | None] = []
@@ -191,3 +197,27 @@ def _markers(timeline: otio.schema.Timeline, original: EDL | None) -> tuple[list
         else:
             subs.append(SubtitleLine(text=text, start=a, end=b))
     return sorted(subs, key=lambda s: s.start), sorted(overlays, key=lambda o: o.start)
+
+
+def spans_of(edl: EDL) -> list[dict]:
+    """What each piece of the output shows (kind, output and source seconds, speed): the spans a
+    render's result reports, for the scorers that check the footage."""
+    out, t = [], 0.0
+    for n, seg in enumerate(edl.clips):
+        if n and seg.transition:
+            t -= seg.transition.duration
+        if isinstance(seg, Clip):
+            d = (seg.end - seg.start) / seg.speed
+            kind = "zoom" if seg.zoom else "slow" if seg.speed < 1 else "clip"
+            out.append({"kind": kind, "out_start": round(t, 3), "out_end": round(t + d, 3), "src_start": seg.start,
+                        "src_end": seg.end, "speed": seg.speed})
+        elif isinstance(seg, FreezeFrame):
+            d = seg.duration
+            out.append({"kind": "freeze", "out_start": round(t, 3), "out_end": round(t + d, 3), "src_start": seg.at,
+                        "src_end": seg.at, "speed": 0.0})
+        else:
+            d = seg.duration
+            out.append({"kind": "title", "out_start": round(t, 3), "out_end": round(t + d, 3), "src_start": 0.0,
+                        "src_end": 0.0, "speed": 1.0})
+        t += d
+    return out
