@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -51,8 +52,8 @@ class Format:
 FORMATS: dict[str, Format] = {
     "otio": Format("otio_json", ".otio", "OpenTimelineIO", frozenset(set(FEATURES) - EVERYWHERE_LOST)),
     "kdenlive": Format("kdenlive", ".kdenlive", "Kdenlive project",
-                       frozenset({"cuts", "title", "film_sound", "gain", "ducking", "voices", "effects", "music",
-                                  "subtitles", "captions"})),
+                       frozenset({"cuts", "speed", "title", "film_sound", "gain", "ducking", "voices", "effects",
+                                  "music", "subtitles", "captions"})),
     "mlt": Format("", ".mlt", "MLT XML (melt, Shotcut)",
                   frozenset({"cuts", "speed", "freeze", "title", "film_sound", "gain", "ducking", "voices", "effects",
                              "music"})),
@@ -62,7 +63,7 @@ FORMATS: dict[str, Format] = {
                    frozenset({"cuts", "title", "crossfade", "film_sound", "voices", "effects", "music", "subtitles",
                               "captions"})),
     "edl": Format("cmx_3600", ".edl", "CMX 3600 EDL (the cut list)",
-                  frozenset({"cuts", "speed", "crossfade"}), video_only=True),
+                  frozenset({"cuts", "speed", "title", "crossfade"}), video_only=True),
 }
 
 
@@ -110,6 +111,9 @@ def _picture_only(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
             cut.tracks.remove(track)
     while len(cut.tracks) > 1:
         cut.tracks.pop()
+    for clip in cut.find_clips():  # reel names without spaces: the CMX adapter keeps them and then misreads its line
+        name = Path(getattr(clip.media_reference, "target_url", "") or clip.name).stem
+        clip.metadata["cmx_3600"] = {"reel": (re.sub(r"[^A-Za-z0-9]", "", name) or "AX")[:8]}
     return cut
 
 
@@ -130,10 +134,10 @@ def render_format(timeline: otio.schema.Timeline, edl: EDL, fmt: str) -> str:
         tl = _picture_only(timeline) if spec.video_only else timeline
         with contextlib.redirect_stdout(io.StringIO()):  # the Kdenlive adapter prints a deprecation banner
             text = otio.adapters.write_to_string(tl, adapter_name=spec.adapter)
-    if fmt == "edl":  # CMX 3600 comments: after the TITLE/FCM header, before the first event
+    if fmt == "edl":  # a CMX 3600 comment line; readers take comments only after an event line
         lines = text.splitlines()
-        at = next((i for i, line in enumerate(lines) if line[:3].strip().isdigit()), len(lines))
-        return "\n".join(lines[:at] + [f"* {note.upper()}"] + lines[at:]) + "\n"
+        at = next((i + 1 for i, line in enumerate(lines) if line[:3].strip().isdigit()), len(lines))
+        return "\n".join(lines[:at] + [f"* {note}"] + lines[at:]) + "\n"
     head, sep, rest = text.partition("?>")  # after the XML declaration
     comment = "<!-- " + note.replace("--", "-") + " -->"
     return f"{head}{sep}\n{comment}{rest}" if sep else f"{comment}\n{text}"

@@ -86,8 +86,12 @@ def timeline_to_edl(timeline: otio.schema.Timeline, base: Path | list[Path], out
                     film_gain[int(m["index"])] = float(m.get("gain_db", 0.0))
                 continue
             at, length, start = _secs(rng.start_time), _secs(rng.duration), _secs(item.source_range.start_time)
+            half = 0.5 / rng.start_time.rate
+            if "at" in m and abs(float(m["at"]) - at) <= half:  # not moved: the exact time, not the frame's
+                at = float(m["at"])
             if m.get("effect"):
-                audio.append(AudioTrack(effect=m["effect"], at=at, duration=length, role="effect",
+                role = m.get("kind") if m.get("kind") in ("voice", "music", "effect") else "effect"
+                audio.append(AudioTrack(effect=m["effect"], at=at, duration=length, role=role,
                                         gain_db=float(m.get("gain_db", 0.0))))
                 continue
             ref = item.media_reference
@@ -100,7 +104,7 @@ def timeline_to_edl(timeline: otio.schema.Timeline, base: Path | list[Path], out
             audio.append(AudioTrack(source=str(src), at=at, start=start, end=start + length, role=role,
                                     gain_db=float(m.get("gain_db", 0.0)), fade_in=float(m.get("fade_in", 0.0)),
                                     fade_out=float(m.get("fade_out", 0.0))))
-            if role == "voice" and "at" in m and abs(float(m["at"]) - at) > 1e-3:
+            if role == "voice" and "at" in m and float(m["at"]) != at:
                 moved[float(m["at"])] = at
     base_gain = original.original_gain_db if original else 0.0
     for n, clip in enumerate(clips):
@@ -188,6 +192,9 @@ def _markers(timeline: otio.schema.Timeline, original: EDL | None) -> tuple[list
         m = marker.metadata.get(META) or {}
         a = _secs(marker.marked_range.start_time)
         b = a + max(_secs(marker.marked_range.duration), 0.04)
+        half = 0.5 / marker.marked_range.start_time.rate
+        if "start" in m and abs(float(m["start"]) - a) <= half and abs(float(m["end"]) - b) <= 2 * half:
+            a, b = float(m["start"]), float(m["end"])  # not moved: the exact times
         text = marker.name or m.get("text") or ""
         if not text.strip():
             continue
