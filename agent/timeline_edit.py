@@ -77,8 +77,8 @@ def rerender_from_timeline(agent, thread_id: str, timeline: str | Path, on_event
     from agent.nodes.evaluate import evaluate
     from agent.nodes.execute import run_step
     from agent.nodes.finish import finish
-    from workflows import Plan
     from tools.video.timeline.read import read_timeline, spans_of, timeline_to_edl
+    from workflows import Plan
 
     path = Path(timeline).expanduser().resolve()
     if not path.is_file():

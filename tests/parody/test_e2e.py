@@ -5,11 +5,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from agent import Agent
 from agent.llm import FakeChatModel
-from tests.parody.conftest import parody_settings_dict
 from tests.parody.media_checks import band_db, frame, mono, tool_counts
 from tests.parody.scripted import parody_handler
 from tools.core.trace import read_trace

@@ -50,7 +50,7 @@ def test_the_render_left_its_otio_timeline(good_run):
 
 
 def test_export_writes_every_format_and_each_adapter_reads_it(exported):
-    run, video, output = exported
+    run, video, _ = exported
     edl = EDL.model_validate_json(video.with_name(video.stem + ".edl.json").read_text())
     assert {"voices", "subtitles", "effects", "ducking", "zoom"} <= used_features(edl)
     for fmt, spec in FORMATS.items():

@@ -17,8 +17,17 @@ from tools.core.registry import invoke
 from tools.core.settings import settings_from_dict
 from tools.core.types import ToolError
 from tools.core.workspace import Workspace
-from tools.video.edl import (EDL, AudioTrack, Clip, FreezeFrame, SubtitleLine, TextOverlay, TitleCard, Transition,
-                             Zoom)
+from tools.video.edl import (
+    EDL,
+    AudioTrack,
+    Clip,
+    FreezeFrame,
+    SubtitleLine,
+    TextOverlay,
+    TitleCard,
+    Transition,
+    Zoom,
+)
 from tools.video.timeline.formats import EVERYWHERE_LOST, FEATURES, FORMATS, read_back, used_features
 from tools.video.timeline.read import read_timeline, timeline_to_edl
 
@@ -157,3 +166,11 @@ def test_an_unreadable_timeline_is_a_clear_error(tmp_path):
     empty = otio.schema.Timeline(name="nothing")
     with pytest.raises(ToolError, match="no picture track"):
         timeline_to_edl(empty, tmp_path, "x.mp4")
+
+
+def test_the_docs_table_is_the_formats_table():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "video.md").read_text(encoding="utf-8")
+    for feature, label in FEATURES.items():
+        row = next(line for line in doc.splitlines() if line.startswith(f"| {label} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")][1:]
+        assert cells == ["yes" if feature in FORMATS[f].keeps else "—" for f in FORMATS], label

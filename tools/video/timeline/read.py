@@ -13,7 +13,17 @@ from urllib.parse import unquote, urlparse
 import opentimelineio as otio
 
 from tools.core.types import ToolError
-from tools.video.edl import EDL, AudioTrack, Clip, FreezeFrame, SubtitleLine, TextOverlay, TitleCard, Transition, Zoom
+from tools.video.edl import (
+    EDL,
+    AudioTrack,
+    Clip,
+    FreezeFrame,
+    SubtitleLine,
+    TextOverlay,
+    TitleCard,
+    Transition,
+    Zoom,
+)
 from tools.video.timeline.build import META
 
 
