@@ -27,6 +27,13 @@ def _maker(state: dict, video: str) -> str | None:
     return None
 
 
+def _last_video(state: dict) -> str:
+    """The run's final video (or its last one): what an edited timeline without our metadata describes."""
+    videos = [a for a in state.get("artifacts") or [] if a.get("kind") == "video"]
+    final = [a for a in videos if (a.get("metadata") or {}).get("final")]
+    return str((final or videos or [{}])[-1].get("path") or "")
+
+
 def _downstream(plan: dict, step_id: str) -> list[dict]:
     """Steps that read `step_id`'s result, directly or through another such step, in plan order."""
     hit, out = {step_id}, []
@@ -77,6 +84,8 @@ def rerender_from_timeline(agent, thread_id: str, timeline: str | Path, on_event
     from agent.nodes.evaluate import evaluate
     from agent.nodes.execute import run_step
     from agent.nodes.finish import finish
+    from tools.video.edl import EDL
+    from tools.video.timeline.export import EDL_SUFFIX
     from tools.video.timeline.read import read_timeline, spans_of, timeline_to_edl
     from workflows import Plan
 
@@ -98,6 +107,8 @@ def rerender_from_timeline(agent, thread_id: str, timeline: str | Path, on_event
         except ToolError as exc:
             raise AgentInputError(exc.message) from None
         video = str((tl.metadata.get("animstudio") or {}).get("video") or "")
+        if not video:  # another editor's format keeps no metadata: the run's last rendered video
+            video = _last_video(state)
         step_id = _maker(state, video)
         if step_id is None:
             raise AgentInputError(f"{path.name} is not the timeline of a render of run {thread_id!r}"
@@ -105,8 +116,10 @@ def rerender_from_timeline(agent, thread_id: str, timeline: str | Path, on_event
         iteration = int(state.get("iteration", 0)) + 1
         out = Path(video).with_name(f"{Path(video).stem}_edited_{iteration}.mp4").as_posix()
         bases = [path.parent, (rt.ctx.workspace.root / video).parent]
+        saved = rt.ctx.workspace.root / Path(video).with_name(Path(video).stem + EDL_SUFFIX)
+        original = EDL.model_validate_json(saved.read_text(encoding="utf-8")) if saved.is_file() else None
         try:
-            edited = timeline_to_edl(tl, bases, out)
+            edited = timeline_to_edl(tl, bases, out, original)
         except (ToolError, ValueError) as exc:
             raise AgentInputError(f"{path.name}: {getattr(exc, 'message', None) or exc}") from None
         for f in edited.files:

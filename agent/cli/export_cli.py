@@ -77,7 +77,8 @@ def export_run(settings: Settings, run_id: str, formats: list[str] | None, rende
     if not edls:
         fail(f"run {run_id!r} saved no edit to export", "parodies, cut scenes and subtitled scenes leave one")
     ctx, record = _context(settings, run_dir)
-    table = Table("edit", "format", "file", "cannot hold", title=f"timelines of run {run_id}")
+    table = Table("edit", "format", "file", "cannot hold", title=f"timelines of run {run_id}",
+                  caption="features: " + "; ".join(f"{k} = {v}" for k, v in FEATURES.items()))
     made = []
     for edl_file in edls:
         _allow_sources(ctx, edl_file)
@@ -87,7 +88,7 @@ def export_run(settings: Settings, run_id: str, formats: list[str] | None, rende
             fail(f"{edl_file.relative_to(run_dir)}: {exc.message}", exc.hint, EXIT_FAILED)
         made.append(files)
         for fmt, path in files.files.items():
-            table.add_row(files.video, FORMATS[fmt].label, path, ", ".join(FEATURES[f] for f in files.not_kept[fmt]) or "-")
+            table.add_row(files.video, fmt, path, ", ".join(files.not_kept[fmt]) or "-")
         if render and "mlt" in files.files:
             _round_trip(ctx, files, out)
     out.print(table)

@@ -174,3 +174,21 @@ def test_the_docs_table_is_the_formats_table():
         row = next(line for line in doc.splitlines() if line.startswith(f"| {label} |"))
         cells = [c.strip() for c in row.strip("|").split("|")][1:]
         assert cells == ["yes" if feature in FORMATS[f].keeps else "—" for f in FORMATS], label
+
+
+def test_a_kdenlive_project_without_our_metadata_renders_back(edit):
+    """A timeline saved by another editor carries no animstudio metadata: the EDL saved beside the render
+    gives what the format cannot show, the title card's PNG is held as a still, marker colours tell
+    captions from subtitles."""
+    ctx, edl, result = edit
+    path = ctx.workspace.root / result["timelines"]["kdenlive"]
+    saved = EDL.model_validate_json((ctx.workspace.root / result["path"]).with_name(
+        Path(result["path"]).stem + ".edl.json").read_text())
+    again = timeline_to_edl(read_back(path, "kdenlive"), path.parent, "edit/from kdenlive.mp4", saved).edl
+    assert again.clips[0].kind == "freeze" and again.clips[0].source.endswith(".png")
+    assert [s.text for s in again.subtitles] == ["Ahoy there"] and [o.text for o in again.overlays] == ["SPLASH!"]
+    assert sorted(t.role for t in again.audio) == ["effect", "music", "voice", "voice"]
+    assert again.loudness_lufs == edl.loudness_lufs and again.fade_in == edl.fade_in
+    out = invoke("render_edit", {"edl": again.model_dump()}, ctx)
+    assert out.ok, out.error
+    assert out.result["duration"] == pytest.approx(result["duration"], abs=2 / FPS)

@@ -20,11 +20,14 @@ from tools.video.edl import (
     FreezeFrame,
     SubtitleLine,
     TextOverlay,
+    TextStyle,
     TitleCard,
     Transition,
     Zoom,
 )
 from tools.video.timeline.build import META
+
+STILLS = (".png", ".jpg", ".jpeg", ".webp")
 
 
 @dataclass
@@ -69,12 +72,15 @@ def read_timeline(path: Path) -> otio.schema.Timeline:
     return got
 
 
-def timeline_to_edl(timeline: otio.schema.Timeline, base: Path | list[Path], output: str) -> EditedTimeline:
+def timeline_to_edl(timeline: otio.schema.Timeline, base: Path | list[Path], output: str,
+                    original: EDL | None = None) -> EditedTimeline:
     """The EDL of `timeline`; relative media paths resolve against `base` (the timeline file's folder;
-    a list: the first folder that has the file — the edited file may be saved away from the run)."""
+    a list: the first folder that has the file — the edited file may be saved away from the run).
+    `original`: the EDL the timeline was exported from, when its metadata does not carry it (a format
+    other than .otio): the settings a timeline cannot show come from it."""
     base = [base] if isinstance(base, Path) else list(base)
     meta = timeline.metadata.get(META) or {}
-    original = EDL.model_validate(meta["edl"]) if meta.get("edl") else None
+    original = EDL.model_validate(meta["edl"]) if meta.get("edl") else original
     pictures = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
     if not pictures:
         raise ToolError("the timeline has no picture track", "keep at least one video track with clips")
@@ -109,8 +115,9 @@ def timeline_to_edl(timeline: otio.schema.Timeline, base: Path | list[Path], out
                 continue
             src = _path(ref.target_url, base)
             files.append(src)
+            named = track.name.lower()
             role = m.get("kind") if m.get("kind") in ("voice", "music", "effect") else (
-                "voice" if track.name.lower().startswith("voice") else "music")
+                "voice" if named.startswith("voice") else "effect" if named.startswith("effect") else "music")
             audio.append(AudioTrack(source=str(src), at=at, start=start, end=start + length, role=role,
                                     gain_db=float(m.get("gain_db", 0.0)), fade_in=float(m.get("fade_in", 0.0)),
                                     fade_out=float(m.get("fade_out", 0.0))))
@@ -148,8 +155,9 @@ def _picture(track: otio.schema.Track, base: list[Path], original: EDL | None, f
             if clips:  # the outgoing clip plays on under the dissolve
                 _extend(clips[-1], _secs(item.in_offset))
             continue
-        if isinstance(item, otio.schema.Gap):
-            clips.append(TitleCard(text=" ", duration=_secs(item.duration()), background="black"))
+        if isinstance(item, otio.schema.Gap):  # black: a card whose one dot is black on black
+            clips.append(TitleCard(text=".", duration=_secs(item.duration()), background="black",
+                                   style=TextStyle(size=0.01, color="black", border=0.0)))
             sound_of.append(None)
             continue
         if not isinstance(item, otio.schema.Clip):
@@ -172,13 +180,21 @@ def _picture(track: otio.schema.Track, base: list[Path], original: EDL | None, f
                    else TitleCard(text=m.get("text") or item.name, duration=length, transition=trans))
         else:
             ref = item.media_reference
-            if not isinstance(ref, otio.schema.ExternalReference):
+            place = original.clips[len(clips)] if original is not None and len(clips) < len(original.clips) else None
+            if isinstance(ref, otio.schema.ExternalReference):
+                src = _path(ref.target_url, base)
+            elif isinstance(place, Clip) and not m:
+                # A reader that cannot relink a clip (Kdenlive's time-warped producer): the clip at the same
+                # place in the exported edit gives its file and speed; the in point is in warped frames.
+                src, speed = Path(place.source), place.speed
+                start = start * speed
+            else:
                 raise ToolError(f"clip {item.name!r} has no media file", "relink it in the editor")
-            src = _path(ref.target_url, base)
             files.append(src)
             zoom = Zoom.model_validate(m["zoom"]) if m.get("zoom") else None
-            if freeze:
-                seg = FreezeFrame(source=str(src), at=start, duration=length, zoom=zoom, transition=trans)
+            if freeze or src.suffix.lower() in STILLS:  # a still (the title card's PNG in another format) is held
+                seg = FreezeFrame(source=str(src), at=0.0 if src.suffix.lower() in STILLS else start, duration=length,
+                                  zoom=zoom, transition=trans)
             else:
                 seg = Clip(source=str(src), start=max(0.0, start), transition=trans,
                            end=start + length * speed, speed=speed, zoom=zoom)
@@ -208,7 +224,8 @@ def _markers(timeline: otio.schema.Timeline, original: EDL | None) -> tuple[list
         text = marker.name or m.get("text") or ""
         if not text.strip():
             continue
-        if m.get("kind") == "caption":
+        caption = m.get("kind") == "caption" or (not m and marker.color == otio.schema.MarkerColor.CYAN)
+        if caption:
             extra = {k: m[k] for k in ("position", "style", "fade") if m.get(k) is not None}
             overlays.append(TextOverlay.model_validate({"text": text, "start": a, "end": b, **extra}))
         else:
