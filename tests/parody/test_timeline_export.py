@@ -16,7 +16,8 @@ from tools.video.edl import EDL
 from tools.video.timeline.formats import FORMATS, read_back, used_features
 from tools.video.timeline.roundtrip import RATE, _peak, _sound
 
-pytestmark = pytest.mark.skipif(shutil.which("melt") is None, reason="melt is not installed (apt-get install melt)")
+pytestmark = [pytest.mark.skipif(shutil.which("melt") is None, reason="melt is not installed (apt-get install melt)"),
+              pytest.mark.slow]  # one parody shared with test_e2e, one melt render, one re-render and score
 FRAME_DIFF_MAX = 8.0  # mean |difference| on 0-255 outside burned text: encoder noise is ~1, a wrong frame > 20
 
 

@@ -192,3 +192,19 @@ def test_a_kdenlive_project_without_our_metadata_renders_back(edit):
     out = invoke("render_edit", {"edl": again.model_dump()}, ctx)
     assert out.ok, out.error
     assert out.result["duration"] == pytest.approx(result["duration"], abs=2 / FPS)
+
+
+def test_export_refuses_an_unknown_format_and_a_run_without_edits(tmp_path):
+    from typer.testing import CliRunner
+
+    from agent.cli.main import app
+
+    runs = tmp_path / "runs"
+    (runs / "empty-run").mkdir(parents=True)
+    base = ["--set", f"paths.runs_dir={runs}"]
+    got = CliRunner().invoke(app, ["export", "empty-run", "--format", "premiere", *base])
+    assert got.exit_code == 2 and "unknown timeline format premiere" in got.output
+    got = CliRunner().invoke(app, ["export", "empty-run", "--format", "otio,edl", *base])
+    assert got.exit_code == 2 and "saved no edit to export" in got.output
+    got = CliRunner().invoke(app, ["run", "a parody", "--timeline", "kdenlive,avid", *base])
+    assert got.exit_code == 2 and "unknown timeline format avid" in got.output
