@@ -157,7 +157,6 @@ def build_timeline(edl: EDL, sources: dict[str, Source], frame: Frame, *, run_ro
     under = duck_db(edl)
 
     # Picture and film sound. A crossfade of d becomes a dissolve centred on the cut: each side keeps d/2.
-    cursor = 0.0  # where the next item starts on the OTIO track (cuts sit mid-crossfade)
     for n, (seg, (at, d)) in enumerate(zip(edl.clips, times)):
         head = seg.transition.duration / 2 if n and seg.transition else 0.0
         nxt = edl.clips[n + 1] if n + 1 < len(edl.clips) else None
@@ -205,24 +204,30 @@ def build_timeline(edl: EDL, sources: dict[str, Source], frame: Frame, *, run_ro
             film_sound.append(sound)
         else:
             film_sound.append(otio.schema.Gap(source_range=_range(0.0, length, rate)))
-        cursor += length
 
     tl.tracks.append(picture)
     tl.tracks.append(film_sound)
     _sound_tracks(tl, edl, sources, refs, media_dir, ffmpeg, rate, total)
-    for kind, items in (("subtitle", edl.subtitles), ("caption", edl.overlays)):
-        for line in items:
-            marker = otio.schema.Marker(name=line.text, marked_range=_range(line.start, min(line.end, total) - line.start, rate),
-                                        color=otio.schema.MarkerColor.YELLOW if kind == "subtitle" else otio.schema.MarkerColor.CYAN)
-            marker.metadata[META] = {"kind": kind, "text": line.text, "start": line.start, "end": line.end,
-                                     **({"position": getattr(line, "position", None) if isinstance(getattr(line, "position", None), str)
-                                         else line.position.model_dump(), "style": line.style.model_dump(), "fade": line.fade}
-                                        if kind == "caption" else {})}
-            tl.tracks.markers.append(marker)
+    for line in edl.subtitles:
+        tl.tracks.markers.append(_marker(line.text, line.start, line.end, total, rate, otio.schema.MarkerColor.YELLOW,
+                                         {"kind": "subtitle"}))
+    for ov in edl.overlays:
+        position = ov.position if isinstance(ov.position, str) else ov.position.model_dump()
+        tl.tracks.markers.append(_marker(ov.text, ov.start, ov.end, total, rate, otio.schema.MarkerColor.CYAN,
+                                         {"kind": "caption", "position": position, "style": ov.style.model_dump(),
+                                          "fade": ov.fade}))
     tl.metadata[META] = {"edl": edl.model_dump(mode="json"), "fps": rate, "width": frame.width,
                          "height": frame.height, "duration": round(total, 4), "video": video,
                          "duck_db": under, "paths": "relative to this file's folder"}
     return tl
+
+
+def _marker(text: str, start: float, end: float, total: float, rate: float, color: str, meta: dict) -> otio.schema.Marker:
+    """A subtitle (yellow) or caption (cyan) as a timeline marker; the colour tells them apart where a format
+    keeps no metadata."""
+    marker = otio.schema.Marker(name=text, marked_range=_range(start, min(end, total) - start, rate), color=color)
+    marker.metadata[META] = {"text": text, "start": start, "end": end, **meta}
+    return marker
 
 
 def _sound_tracks(tl: otio.schema.Timeline, edl: EDL, sources: dict[str, Source], refs: _Refs, media_dir: Path,

@@ -112,7 +112,7 @@ class _Writer:
                     _prop(t, k, v)
             else:
                 t = ET.SubElement(tractor, "transition")
-                for k, v in (("mlt_service", "frei0r.cairoblend"), ("a_track", 0), ("b_track", n), ("always_active", 1)):
+                for k, v in (("mlt_service", "qtblend"), ("a_track", 0), ("b_track", n), ("always_active", 1)):
                     _prop(t, k, v)
         for el in self.body:
             self.root.append(el)

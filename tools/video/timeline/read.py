@@ -175,7 +175,7 @@ def _picture(track: otio.schema.Track, base: list[Path], original: EDL | None, f
                                duration=round(_secs(pending.in_offset) + head, 6))
             length, start = length + head, start - (0.0 if freeze else head * speed)
             pending = None
-        if m.get("kind") == "title" or (isinstance(src_seg, TitleCard) and m.get("kind") == "title"):
+        if m.get("kind") == "title":
             seg = (src_seg.model_copy(update={"duration": length, "transition": trans}) if isinstance(src_seg, TitleCard)
                    else TitleCard(text=m.get("text") or item.name, duration=length, transition=trans))
         else:

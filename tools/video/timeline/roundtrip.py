@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from tools.media.ffmpeg import require_binary, run_tool
 from tools.media.probe import media_info
-from tools.video.edl import EDL, Clip, FreezeFrame
+from tools.video.edl import EDL
 from tools.video.filtergraph import segment_duration
 
 ANALYSIS_W = 160
@@ -155,7 +155,3 @@ def compare(ours: Path, theirs: Path, edl: EDL, fps: float, voice_files: dict[st
                                      corr_ours=round(ca, 3), corr_theirs=round(cb, 3)))
     return out
 
-
-def film_frames_only(edl: EDL) -> bool:
-    """True when every segment shows the film (no title card): a quick guard for the frame check."""
-    return all(isinstance(c, (Clip, FreezeFrame)) for c in edl.clips)
