@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from tools.core.context import ToolContext
 from tools.core.types import Artifact, ToolError
 from tools.media.ffmpeg import require_binary
+from tools.video.edit_check import checked_edit
 from tools.video.edl import EDL
 from tools.video.timeline.build import Frame, Source, build_timeline
 from tools.video.timeline.formats import FEATURES, FORMATS, lost_features, write_format
@@ -65,8 +66,6 @@ def write_timelines(ctx: ToolContext, edl: EDL, sources: dict[str, Source], fram
 
 def export_edl_file(ctx: ToolContext, edl_file: Path, formats: list[str], video: Path | None = None) -> TimelineFiles:
     """Export an EDL saved by an earlier run (`<video>.edl.json`, or a parody's `parody_N_edl.json`)."""
-    from tools.video.render import checked_edit
-
     try:
         edl = EDL.model_validate_json(edl_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
