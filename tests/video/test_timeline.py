@@ -90,6 +90,30 @@ def test_each_format_keeps_exactly_what_the_table_says(edit, fmt):
         assert FEATURES[lost] in text, (fmt, lost)
 
 
+@pytest.mark.skipif(shutil.which("melt") is None, reason="melt is not installed (apt-get install melt)")
+def test_melt_plays_the_mlt_file_like_our_render_crossfade_and_freeze_included(edit):
+    from tools.video.timeline.roundtrip import _gray, compare, melt_render
+
+    ctx, edl, result = edit
+    root = ctx.workspace.root
+    mlt = root / result["timelines"]["mlt"]
+    theirs = melt_render(mlt, mlt.with_name("melt.mp4"))
+    checked = EDL.model_validate_json((root / result["path"]).with_name(Path(result["path"]).stem + ".edl.json")
+                                      .read_text())
+    rt = compare(root / result["path"], theirs, checked, float(FPS), {})
+    assert rt.duration_frames_off <= 1.01
+    assert len(rt.frames) >= 4 and rt.max_frame_diff < 8.0, rt.frames
+    middle = 0.75 + 1.2 - 0.125  # the dissolve into the freeze: both renders show the same blend
+
+    def diff(a: Path, ta: float, b: Path, tb: float) -> float:
+        return float(abs(_gray(a, ta, 90) - _gray(b, tb, 90)).mean())
+
+    ours = root / result["path"]
+    blend = diff(ours, middle, theirs, middle)
+    either_side = min(diff(ours, middle, ours, middle - 0.15), diff(ours, middle, ours, middle + 0.15))
+    assert blend < 2.5 and either_side > 2 * blend, (blend, either_side)  # a hard cut would show one side
+
+
 def test_the_timeline_reads_back_into_the_same_edit(edit):
     ctx, edl, result = edit
     path = ctx.workspace.root / result["timelines"]["otio"]

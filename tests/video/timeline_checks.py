@@ -84,6 +84,8 @@ def mlt_has(feature: str, xml_text: str, edl: EDL) -> bool:
         return "timewarp" in services
     if feature == "freeze":
         return "hold" in services
+    if feature == "crossfade":
+        return "luma" in services
     if feature == "title":
         return any(r.lower().endswith(".png") for r in resources)
     if feature == "film_sound":
@@ -97,7 +99,7 @@ def mlt_has(feature: str, xml_text: str, edl: EDL) -> bool:
         return sum("effect_" in r for r in resources) == sum(bool(t.effect) for t in edl.audio)
     if feature == "music":
         return any(t.startswith("Music") for t in titles)
-    return False  # no markers, crossfades, zooms, fades or loudness in the MLT we write
+    return False  # no markers, zooms, fades or loudness in the MLT we write
 
 
 def kdenlive_has(feature: str, xml_text: str, edl: EDL) -> bool:

@@ -20,6 +20,7 @@ import opentimelineio as otio
 
 from tools.media.ffmpeg import run_tool
 from tools.video.edl import EDL, AudioTrack, Clip, FreezeFrame, TitleCard
+from tools.video.ffescape import esc
 from tools.video.filtergraph import drawtext, segment_duration
 from tools.video.sfx import effect_chain
 
@@ -103,7 +104,7 @@ def _title_png(card: TitleCard, frame: Frame, dest: Path, ffmpeg: str) -> Path:
     text = dest.with_suffix(".txt")
     text.write_text(card.text, encoding="utf-8")
     try:
-        graph = (f"color=c={card.background}:s={frame.width}x{frame.height}:d=1,format=rgb24,"
+        graph = (f"color=c={esc(card.background)}:s={frame.width}x{frame.height}:d=1,format=rgb24,"
                  + drawtext(text, card.style, frame.height, position="center"))
         run_tool([ffmpeg, "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", graph, "-frames:v", "1",
                   f"file:{dest}"], timeout=60, what="title card picture")
@@ -130,11 +131,6 @@ def _segment_times(edl: EDL) -> list[tuple[float, float]]:
         out.append((t, d))
         t += d
     return out
-
-
-def total_duration(edl: EDL) -> float:
-    start, d = _segment_times(edl)[-1]
-    return start + d
 
 
 def build_timeline(edl: EDL, sources: dict[str, Source], frame: Frame, *, run_root: Path, out_dir: Path,

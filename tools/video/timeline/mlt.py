@@ -17,6 +17,7 @@ from xml.etree import ElementTree as ET
 import opentimelineio as otio
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+STILL_MARGIN_S = 5.0  # a held frame or a picture reaches this far either side (the longest transition)
 
 
 def _prop(parent: ET.Element, name: str, value: object) -> None:
@@ -58,37 +59,68 @@ class _Writer:
             self.producers[key] = pid
         return self.producers[key]
 
-    def entry(self, playlist: ET.Element, clip: otio.schema.Clip) -> None:
-        ref = clip.media_reference
-        url = getattr(ref, "target_url", "") or ""
+    def source(self, clip: otio.schema.Clip) -> tuple[str, int]:
+        """The producer playing `clip` and the producer frame of the clip's first output frame; from
+        there producer frames advance one per output frame (a timewarp producer counts warped frames)."""
+        url = getattr(clip.media_reference, "target_url", "") or ""
         start, length = self.frames(clip.source_range.start_time), self.frames(clip.source_range.duration)
-        effects = list(clip.effects)
-        freeze = next((e for e in effects if isinstance(e, otio.schema.FreezeFrame)), None)
-        warp = next((e for e in effects if isinstance(e, otio.schema.LinearTimeWarp) and freeze is None), None)
+        freeze = next((e for e in clip.effects if isinstance(e, otio.schema.FreezeFrame)), None)
+        warp = next((e for e in clip.effects if isinstance(e, otio.schema.LinearTimeWarp) and freeze is None), None)
+        margin = round(STILL_MARGIN_S * self.fps)  # room before and after a still for dissolves into it
         if url.lower().endswith(IMAGE_SUFFIXES):
-            pid, a = self.producer(url, "pixbuf", {"ttl": 1, "length": max(length, 1)}), 0
-        elif freeze is not None:
-            pid, a = self.producer(url, "hold", {"frame": start, "length": max(length, 1)}), 0
-        elif warp is not None and abs(warp.time_scalar - 1.0) > 1e-6:
+            return self.producer(url, "pixbuf", {"ttl": 1, "length": length + 2 * margin}), margin
+        if freeze is not None:
+            return self.producer(url, "hold", {"frame": start, "length": length + 2 * margin}), margin
+        if warp is not None and abs(warp.time_scalar - 1.0) > 1e-6:
             speed = round(float(warp.time_scalar), 6)
-            pid, a = self.producer(url, "timewarp", {"warp_speed": speed}), round(start / speed)
-        else:
-            pid, a = self.producer(url, "avformat", {}), start
-        el = ET.SubElement(playlist, "entry", producer=pid, attrib={"in": str(a), "out": str(a + length - 1)})
-        for e in effects:
+            return self.producer(url, "timewarp", {"warp_speed": speed}), round(start / speed)
+        return self.producer(url, "avformat", {}), start
+
+    def entry(self, playlist: ET.Element, clip: otio.schema.Clip, head: int, tail: int) -> None:
+        """The clip without the `head`/`tail` frames that dissolves play."""
+        pid, a = self.source(clip)
+        length = self.frames(clip.source_range.duration)
+        el = ET.SubElement(playlist, "entry", producer=pid,
+                           attrib={"in": str(a + head), "out": str(a + length - tail - 1)})
+        for e in clip.effects:
             keys = e.metadata.get("keyframes") if e.effect_name == "volume" else None
             if keys:
                 f = ET.SubElement(el, "filter")
                 _prop(f, "mlt_service", "volume")
-                _prop(f, "level", ";".join(f"{k}={v}" for k, v in keys.items()))
+                shifted = {max(0, int(k) - head): v for k, v in keys.items()}  # keys count from the entry's in
+                _prop(f, "level", ";".join(f"{k}={v}" for k, v in sorted(shifted.items())))
+
+    def dissolve(self, playlist: ET.Element, a: otio.schema.Clip, b: otio.schema.Clip,
+                 before: int, after: int) -> None:
+        """A dissolve from the end of `a` into the start of `b`: a tractor of both pieces with a luma
+        transition, `before` frames before the cut and `after` frames after it."""
+        (pa, a0), (pb, b0) = self.source(a), self.source(b)
+        a_end = a0 + self.frames(a.source_range.duration)  # a's frame at the cut
+        d = before + after
+        tid = f"dissolve{len(self.body)}"
+        tractor = ET.Element("tractor", id=tid, attrib={"in": "0", "out": str(d - 1)})
+        ET.SubElement(tractor, "track", producer=pa, attrib={"in": str(a_end - before), "out": str(a_end + after - 1)})
+        ET.SubElement(tractor, "track", producer=pb, attrib={"in": str(b0 - before), "out": str(b0 + after - 1)})
+        t = ET.SubElement(tractor, "transition", attrib={"in": "0", "out": str(d - 1)})
+        for k, v in (("mlt_service", "luma"), ("a_track", 0), ("b_track", 1)):
+            _prop(t, k, v)
+        self.body.append(tractor)
+        ET.SubElement(playlist, "entry", producer=tid, attrib={"in": "0", "out": str(d - 1)})
 
     def track(self, n: int, track: otio.schema.Track) -> ET.Element:
         playlist = ET.Element("playlist", id=f"playlist{n}")
         _prop(playlist, "title", track.name)
-        # A crossfade is played as a cut in its middle: each side keeps half (the OTIO cut point).
-        for item in track:
+        items = list(track)
+        for i, item in enumerate(items):
+            prev = items[i - 1] if i else None
+            nxt = items[i + 1] if i + 1 < len(items) else None
             if isinstance(item, otio.schema.Clip):
-                self.entry(playlist, item)
+                head = self.frames(prev.out_offset) if isinstance(prev, otio.schema.Transition) else 0
+                tail = self.frames(nxt.in_offset) if isinstance(nxt, otio.schema.Transition) else 0
+                self.entry(playlist, item, head, tail)
+            elif isinstance(item, otio.schema.Transition) and isinstance(prev, otio.schema.Clip) \
+                    and isinstance(nxt, otio.schema.Clip):
+                self.dissolve(playlist, prev, nxt, self.frames(item.in_offset), self.frames(item.out_offset))
             elif isinstance(item, otio.schema.Gap):
                 ET.SubElement(playlist, "blank", length=str(self.frames(item.duration())))
         self.body.append(playlist)
