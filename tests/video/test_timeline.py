@@ -94,7 +94,7 @@ def test_each_format_keeps_exactly_what_the_table_says(edit, fmt):
 def test_melt_plays_the_mlt_file_like_our_render_crossfade_and_freeze_included(edit):
     from tools.video.timeline.roundtrip import _gray, compare, melt_render
 
-    ctx, edl, result = edit
+    ctx, _, result = edit
     root = ctx.workspace.root
     mlt = root / result["timelines"]["mlt"]
     theirs = melt_render(mlt, mlt.with_name("melt.mp4"))
