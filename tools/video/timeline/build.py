@@ -113,12 +113,19 @@ def _title_png(card: TitleCard, frame: Frame, dest: Path, ffmpeg: str) -> Path:
     return dest
 
 
-def _effect_wav(track: AudioTrack, dest: Path, ffmpeg: str) -> tuple[Path, float]:
-    chain, d = effect_chain(track.effect or "", track.duration)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    run_tool([ffmpeg, "-nostdin", "-y", "-v", "error", "-filter_complex", f"{chain}[a]", "-map", "[a]",
-              "-ar", "48000", "-c:a", "pcm_s16le", f"file:{dest}"], timeout=60, what=f"sound effect {track.effect}")
-    return dest, d
+def _effect_wavs(edl: EDL, media_dir: Path, ffmpeg: str) -> dict[int, tuple[Path, float]]:
+    """Every generated sound effect of the edit as a WAV (one ffmpeg run for all): audio index → (file, seconds)."""
+    wanted = {n: (media_dir / f"effect_{n + 1:02d}_{t.effect}.wav", *effect_chain(t.effect, t.duration))
+              for n, t in enumerate(edl.audio) if t.effect}
+    if not wanted:
+        return {}
+    media_dir.mkdir(parents=True, exist_ok=True)
+    graph = ";".join(f"{chain}[e{n}]" for n, (_, chain, _) in wanted.items())
+    args = [ffmpeg, "-nostdin", "-y", "-v", "error", "-filter_complex", graph]
+    for n, (dest, _, _) in wanted.items():
+        args += ["-map", f"[e{n}]", "-ar", "48000", "-c:a", "pcm_s16le", f"file:{dest}"]
+    run_tool(args, timeout=60, what="sound effects for the timeline")
+    return {n: (dest, d) for n, (dest, _, d) in wanted.items()}
 
 
 def _segment_times(edl: EDL) -> list[tuple[float, float]]:
@@ -231,9 +238,10 @@ def _sound_tracks(tl: otio.schema.Timeline, edl: EDL, sources: dict[str, Source]
     """One track per voice line, then a music track and an effects track (gaps keep the times)."""
     shared: dict[str, list[otio.schema.Track]] = {"Music": [], "Effects": []}
     voice_n = 0
+    effects = _effect_wavs(edl, media_dir, ffmpeg)
     for n, track in enumerate(edl.audio):
         if track.effect:
-            path, length = _effect_wav(track, media_dir / f"effect_{n + 1:02d}_{track.effect}.wav", ffmpeg)
+            path, length = effects[n]
             start, file_len = 0.0, length
         else:
             src = sources[track.source or ""]
