@@ -19,7 +19,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from tools.media.ffmpeg import run_tool
-from tools.video.edl import EDL, AudioTrack, Clip, FreezeFrame, TitleCard
+from tools.video.edl import EDL, Clip, FreezeFrame, TitleCard
 from tools.video.ffescape import esc
 from tools.video.filtergraph import drawtext, segment_duration
 from tools.video.sfx import effect_chain
