@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from tools.core.context import ToolContext
+from tools.core.findings import Code, Finding, findings, messages
 from tools.core.prompts import PromptBook
 from tools.core.registry import tool
 from tools.core.structured_output import invoke_structured
@@ -22,7 +23,6 @@ from tools.parody.cast import allowed_names, ground_speakers, resolve_cast
 from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef, ScriptDraft
 from tools.parody.template import generic_roles, place_of, technique_of, template_script
 from tools.parody.timing import candidate_score, fit_effects, fit_lines, repair
-from tools.quality.codes import Code, Finding, findings, messages
 
 MIN_USABLE_LINES = 3
 MIN_CANDIDATE_SCORE = 0.55
