@@ -131,7 +131,8 @@ def rerender_from_timeline(agent, thread_id: str, timeline: str | Path, on_event
         if not outcome.ok:
             raise AgentInputError(f"The edited timeline does not render: {outcome.error}", )
         old = state["step_results"][step_id]
-        result = {**old, "iteration": iteration, "summary": f"re-rendered from {path.name}: {outcome.summary}",
+        result = {**old, "iteration": iteration, "seconds": outcome.seconds,
+                  "summary": f"re-rendered from {path.name}: {outcome.summary}",
                   "result": _new_result(old.get("result") or {}, outcome.result, spans_of(edited.edl), edited.moved,
                                         path.name),
                   "artifacts": [a.model_dump(mode="json") for a in outcome.artifacts]}
