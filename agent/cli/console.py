@@ -111,9 +111,15 @@ def print_plan(console: Console, preview: dict) -> None:
         node = tree.add(f"[bold]{sid}[/] → {step['tool']}" + (f" (after {', '.join(step['depends_on'])})"
                                                              if step.get("depends_on") else ""))
         node.add(json.dumps(step.get("args"), ensure_ascii=False)[:200])
-    if not by_id:
+    if preview.get("question"):
+        tree.add(f"(waits for input: {preview['question'].get('question')})")
+    elif not by_id:
         tree.add("(no tool steps: the agent would answer from knowledge)")
     console.print(tree)
+    if preview.get("question"):
+        from agent.cli.question_prompt import show_question
+
+        show_question(console, preview["question"])
     refusal = preview.get("refusal")
     if refusal:
         lines = [f"{u['problem']} — {('set ' + u['setting'] + ': ') if u['setting'] else ''}{u['fix']}"

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from agent.nodes.review import ReviewDecision
+from agent.planning.questions import InputAnswer
 from agent.studio.jobs import Job
 from agent.studio.service import RunRequest, Studio, StudioError
 from agent.studio.uploads import UploadError, library_films, store_upload
@@ -124,6 +125,12 @@ def resume_run(run_id: str, request: Request) -> RunCreated:
 def review_run(run_id: str, decision: ReviewDecision, request: Request) -> RunCreated:
     """Answer the review a run waits for: approve, edit (script lines / a scene) or reject."""
     return _created(studio(request).review(run_id, decision.model_dump(exclude_none=True)))
+
+
+@router.post("/runs/{run_id}/input", status_code=202, response_model=RunCreated)
+def answer_run(run_id: str, answer: InputAnswer, request: Request) -> RunCreated:
+    """Answer the question a run waits for (status `needs_input`): `{"option": KEY}` or `{"value": "..."}`."""
+    return _created(studio(request).answer(run_id, answer.model_dump(exclude_none=True)))
 
 
 @router.post("/batches", status_code=202, response_model=BatchCreated, openapi_extra=_JSONL_BATCH)

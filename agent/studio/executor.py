@@ -157,8 +157,8 @@ class Executor:
             return
         self.hub.publish(run_id, {"type": "result", "result": result.summary_json()})
         self.store.update(run_id, status=result.status, result=result.summary_json(), score=result.score,
-                          pending_review=result.review, error=None, seconds=seconds, decision=None,
-                          finished=None if result.review else time.time())
+                          pending_review=result.review or result.question, error=None, seconds=seconds,
+                          decision=None, finished=None if (result.review or result.question) else time.time())
         self._status(run_id, result.status, score=result.score)
 
     def _planned(self, run_id: str) -> set[str]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 FINAL = ("passed", "failed", "done", "rejected", "error")
 RESUMABLE = ("error", "interrupted")  # a crashed run or one a stopped server left running
-TERMINAL = (*FINAL, "interrupted", "awaiting_review")  # nothing more happens until someone acts
+TERMINAL = (*FINAL, "interrupted", "awaiting_review", "needs_input")  # nothing more happens until someone acts
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

@@ -129,6 +129,22 @@ async def review_form(run_id: str, request: Request):
     return Response(status_code=204, headers={"HX-Redirect": f"/ui/runs/{run_id}"})
 
 
+@router.post("/ui/runs/{run_id}/input")
+async def question_form(run_id: str, request: Request):
+    """The question form: an option picked, or a typed answer."""
+    st = studio(request)
+    form = await request.form()
+    option, value = str(form.get("option") or ""), str(form.get("value") or "").strip()
+    try:
+        st.answer(run_id, {"value": value} if value else {"option": option})
+    except StudioError as exc:
+        if exc.status != 422:
+            raise
+        return HTMLResponse(_fragment(request, "_question.html.j2", job=st.job(run_id), error=exc.detail),
+                            status_code=200)
+    return Response(status_code=204, headers={"HX-Redirect": f"/ui/runs/{run_id}"})
+
+
 @router.post("/ui/runs/{run_id}/resume")
 def resume_button(run_id: str, request: Request):
     studio(request).resume(run_id)

@@ -111,6 +111,8 @@ class Studio:
         job = self.job(run_id)
         if job.status == "awaiting_review":
             raise StudioError(409, f"run {run_id} waits for a review: POST /runs/{run_id}/review")
+        if job.status == "needs_input":
+            raise StudioError(409, f"run {run_id} waits for input: POST /runs/{run_id}/input")
         if job.status not in RESUMABLE:
             raise StudioError(409, f"run {run_id} is {job.status}; only a run that stopped ({', '.join(RESUMABLE)}) "
                                    "can be resumed")
@@ -132,6 +134,24 @@ class Studio:
         self.store.update(run_id, pending_review=None)
         self.store.requeue(run_id, "review", parsed.model_dump(exclude_none=True))
         self.hub.publish(run_id, {"type": "status", "status": "queued", "decision": parsed.action})
+        self.executor.wake()
+        return self.job(run_id)
+
+    def answer(self, run_id: str, answer: dict[str, Any]) -> Job:
+        """Answer the question a run waits for (needs_input); checked in full before the run is queued again."""
+        from agent.planning.questions import AnswerError, resolve_answer
+        from agent.planning.routing.reading import datasets
+
+        job = self.job(run_id)
+        if job.status != "needs_input" or not job.pending_review:
+            raise StudioError(409, f"run {run_id} is {job.status}, not waiting for input")
+        try:
+            parsed, _ = resolve_answer(job.pending_review, answer, job.request, datasets(self.settings))
+        except (AnswerError, ValueError) as exc:
+            raise StudioError(422, str(exc).splitlines()[0]) from None
+        self.store.update(run_id, pending_review=None)
+        self.store.requeue(run_id, "review", parsed.model_dump(exclude_none=True))
+        self.hub.publish(run_id, {"type": "status", "status": "queued", "answer": parsed.option or "value"})
         self.executor.wake()
         return self.job(run_id)
 
