@@ -57,6 +57,14 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         except expected_errors() as exc:
             message, hint = getattr(exc, "message", None) or str(exc), getattr(exc, "hint", "")
             fail(message, hint)
+        except (MemoryError, RuntimeError, OSError, ImportError) as exc:  # e.g. a library that cannot be mapped
+            from tools.core.child_processes import out_of_address_space
+
+            message = out_of_address_space(exc)
+            if message is None:
+                raise
+            fail(message, "raise or remove that limit: the models' libraries reserve a few GB of address space "
+                          "they never touch (a short cut of a film ran under 4 GB here)", EXIT_FAILED)
 
     return wrapper
 

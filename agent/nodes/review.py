@@ -88,7 +88,7 @@ def review_payload(point: ReviewPoint, state: dict) -> dict[str, Any]:
     if point.kind == "script":
         script = result.get("script") or {}
         return {**base, "title": script.get("title", ""), "lines": script.get("lines", []),
-                "effects": script.get("effects", []), "source": result.get("path", ""),
+                "effects": script.get("effects", []), "source": result.get("source", ""), "why": result.get("why", ""),
                 "footage_duration": result.get("footage_duration"), "characters": result.get("characters", [])}
     _, why = _scene_unsure(point, result)
     candidates = [{"scene": m["scene"].get("index"), "start": m["scene"].get("start"), "end": m["scene"].get("end"),
