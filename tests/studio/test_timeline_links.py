@@ -10,9 +10,12 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "agent" / "studio" / "template
 
 
 def _outcome(result: dict) -> str:
+    from agent.studio.answer import outcome
+
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     job = SimpleNamespace(status="passed", run_id="r1", result=result, pending_review=None, error=None)
-    return env.get_template("_outcome.html.j2").render(job=job, video=None, poster=None)
+    return env.get_template("_outcome.html.j2").render(job=job, video=None, poster=None,
+                                                       outcome=outcome(job, lambda text: text))
 
 
 def test_the_run_page_links_each_timeline_file_under_the_run():
@@ -23,7 +26,8 @@ def test_the_run_page_links_each_timeline_file_under_the_run():
         {"path": f"{run_dir}/parody/parody_0.kdenlive", "kind": "timeline", "metadata": {"format": "kdenlive"}}]})
     assert 'id="timeline-links"' in html
     assert 'href="/runs/r1/files/parody/parody_0.otio"' in html and 'href="/runs/r1/files/parody/parody_0.kdenlive"' in html
-    assert "parody_0.mp4</a>" not in html  # only the timelines are listed there
+    links = html.split('id="timeline-links"', 1)[1].split("</p>", 1)[0]
+    assert "parody_0.mp4" not in links and "/srv/runs" not in links  # only the timelines, no server paths
 
 
 def test_no_timeline_no_links():
