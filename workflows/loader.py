@@ -43,6 +43,9 @@ class Parameter(BaseModel):
     # The steps that can still run when nothing gives this value: offered as an answer to the question
     # for it ("a dataset of every character's frames, without matching to Alberto").
     without: list[str] = Field(default_factory=list)
+    # The kind of thing an earlier job of the same plan can give this parameter (a job's `gives:`), e.g.
+    # "text": in "write a joke and have the captain say it" the line is the written text.
+    takes: str | None = None
 
 
 class RouteCues(BaseModel):
@@ -134,6 +137,9 @@ class Workflow(BaseModel):
     # What a scorer's blame tag means in this workflow: tag → the step ids to redo next iteration.
     on_blame: dict[str, list[str]] = Field(default_factory=dict)
     review: list[ReviewPoint] = Field(default_factory=list)
+    # What this job makes that a later job of the same plan can take: a kind → a reference to a step's
+    # output, e.g. {text: "${steps.write.text}"} (a parameter with `takes: text` gets it).
+    gives: dict[str, str] = Field(default_factory=dict)
 
     def params_model(self) -> type[BaseModel]:
         """A pydantic model of the parameters the LLM must fill (typed slots)."""
@@ -200,6 +206,11 @@ def validate_against_registry(wf: Workflow, source: str) -> None:
     for point in wf.review:
         if point.step not in ids:
             raise WorkflowError(f"{source}: a review point names unknown step {point.step!r}")
+    for kind, ref in wf.gives.items():
+        head = (REF.fullmatch(ref.strip()) or [None, ""])[1].strip().split(".")
+        if len(head) < 3 or head[0] != "steps" or head[1] not in ids:
+            raise WorkflowError(f"{source}: gives.{kind}: {ref!r} is not a reference to a step's output "
+                                "(${steps.<id>.<field>})")
     for check in wf.checks:
         if check.step and check.step not in ids:
             raise WorkflowError(f"{source}: a check names unknown step {check.step!r}")

@@ -25,9 +25,12 @@ class MissingInput(WorkflowError):
         self.workflow, self.missing, self.values = wf, missing, values
 
 
-def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", temperature_hint: int = 0) -> Plan:
+def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", temperature_hint: int = 0,
+                  given: dict[str, SlotValue] | None = None) -> Plan:
     """The workflow's typed slots: the answers to the run's questions, the request's words, then the model,
     past runs' style, defaults. A required value none of them gives raises MissingInput (a question).
+    `given`: what an earlier job of the same plan makes (a reference to its step's output); it fills a
+    parameter the person's own words (the request, an answer) leave unstated.
 
     Every value records where it came from (`plan.slots`, trace event `plan.slots`).
     """
@@ -66,6 +69,9 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
                           run_values=run_values, known_names=names, answers=answers,
                           model_may_correct=not rt.llm_is_tiny and rt.settings.llm.backend == "openai")
     rt.trace.event("plan.slots", workflow=wf.name, slots={k: v.model_dump(mode="json") for k, v in slots.items()})
+    for name, value in (given or {}).items():
+        if name in slots and slots[name].source not in ("request", "answer"):
+            slots[name] = value
     character_from_dataset(rt, wf, slots)
     values = {k: v.value for k, v in slots.items()}
     missing = missing_values(rt, wf, slots, state)

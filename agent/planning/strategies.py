@@ -3,6 +3,7 @@ ReAct (no upfront plan: the execute node interleaves reasoning and acting)."""
 from __future__ import annotations
 
 import json
+import re
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -10,6 +11,7 @@ from agent.nodes.common import evidence_text, tool_lines
 from agent.planning.filling import MissingInput, fill_workflow
 from agent.planning.free_plan import free_plan, score_plan
 from agent.planning.routing.reading import rules_route
+from agent.planning.slots import SlotValue
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from workflows import Plan, WorkflowError
@@ -45,19 +47,58 @@ def prefixed(plan: Plan, prefix: str) -> list:
                                  "depends_on": [prefix + d for d in s.depends_on if d in ids]}) for s in plan.steps]
 
 
+TAKEN = "<taken from {}>"  # a value an earlier job makes, until the jobs' steps sit in one plan
+
+
+def linked(value):
+    """Markers of values taken from an earlier job → the references to that job's step output."""
+    if isinstance(value, str):
+        return re.sub(r"<taken from (steps\.[\w.-]+)>", lambda m: "${" + m.group(1) + "}", value)
+    if isinstance(value, dict):
+        return {k: linked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [linked(v) for v in value]
+    return value
+
+
+def step_prefix(jobs: list[str], index: int) -> str:
+    """The prefix of job `index`'s step ids in a plan of several jobs (the first job keeps its ids)."""
+    return f"{jobs[index]}_" if index else ""
+
+
+def taken_from_earlier(rt: Runtime, jobs: list[str], index: int) -> dict[str, SlotValue]:
+    """The parameters of job `index` that an earlier job makes: a parameter that `takes` a kind an earlier
+    job `gives` reads that job's step output (the nearest earlier job wins), e.g. the line to voice is the
+    text the write job wrote."""
+    given: dict[str, SlotValue] = {}
+    for name, param in rt.workflows[jobs[index]].parameters.items():
+        for k in range(index - 1, -1, -1):
+            ref = rt.workflows[jobs[k]].gives.get(param.takes or "")
+            if ref:
+                head, _, rest = ref.strip()[2:-1].strip().partition(".")  # "steps", "<id>.<field>"
+                # A marker, not yet a reference: the job's own plan checks that every step it reads is its own.
+                given[name] = SlotValue(value=TAKEN.format(f"{head}.{step_prefix(jobs, k)}{rest}"), source="derived",
+                                        evidence=f"the {param.takes} that {jobs[k]} makes")
+                break
+    return given
+
+
 def plan_jobs(rt: Runtime, state: dict, reasoning: str = "") -> Plan | None:
     """A request with two deliverables: each job filled from the same request, the later job's steps
-    prefixed with its name, in the order the request gives them."""
+    prefixed with its name, in the order the request gives them. A value a later job needs that an
+    earlier job makes is taken from it (`taken_from_earlier`), not asked."""
     jobs = [j for j in chosen_jobs(state) if j in rt.workflows]
     if len(jobs) < 2:
         return None
-    plans = [fill_workflow(rt, rt.workflows[j], state, reasoning) for j in jobs]  # MissingInput: a question
+    plans = [fill_workflow(rt, rt.workflows[j], state, reasoning, given=taken_from_earlier(rt, jobs, i))
+             for i, j in enumerate(jobs)]  # MissingInput: a question
     steps = list(plans[0].steps)
-    for job, plan in zip(jobs[1:], plans[1:]):
-        steps += prefixed(plan, f"{job}_")
-    params = {**plans[0].params, **{job: plan.params for job, plan in zip(jobs[1:], plans[1:])}}
+    for i, plan in enumerate(plans[1:], start=1):
+        steps += prefixed(plan, step_prefix(jobs, i))
+    steps = [s.model_copy(update={"args": linked(s.args)}) for s in steps]
+    params = linked({**plans[0].params, **{job: plan.params for job, plan in zip(jobs[1:], plans[1:])}})
     merged = Plan(goal=plans[0].goal, workflow=jobs[0], params=params, steps=steps, jobs=jobs,
-                  slots={job: plan.slots for job, plan in zip(jobs, plans)},
+                  slots=linked({job: plan.slots for job, plan in zip(jobs, plans)}),
                   reasoning=f"two deliverables: {' then '.join(jobs)}")
     return merged
 

@@ -12,6 +12,7 @@ from tools.audio.text import clean_for_speech, split_sentences
     ("**Look** at   this\nboat!!!", "Look at this boat!"),
     ("Captain Brine: 50% of the fish = mine.", "50 percent of the fish equals mine."),
     ("Visit https://example.com/x now", "Visit now"),
+    ("The gull filed a complaint: too few chips.", "The gull filed a complaint: too few chips."),
     ("(laughing [softly]) Okay.", "Okay."),
     ("Ça va? ¡Sí!", "Ça va? ¡Sí!"),
     ("(laughs) 🐟 [beat]", ""),

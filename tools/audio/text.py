@@ -15,7 +15,9 @@ _STAGE = re.compile(r"\([^()]{0,80}\)|\[[^\[\]]{0,80}\]|\{[^{}]{0,80}\}")
 _BOLD = re.compile(r"\*\*|__")
 _EMPHASIS_ACTION = re.compile(r"(?<![\w*])\*[^*\n]{1,60}\*(?![\w*])")  # *sighs*: an action, not emphasis
 _MD = re.compile(r"(`|~~|^#{1,6}\s+|^>\s+|^[-*+]\s+)", re.MULTILINE)
-_SPEAKER = re.compile(r"^\s*[A-Z][A-Za-z .'-]{0,30}:\s+(?=\S)", re.MULTILINE)  # "PIP: hello" / "Captain Brine: ..."
+# "PIP: hello" / "Captain Brine: ..." / "Dr. Who: ...": a label is a name, every word capitalised; a
+# sentence before a colon ("The octopus quit the band: ...") is said.
+_SPEAKER = re.compile(r"^[ \t]*[A-Z][A-Za-z.'-]*(?: [A-Z][A-Za-z.'-]*){0,3}:\s+(?=\S)", re.MULTILINE)
 _URL = re.compile(r"https?://\S+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*(\s+)(?=[\"'“‘(]?[A-Z0-9À-ÖØ-Þ¡¿])")

@@ -18,7 +18,8 @@ TIERS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("workflows",), "YAML plan templates + the Plan/Step model"),
     (("rag",), "knowledge base, past runs, web search"),
     (("tools.parody", "tools.dataset"), "composers: a whole job built from the families below"),
-    (("tools.video", "tools.quality", "tools.image"), "video editing and analysis, scoring results, SDXL images"),
+    (("tools.video", "tools.quality", "tools.image", "tools.writing"),
+     "video editing and analysis, scoring results, SDXL images, short texts by the run's LLM"),
     (("tools.audio",), "speech: synthesis and recognition, which video and quality build on"),
     (("tools.media",), ("media files and shared vocabularies: probe, ffmpeg, WAV, subtitles, images, "
                         "identity backends, character presets")),
