@@ -46,6 +46,9 @@ class Parameter(BaseModel):
     # The kind of thing an earlier job of the same plan can give this parameter (a job's `gives:`), e.g.
     # "text": in "write a joke and have the captain say it" the line is the written text.
     takes: str | None = None
+    # For an optional parameter: it takes that only when this bool parameter of the job is true (a written
+    # text becomes the narration only when a narrator is asked for).
+    takes_if: str | None = None
 
 
 class RouteCues(BaseModel):
@@ -206,6 +209,9 @@ def validate_against_registry(wf: Workflow, source: str) -> None:
     for point in wf.review:
         if point.step not in ids:
             raise WorkflowError(f"{source}: a review point names unknown step {point.step!r}")
+    for name, param in wf.parameters.items():
+        if param.takes_if and (param.takes_if not in wf.parameters or wf.parameters[param.takes_if].type != "bool"):
+            raise WorkflowError(f"{source}: parameters.{name}.takes_if: {param.takes_if!r} is not a bool parameter")
     for kind, ref in wf.gives.items():
         head = (REF.fullmatch(ref.strip()) or [None, ""])[1].strip().split(".")
         if len(head) < 3 or head[0] != "steps" or head[1] not in ids:

@@ -70,7 +70,9 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
                           model_may_correct=not rt.llm_is_tiny and rt.settings.llm.backend == "openai")
     rt.trace.event("plan.slots", workflow=wf.name, slots={k: v.model_dump(mode="json") for k, v in slots.items()})
     for name, value in (given or {}).items():
-        if name in slots and slots[name].source not in ("request", "answer"):
+        flag = wf.parameters[name].takes_if
+        wanted = not flag or (flag in slots and bool(slots[flag].value))
+        if name in slots and slots[name].source not in ("request", "answer") and wanted:
             slots[name] = value
     character_from_dataset(rt, wf, slots)
     values = {k: v.value for k, v in slots.items()}

@@ -88,3 +88,19 @@ def test_a_model_that_writes_nothing_usable_fails_the_step_plainly(planning_sett
     out = invoke("write_text", {"request": "a joke about tides", "max_words": 40}, ctx)
     assert not out.ok and "no usable text" in out.error and why in out.error
 
+
+
+def test_the_written_text_is_the_narration_only_when_a_narrator_is_asked_for(agent, tmp_path_factory):
+    from tools.media.sample_film import make_sample_film
+
+    film = make_sample_film(tmp_path_factory.mktemp("film") / "sea.mp4", duration_s=5.0, width=160, height=90)
+
+    def render_args(request):
+        plan = agent.plan(request, film=film)["plan"]
+        assert plan["jobs"] == ["write_script", "subtitle_scene"]
+        return next(s for s in plan["steps"] if s["tool"] == "render_subtitled_scene")["args"]
+
+    asked = render_args("draft a short poem about fog, then subtitle the first scene with a narrator reading it out")
+    assert asked["narration"] == "${steps.write.text}" and asked["add_narration"] is True
+    unasked = render_args("draft a short poem about fog and subtitle the first scene")
+    assert unasked["narration"] == "" and unasked["add_narration"] is False

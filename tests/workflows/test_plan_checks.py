@@ -56,3 +56,24 @@ def test_a_parameter_passed_to_a_fixed_set_argument_takes_the_tools_values(tmp_p
     assert schema["properties"]["emotion"]["enum"] == list(default_emotions())
     # a parameter that only feeds a free-text argument gets no choices
     assert flows["voice_line"].parameters["character"].choices is None
+
+
+@pytest.mark.parametrize("gives, error", [("${steps.probe.duration}", None),
+                                          ("${steps.nowhere.duration}", "gives.length"),
+                                          ("${params.path}", "gives.length"),
+                                          ("duration", "gives.length")])
+def test_what_a_job_gives_later_jobs_must_be_one_of_its_steps_outputs(tmp_path, gives, error):
+    path = tmp_path / "measure.yaml"
+    path.write_text(textwrap.dedent(f"""
+        name: measure
+        description: measure a file
+        parameters: {{path: {{type: path, required: true}}}}
+        steps:
+          - {{id: probe, tool: probe_media, args: {{path: "${{params.path}}"}}}}
+        gives: {{length: "{gives}"}}
+    """), encoding="utf-8")
+    if error is None:
+        assert load_workflow(path).gives == {"length": "${steps.probe.duration}"}
+    else:
+        with pytest.raises(WorkflowError, match=error):
+            load_workflow(path)
