@@ -104,3 +104,14 @@ def test_the_written_text_is_the_narration_only_when_a_narrator_is_asked_for(age
     assert asked["narration"] == "${steps.write.text}" and asked["add_narration"] is True
     unasked = render_args("draft a short poem about fog and subtitle the first scene")
     assert unasked["narration"] == "" and unasked["add_narration"] is False
+
+
+def test_a_looping_model_keeps_each_sentence_once(planning_settings_dict, tmp_path):
+    from tools.core.workspace import Workspace
+
+    looped = "The gull sat down. It ordered chips! The gull sat down. the gull sat down"
+    ctx = make_context(settings_from_dict(planning_settings_dict), Workspace(tmp_path),
+                       llm=FakeChatModel(handler=writer(looped)))
+    out = invoke("write_text", {"request": "a gag about a gull"}, ctx)
+    assert out.ok and out.result["text"] == "The gull sat down. It ordered chips!"
+    assert out.result["dropped_repeats"] == 2 and "2 repeated" in out.summary

@@ -30,9 +30,26 @@ class WrittenText(ToolResult):
     text: str
     words: int
     source: str = "llm"  # always the model's words; a model that gave nothing usable fails the step instead
+    dropped_repeats: int = 0  # sentences the model said again word for word (small models loop), left out
 
     def summary(self) -> str:
-        return f"wrote {self.words} words: {self.text[:300]}"
+        again = f" ({self.dropped_repeats} repeated sentence(s) left out)" if self.dropped_repeats else ""
+        return f"wrote {self.words} words{again}: {self.text[:300]}"
+
+
+def without_repeats(text: str) -> tuple[str, int]:
+    """The text with each sentence kept once, in order: a small model that loops says one sentence again and
+    again; the repeats are its words but not its text."""
+    sentences = [p for p in re.split(r"(?<=[.!?…])\s+", text) if p]
+    kept: list[str] = []
+    seen: set[str] = set()
+    for sentence in sentences:
+        key = re.sub(r"\W+", " ", sentence.lower()).strip()
+        if key and key in seen:
+            continue
+        seen.add(key)
+        kept.append(sentence)
+    return " ".join(kept), len(sentences) - len(kept)
 
 
 def usable(text: str, max_words: int) -> tuple[str, str]:
@@ -70,8 +87,9 @@ def write_text(ctx: ToolContext, request: str, max_words: int = 60) -> WrittenTe
     except StructuredOutputError as exc:
         raise ToolError(f"the model gave no usable text: {str(exc)[:300]}",
                         "a larger writer model helps (animstudio models install)") from exc
-    text, why = usable(draft.text, max_words)
+    once, repeats = without_repeats(draft.text)
+    text, why = usable(once, max_words)
     if not text:
         raise ToolError(f"the model gave no usable text: {why} ({draft.text[:120]!r})",
                         "a larger writer model helps (animstudio models install)")
-    return WrittenText(text=text, words=len(text.split()))
+    return WrittenText(text=text, words=len(text.split()), dropped_repeats=repeats)
