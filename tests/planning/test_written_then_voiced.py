@@ -109,7 +109,7 @@ def test_the_written_text_is_the_narration_only_when_a_narrator_is_asked_for(age
 def test_a_looping_model_keeps_each_sentence_once(planning_settings_dict, tmp_path):
     from tools.core.workspace import Workspace
 
-    looped = "The gull sat down. It ordered chips! The gull sat down. the gull sat down"
+    looped = "The gull sat down. It ordered chips! The gull sat down. the gull sat"
     ctx = make_context(settings_from_dict(planning_settings_dict), Workspace(tmp_path),
                        llm=FakeChatModel(handler=writer(looped)))
     out = invoke("write_text", {"request": "a gag about a gull"}, ctx)

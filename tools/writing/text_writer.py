@@ -39,13 +39,13 @@ class WrittenText(ToolResult):
 
 def without_repeats(text: str) -> tuple[str, int]:
     """The text with each sentence kept once, in order: a small model that loops says one sentence again and
-    again; the repeats are its words but not its text."""
+    again (and is cut off inside the last repeat); the repeats are its words but not its text."""
     sentences = [p for p in re.split(r"(?<=[.!?…])\s+", text) if p]
     kept: list[str] = []
     seen: set[str] = set()
     for sentence in sentences:
         key = re.sub(r"\W+", " ", sentence.lower()).strip()
-        if key and key in seen:
+        if key and (key in seen or any(k.startswith(key) for k in seen)):  # again, or cut off while repeating
             continue
         seen.add(key)
         kept.append(sentence)
