@@ -43,9 +43,10 @@ def without_repeats(text: str) -> tuple[str, int]:
     sentences = [p for p in re.split(r"(?<=[.!?…])\s+", text) if p]
     kept: list[str] = []
     seen: set[str] = set()
-    for sentence in sentences:
+    for i, sentence in enumerate(sentences):
         key = re.sub(r"\W+", " ", sentence.lower()).strip()
-        if key and (key in seen or any(k.startswith(key) for k in seen)):  # again, or cut off while repeating
+        cut_off = i == len(sentences) - 1 and not re.search(r"[.!?…][\"'”’)]*$", sentence)
+        if key and (key in seen or (cut_off and any(k.startswith(key) for k in seen))):
             continue
         seen.add(key)
         kept.append(sentence)
