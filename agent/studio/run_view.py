@@ -116,7 +116,8 @@ def _status_line(event: dict[str, Any]) -> str | None:
 
 def _number(value: float) -> str:
     """A progress count as people write it: 3, not 3.0; 2.5 stays 2.5."""
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    shown = round(float(value), 1)  # 11.96 is written 12, not 12.0
+    return f"{shown:.0f}" if shown.is_integer() else f"{shown:.1f}"
 
 
 def fold(run_id: str, events: list[dict[str, Any]]) -> RunView:

@@ -128,7 +128,9 @@ def test_run_pages_read_well(client, tmp_path):
                       {"type": "progress", "description": "Evaluating quality", "completed": 3.0, "total": 4, "seq": 4}])
     assert view.running_step == "b" and 'class="step step-running"' in view.plan_markup
     assert view.progress_items[0]["count"] == "3 of 4"
-    view.apply({"type": "status", "status": "cancelled", "note": "stopped by a person", "seq": 5})
+    view.apply({"type": "progress", "description": "Evaluating quality", "completed": 11.96, "total": 12.1, "seq": 5})
+    assert view.progress_items[0]["count"] == "12 of 12.1"  # seconds rendered: no "12.0"
+    view.apply({"type": "status", "status": "cancelled", "note": "stopped by a person", "seq": 6})
     assert view.running_step is None and view.log[-1]["text"] == "cancelled: stopped by a person"
 
 
