@@ -21,6 +21,9 @@ class ScriptLine(BaseModel):
     text: str = Field(description="the spoken line, short", max_length=160)
     start: float = Field(0.0, description="seconds from the start of the scene footage")
     end: float = Field(0.0, description="seconds from the start of the scene footage")
+    # Where the line came from: the model as written, the model's line shortened/split/re-timed, or the engine.
+    source: Literal["model", "model_repaired", "engine"] = "engine"
+    refers: list[str] = Field(default_factory=list)  # the scene facts it names: action, said, look, place, character
 
 
 class ScriptEffect(BaseModel):

@@ -1,0 +1,173 @@
+"""With an LLM: the model writes within the chosen technique, one line per slot, each with its word budget.
+
+The engine's script gives the slots (where a line can go, how many words fit there, what happens there).
+The model answers a line per slot it wants to fill; the engine then keeps a line that fits, shortens a
+too-long one at a sentence or clause boundary (the rest goes to the next slot when the model left that
+one empty), and fills with its own line only what the model left empty or unusable. Every line says
+where it came from: `model`, `model_repaired` or `engine`.
+Drafting stops when the next call, at the speed measured on the first (tokens/s), would pass the budget.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+from pydantic import BaseModel, Field
+
+from tools.core.context import ToolContext
+from tools.core.prompts import PromptBook
+from tools.core.structured_output import invoke_structured
+from tools.parody.beats import CHARS_PER_WORD
+from tools.parody.facts import SceneFacts
+from tools.parody.models import ParodyScript, ScriptLine
+from tools.parody.techniques import Technique
+from tools.parody.timing import SPEECH_CPS, clean_text, line_seconds, nonsense_reason
+
+PROMPTS = PromptBook.beside(__file__)
+MIN_WORDS = 3
+
+
+class SlotLine(BaseModel):
+    slot: int = Field(ge=1, le=12)
+    character: str = Field("Narrator", max_length=24)
+    text: str = Field(max_length=120)
+
+
+class SlotScript(BaseModel):
+    """The model's answer: a title and a line for the slots it fills (slot numbers from the prompt)."""
+
+    title: str = Field("", max_length=50)
+    lines: list[SlotLine] = Field(default_factory=list, max_length=10)
+
+
+class Slot(BaseModel):
+    start: float
+    room: int  # characters that fit before the next slot (at the voice's speed)
+    kind: str
+    hint: str
+    speaker: str
+
+
+def slots_of(engine: ParodyScript, kinds: list[str], footage: float) -> list[Slot]:
+    out = []
+    for i, line in enumerate(engine.lines):
+        nxt = engine.lines[i + 1].start if i + 1 < len(engine.lines) else footage - 0.3
+        room = int((nxt - 0.3 - line.start) * SPEECH_CPS)
+        out.append(Slot(start=line.start, room=max(len(line.text), room), kind=kinds[i] if i < len(kinds) else "place",
+                        hint=f"e.g. {line.text}", speaker=line.character))
+    return out
+
+
+def prompt(slots: list[Slot], facts: SceneFacts, technique: Technique, request: str, cast: list[str],
+           feedback: list[str]) -> str:
+    rows = [f"{i}. at {s.start:.1f}s, at most {max(MIN_WORDS, int(s.room / CHARS_PER_WORD))} words, "
+            f"{s.speaker} speaks, a {s.kind} line ({s.hint})" for i, s in enumerate(slots, 1)]
+    redo = PROMPTS("script_feedback", problems="\n- ".join(feedback[:6])) if feedback else ""
+    return PROMPTS("slot_request", request=request or "a funny parody of this scene", technique=technique.name,
+                   facts="\n- ".join(facts.summary()[:14]), cast=", ".join(cast) or "none named",
+                   slots="\n".join(rows), feedback=redo)
+
+
+def shorten(text: str, room: int) -> tuple[str, str]:
+    """(the part that fits `room` characters, the rest), cut at a sentence, then a clause, then a word."""
+    if len(text) <= room:
+        return text, ""
+    for pattern in (r"(?<=[.!?])\s+", r"(?<=[,;:])\s+"):
+        parts = re.split(pattern, text)
+        head = ""
+        for k, part in enumerate(parts):
+            if len((head + " " + part).strip()) > room:
+                if head and len(head.split()) >= MIN_WORDS:
+                    return head.strip(), " ".join(parts[k:]).strip()
+                break
+            head = (head + " " + part).strip()
+    words = text.split()
+    head = []
+    for w in words:
+        if len(" ".join(head + [w])) > room:
+            break
+        head.append(w)
+    cut = " ".join(head).rstrip(",;:")
+    return (cut + ("." if cut and cut[-1].isalnum() else "")), " ".join(words[len(head):])
+
+
+def merge(engine: ParodyScript, slots: list[Slot], answer: SlotScript, allowed: dict[str, str]) -> tuple[ParodyScript, list[str]]:
+    """The engine's script with the model's lines in their slots (shortened, split, re-timed where needed)."""
+    given: dict[int, SlotLine] = {}
+    problems: list[str] = []
+    for line in answer.lines:
+        if 1 <= line.slot <= len(slots) and line.slot not in given:
+            given[line.slot] = line
+    lines: list[ScriptLine] = []
+    carry: tuple[str, str] | None = None  # the rest of a split line, for the next slot
+    for k, (slot, base) in enumerate(zip(slots, engine.lines), 1):
+        mine = given.get(k)
+        text, source, who = "", "engine", base.character
+        if mine is not None:
+            cand = clean_text(mine.text)
+            why = nonsense_reason(cand)
+            if why:
+                problems.append(f"slot {k}: {why}")
+            else:
+                who = allowed.get(mine.character.strip().lower(), base.character)
+                head, rest = shorten(cand, slot.room)
+                if len(head.split()) >= MIN_WORDS:
+                    text, source = head, "model" if not rest else "model_repaired"
+                    if rest:
+                        problems.append(f"slot {k}: shortened to fit {slot.room} characters")
+                        carry = (rest, who) if len(rest.split()) >= MIN_WORDS and (k + 1) not in given else None
+                else:
+                    problems.append(f"slot {k}: too long for its {slot.room} characters")
+        elif carry is not None and len(carry[0]) <= slot.room and nonsense_reason(carry[0]) is None:
+            text, source, who = _sentence(carry[0]), "model_repaired", carry[1]
+            carry = None
+        if mine is not None and source == "engine":
+            carry = None
+        if not text:
+            text, source = base.text, "engine"
+        end = slot.start + line_seconds(text)
+        lines.append(ScriptLine(character=who, text=text, start=slot.start, end=round(end, 2), source=source,
+                                refers=base.refers if source == "engine" else []))
+    title = clean_text(answer.title)[:50] if answer.title and nonsense_reason(clean_text(answer.title) + " x") is None \
+        else engine.title
+    return engine.model_copy(update={"lines": lines, "title": title}), problems
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:]
+
+
+def draft(ctx: ToolContext, text: str, count: int, budget_s: float) -> tuple[list[SlotScript], list[str], dict]:
+    """Up to `count` model answers; the count follows the speed measured on the first call."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    answers: list[SlotScript] = []
+    notes: list[str] = []
+    speed: dict = {}
+    started = time.perf_counter()
+    for k in range(count):
+        elapsed = time.perf_counter() - started
+        if k and speed:
+            expected = speed["tokens"] / max(speed["tokens_per_s"], 1e-6)
+            if elapsed + expected > budget_s:
+                notes.append(f"stopped after {k} candidate(s): at {speed['tokens_per_s']:.1f} tokens/s the next "
+                             f"(~{expected:.0f}s) would pass the {budget_s:.0f}s budget ({elapsed:.0f}s used)")
+                break
+        t0 = time.perf_counter()
+        try:
+            answer = invoke_structured(ctx.llm, [SystemMessage(content=PROMPTS("script_system")),
+                                                 HumanMessage(content=text + ("" if not k else f"\nVariant {k + 1}: other jokes."))],
+                                       SlotScript, retries=ctx.settings.llm.structured_retries, trace=ctx.trace,
+                                       purpose=f"parody_script:{k}")
+        except Exception as exc:  # a weak or unreachable model must not stop the parody: the engine writes it
+            notes.append(f"candidate {k + 1}: the model failed ({type(exc).__name__}: {str(exc)[:120]})")
+            if not speed:
+                break
+            continue
+        seconds = time.perf_counter() - t0
+        if not speed:
+            tokens = max(1, len(answer.model_dump_json()) // 4)  # ≈ 4 characters a token
+            speed = {"tokens": tokens, "seconds": round(seconds, 2), "tokens_per_s": round(tokens / max(seconds, 1e-3), 1)}
+        answers.append(answer)
+    return answers, notes, speed
