@@ -33,7 +33,8 @@ class Written:
     script: ParodyScript
     gaps: list[Gap]
     talk_over: bool
-    slots: list[str] = field(default_factory=list)  # the kind of line each gap was given
+    slots: list[str] = field(default_factory=list)  # the kind of each line
+    gap_of: list[int] = field(default_factory=list)  # the gap each line is in
 
 
 def norm(text: str) -> str:
@@ -133,6 +134,7 @@ def _write(facts: SceneFacts, footage: float, technique: Technique, cast: list[s
     taken = set(used)
     lines: list[ScriptLine] = []
     slots: list[str] = []
+    gap_of: list[int] = []
     for i, gap in enumerate(gaps):
         t = gap.start + 0.1
         for kind in [*_slot_for(i, gap, len(gaps), offers, slots), "any"]:
@@ -153,11 +155,12 @@ def _write(facts: SceneFacts, footage: float, technique: Technique, cast: list[s
             lines.append(ScriptLine(character=speaker, text=text, start=round(t, 2), end=round(end, 2),
                                     source="engine", refers=refers))
             slots.append(kind)
+            gap_of.append(i)
             t = end + 0.3
             if gap.end - t < 1.4:
                 break
     script = ParodyScript(title=title_of(technique, filler), lines=lines, effects=gags(technique, gaps, filler, footage, rng))
-    return Written(script=script, gaps=gaps, talk_over=talk_over, slots=slots)
+    return Written(script=script, gaps=gaps, talk_over=talk_over, slots=slots, gap_of=gap_of)
 
 
 def pick(technique: Technique, kind: str, values: dict[str, str], room: int, taken: set[str],

@@ -18,50 +18,45 @@ from tools.core.context import ToolContext
 from tools.core.prompts import PromptBook
 from tools.core.structured_output import invoke_structured
 from tools.parody.beats import CHARS_PER_WORD
+from tools.parody.comedy import Written
 from tools.parody.facts import SceneFacts
-from tools.parody.models import ParodyScript, ScriptLine
+from tools.parody.models import ParodyScript, ScriptDraft, ScriptEffect, ScriptLine
 from tools.parody.techniques import Technique
-from tools.parody.timing import SPEECH_CPS, clean_text, line_seconds, nonsense_reason
+from tools.parody.timing import SPEECH_CPS, clean_text, fit_effects, line_seconds, nonsense_reason
 
 PROMPTS = PromptBook.beside(__file__)
 MIN_WORDS = 3
 
 
-class SlotLine(BaseModel):
-    slot: int = Field(ge=1, le=12)
-    character: str = Field("Narrator", max_length=24)
-    text: str = Field(max_length=120)
-
-
-class SlotScript(BaseModel):
-    """The model's answer: a title and a line for the slots it fills (slot numbers from the prompt)."""
-
-    title: str = Field("", max_length=50)
-    lines: list[SlotLine] = Field(default_factory=list, max_length=10)
-
-
 class Slot(BaseModel):
+    """A gap of the beat timeline that the engine wrote for: the model may write its line instead."""
+
     start: float
-    room: int  # characters that fit before the next slot (at the voice's speed)
+    end: float
+    room: int  # characters that fit in the gap at the voice's speed
     kind: str
-    hint: str
+    hint: str  # the engine's line(s) there
     speaker: str
+    lines: list[int]  # the engine's lines in this gap
 
 
-def slots_of(engine: ParodyScript, kinds: list[str], footage: float) -> list[Slot]:
-    out = []
-    for i, line in enumerate(engine.lines):
-        nxt = engine.lines[i + 1].start if i + 1 < len(engine.lines) else footage - 0.3
-        room = int((nxt - 0.3 - line.start) * SPEECH_CPS)
-        out.append(Slot(start=line.start, room=max(len(line.text), room), kind=kinds[i] if i < len(kinds) else "place",
-                        hint=f"e.g. {line.text}", speaker=line.character))
+def slots_of(written: Written) -> list[Slot]:
+    out: list[Slot] = []
+    script = written.script
+    for g in sorted(set(written.gap_of)):
+        idx = [i for i, k in enumerate(written.gap_of) if k == g]
+        gap = written.gaps[g]
+        first = script.lines[idx[0]]
+        out.append(Slot(start=first.start, end=gap.end, room=max(len(first.text), int((gap.end - first.start - 0.1) * SPEECH_CPS)),
+                        kind=written.slots[idx[0]], hint=" / ".join(script.lines[i].text for i in idx),
+                        speaker=first.character, lines=idx))
     return out
 
 
 def prompt(slots: list[Slot], facts: SceneFacts, technique: Technique, request: str, cast: list[str],
            feedback: list[str]) -> str:
     rows = [f"{i}. at {s.start:.1f}s, at most {max(MIN_WORDS, int(s.room / CHARS_PER_WORD))} words, "
-            f"{s.speaker} speaks, a {s.kind} line ({s.hint})" for i, s in enumerate(slots, 1)]
+            f"{s.speaker} speaks, a {s.kind} line (e.g. {s.hint})" for i, s in enumerate(slots, 1)]
     redo = PROMPTS("script_feedback", problems="\n- ".join(feedback[:6])) if feedback else ""
     return PROMPTS("slot_request", request=request or "a funny parody of this scene", technique=technique.name,
                    facts="\n- ".join(facts.summary()[:14]), cast=", ".join(cast) or "none named",
@@ -91,46 +86,51 @@ def shorten(text: str, room: int) -> tuple[str, str]:
     return (cut + ("." if cut and cut[-1].isalnum() else "")), " ".join(words[len(head):])
 
 
-def merge(engine: ParodyScript, slots: list[Slot], answer: SlotScript, allowed: dict[str, str]) -> tuple[ParodyScript, list[str]]:
+def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed: dict[str, str],
+          footage: float) -> tuple[ParodyScript, list[str]]:
     """The engine's script with the model's lines in their slots (shortened, split, re-timed where needed)."""
-    given: dict[int, SlotLine] = {}
+    given: dict[int, DraftLine] = {}
     problems: list[str] = []
-    for line in answer.lines:
-        if 1 <= line.slot <= len(slots) and line.slot not in given:
-            given[line.slot] = line
+    for line in answer.lines:  # a line without a slot number takes the next free slot
+        k = line.slot or next((j for j in range(1, len(slots) + 1) if j not in given and j > max(given, default=0)), 0)
+        if 1 <= k <= len(slots) and k not in given:
+            given[k] = line
+        else:
+            problems.append(f"a line for slot {line.slot or 'beyond the last'} was left out")
     lines: list[ScriptLine] = []
-    carry: tuple[str, str] | None = None  # the rest of a split line, for the next slot
-    for k, (slot, base) in enumerate(zip(slots, engine.lines), 1):
-        mine = given.get(k)
-        text, source, who = "", "engine", base.character
+    carry: tuple[str, str] | None = None  # the rest of a split line, for the next slot the model left empty
+    for k, slot in enumerate(slots, 1):
+        mine, text, source = given.get(k), "", "engine"
+        who = slot.speaker
         if mine is not None:
+            carry = None
             cand = clean_text(mine.text)
             why = nonsense_reason(cand)
             if why:
                 problems.append(f"slot {k}: {why}")
             else:
-                who = allowed.get(mine.character.strip().lower(), base.character)
+                who = allowed.get(mine.character.strip().lower(), slot.speaker)
                 head, rest = shorten(cand, slot.room)
                 if len(head.split()) >= MIN_WORDS:
                     text, source = head, "model" if not rest else "model_repaired"
                     if rest:
                         problems.append(f"slot {k}: shortened to fit {slot.room} characters")
-                        carry = (rest, who) if len(rest.split()) >= MIN_WORDS and (k + 1) not in given else None
+                        if len(rest.split()) >= MIN_WORDS and (k + 1) not in given:
+                            carry = (_sentence(rest), who)
                 else:
                     problems.append(f"slot {k}: too long for its {slot.room} characters")
         elif carry is not None and len(carry[0]) <= slot.room and nonsense_reason(carry[0]) is None:
-            text, source, who = _sentence(carry[0]), "model_repaired", carry[1]
-            carry = None
-        if mine is not None and source == "engine":
-            carry = None
+            (text, who), source, carry = carry, "model_repaired", None
         if not text:
-            text, source = base.text, "engine"
-        end = slot.start + line_seconds(text)
-        lines.append(ScriptLine(character=who, text=text, start=slot.start, end=round(end, 2), source=source,
-                                refers=base.refers if source == "engine" else []))
+            lines += [engine.lines[i] for i in slot.lines]
+            continue
+        lines.append(ScriptLine(character=who, text=text, start=slot.start, end=round(slot.start + line_seconds(text), 2),
+                                source=source))
     title = clean_text(answer.title)[:50] if answer.title and nonsense_reason(clean_text(answer.title) + " x") is None \
         else engine.title
-    return engine.model_copy(update={"lines": lines, "title": title}), problems
+    effects = engine.effects or fit_effects([ScriptEffect(kind=e.kind, at=e.at, caption=e.caption)
+                                             for e in answer.effects], footage, "Nailed it.")
+    return engine.model_copy(update={"lines": lines, "title": title, "effects": effects}), problems
 
 
 def _sentence(text: str) -> str:
@@ -138,11 +138,11 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def draft(ctx: ToolContext, text: str, count: int, budget_s: float) -> tuple[list[SlotScript], list[str], dict]:
+def draft(ctx: ToolContext, text: str, count: int, budget_s: float) -> tuple[list[ScriptDraft], list[str], dict]:
     """Up to `count` model answers; the count follows the speed measured on the first call."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    answers: list[SlotScript] = []
+    answers: list[ScriptDraft] = []
     notes: list[str] = []
     speed: dict = {}
     started = time.perf_counter()
@@ -158,7 +158,7 @@ def draft(ctx: ToolContext, text: str, count: int, budget_s: float) -> tuple[lis
         try:
             answer = invoke_structured(ctx.llm, [SystemMessage(content=PROMPTS("script_system")),
                                                  HumanMessage(content=text + ("" if not k else f"\nVariant {k + 1}: other jokes."))],
-                                       SlotScript, retries=ctx.settings.llm.structured_retries, trace=ctx.trace,
+                                       ScriptDraft, retries=ctx.settings.llm.structured_retries, trace=ctx.trace,
                                        purpose=f"parody_script:{k}")
         except Exception as exc:  # a weak or unreachable model must not stop the parody: the engine writes it
             notes.append(f"candidate {k + 1}: the model failed ({type(exc).__name__}: {str(exc)[:120]})")

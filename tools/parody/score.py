@@ -16,10 +16,11 @@ from pydantic import Field
 from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult
-from tools.parody.models import SceneRef
+from tools.parody.models import TITLE_CARD_S, SceneRef, ScriptEffect
 from tools.quality.av import LineWindow
 from tools.quality.burned_subtitles import TimeSpan
 from tools.quality.codes import Finding
+from tools.quality.comedy import ComedyInput
 from tools.quality.evaluate import SceneContext, evaluate, save_report
 from tools.quality.scene_fit import SceneInfo
 
@@ -106,6 +107,32 @@ def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, t
                         film_transcript=" ".join(s.transcript for s in scenes))
 
 
+def comedy_input(ctx: ToolContext, film: Path | None, scene: SceneRef | None, length: float,
+                 effects: list[ScriptEffect], lines: list[str]) -> ComedyInput | None:
+    """The scene's facts and beats (output seconds) and the film's earlier parodies, for the comedy check."""
+    if scene is None:
+        return None
+    from tools.parody import memory
+    from tools.parody.beats import beat_timeline
+    from tools.parody.facts import scene_facts
+    from tools.parody.techniques import catalogue
+
+    facts = scene_facts(ctx, film, scene)
+    beats, _ = beat_timeline(facts, max(1.0, length - TITLE_CARD_S))
+    directions = {e.detail for e in facts.events if e.kind == "motion_peak"}
+    phrases = {"place": [facts.place.removeprefix("the ")] if facts.place != "this place" else [],
+               "character": [c.role for c in facts.characters],
+               "look": [c.look for c in facts.characters if c.look],
+               "action": [a for d in directions for a in catalogue().actions.get(d, [])],
+               "said": [s.text for s in facts.said]}
+    mine = {" ".join(t.lower().split()) for t in lines}
+    film_name = film.name if film else ""
+    previous = [t for e in memory.load(ctx.settings) if e.film == film_name
+                and {" ".join(x.lower().split()) for x in e.lines} != mine for t in e.lines]
+    return ComedyInput(facts=phrases, beats=[(b.t + TITLE_CARD_S, b.kind) for b in beats],
+                       gags=[e.at + TITLE_CARD_S for e in effects], length=length, previous=previous)
+
+
 def _identity(ctx: ToolContext, images: list[Path], characters: list[str]):
     """Inserts show the lead character: score them against its reference pictures when it has some."""
     if not images or not characters:
@@ -125,7 +152,7 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
                  target_duration: float | None = None, characters: list[str] | None = None,
                  images: list[str] | None = None, film: InputPath | None = None, scene: SceneRef | None = None,
                  timeline: list[TimeSpan] | None = None, matches: list[dict[str, Any]] | None = None,
-                 title: str = "", extend: bool = False) -> ParodyScore:
+                 title: str = "", extend: bool = False, effects: list[ScriptEffect] | None = None) -> ParodyScore:
     """Score a finished parody: video (duration, A/V sync, black/frozen picture), audio levels, speech (every
     line heard back and compared with the script), subtitles (rules, and drawn in the picture), scene fit (the
     footage comes from the scene the request names), request fit (the script is about this scene, with this
@@ -146,9 +173,12 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
         matches: find_scene's `matches` (their scores say how sure the search was).
         title: The parody's title.
         extend: The request asked for more than the scene: footage running on into the next scenes is fine.
+        effects: The script's effects (freezes, zooms, sound effects: the gags the comedy check finds on beats).
     """
     paths = [ctx.workspace.resolve_input(p) for p in images or [] if str(p).lower().endswith((".png", ".jpg", ".jpeg"))]
     context = scene_context(ctx, film, scene, list(timeline or []), list(matches or []), title, extend)
+    length = target_duration or (max((ln.end for ln in lines or []), default=0.0) + 1.0)
+    context.comedy = comedy_input(ctx, film, scene, length, list(effects or []), [ln.text for ln in lines or []])
     report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,
                       ", ".join(characters or []), identity=_identity(ctx, paths, characters or []), scene=context,
                       burned=True)

@@ -111,13 +111,14 @@ def _film_path(ctx: ToolContext, film: str) -> Path | None:
 
 
 def _technique(facts: SceneFacts, request: str, tone: str, history: list[memory.Entry], film: str,
-               scene: SceneRef, iteration: int) -> Technique:
+               scene: SceneRef, iteration: int, cast: list[str]) -> Technique:
     named = asked_for(request, tone)
     if named is not None and iteration == 0:
         return named
     here = [e.technique for e in history if memory.same_scene(e, film, (scene.start, scene.end))]
     in_film = [e.technique for e in history if e.film == film]
-    return choose(facts.offers(), here + ([named.id] if named else []), in_film, iteration,
+    offers = facts.offers() | ({"character"} if cast else set()) | ({"second"} if len(cast) > 1 else set())
+    return choose(offers, here + ([named.id] if named else []), in_film, iteration,
                   key=f"{film}|{scene.start:.2f}")
 
 
@@ -162,7 +163,7 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         task.advance()
         film_key = path.name if path else Path(film).name if film else ""
         history = memory.load(ctx.settings)
-        technique = _technique(facts, request, tone, history, film_key, scene, iteration)
+        technique = _technique(facts, request, tone, history, film_key, scene, iteration, cast)
         used = {comedy.norm(t) for e in history for t in e.lines}
         seed = hash_seed(film_key, scene, iteration, len(history))
         lead = cast[0] if cast else FALLBACK_LEAD
@@ -174,12 +175,12 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         if ctx.llm is None:
             notes.append("no LLM configured (llm.backend)")
         elif engine.lines:
-            slots = model_lines.slots_of(engine, written.slots, footage)
+            slots = model_lines.slots_of(written)
             text = model_lines.prompt(slots, facts, technique, request, cast, feedback_text)
             answers, notes, speed = model_lines.draft(ctx, text, candidates, time_budget_s)
             names = {n.lower(): n for n in allowed} | {"narrator": "Narrator"}
             for answer in answers:
-                merged, problems = model_lines.merge(engine, slots, answer, names)
+                merged, problems = model_lines.merge(written.script, slots, answer, names, footage)
                 merged = scrub(merged, refused)
                 score, parts = candidate_score(merged, footage, cast)
                 mine = sum(l.source != "engine" for l in merged.lines) / max(1, len(merged.lines))
