@@ -166,7 +166,10 @@ def _write(facts: SceneFacts, footage: float, technique: Technique, cast: list[s
 def pick(technique: Technique, kind: str, values: dict[str, str], room: int, taken: set[str],
          rng: random.Random) -> str | None:
     """A phrase of this kind filled with the facts, fitting `room` characters and never spoken before."""
-    short = dict(values, said=_short(values.get("said", ""), 3)) if values.get("said") else values
+    short = dict(values, said=_short(values.get("said", ""), 3)) if values.get("said") else dict(values)
+    words = values.get("who", "").split()
+    if len(words) > 3:  # "the small teal one" → "the teal one" when the gap is short
+        short.update(who=" ".join([words[0], *words[-2:]]), Who=_cap(" ".join([words[0], *words[-2:]])))
     own = technique.lines.get(kind, [])
     named = [p for p in own if FACT_SLOT.search(p)]
     for bank in (named, catalogue().common.get(kind, []), own):

@@ -95,6 +95,14 @@ class SceneFacts(BaseModel):
         return out
 
 
+def with_request_place(facts: SceneFacts, request: str) -> SceneFacts:
+    """The place the user's words name wins over the one the descriptors suggest ("the sunset" over "desert")."""
+    named = place_of(request)
+    if named["place"] == place_of("")["place"] or named["place"] == facts.place:
+        return facts
+    return facts.model_copy(update={"place": named["place"], "place_words": named})
+
+
 def facts_without_film(scene: SceneRef) -> SceneFacts:
     """What the scene reference alone says (its description and lines): no pictures or sound measured."""
     place = place_of(scene.description)

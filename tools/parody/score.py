@@ -108,17 +108,21 @@ def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, t
 
 
 def comedy_input(ctx: ToolContext, film: Path | None, scene: SceneRef | None, length: float,
-                 effects: list[ScriptEffect], lines: list[str]) -> ComedyInput | None:
+                 effects: list[ScriptEffect], lines: list[str], request: str = "") -> ComedyInput | None:
     """The scene's facts and beats (output seconds) and the film's earlier parodies, for the comedy check."""
     if scene is None:
         return None
     from tools.parody import memory
-    from tools.parody.beats import beat_timeline
-    from tools.parody.facts import scene_facts
+    from tools.parody.beats import beat_timeline, play_map, to_footage
+    from tools.parody.facts import scene_facts, with_request_place
     from tools.parody.techniques import catalogue
 
-    facts = scene_facts(ctx, film, scene)
-    beats, _ = beat_timeline(facts, max(1.0, length - TITLE_CARD_S))
+    facts = with_request_place(scene_facts(ctx, film, scene), request)
+    footage = max(1.0, length - TITLE_CARD_S)
+    beats, _ = beat_timeline(facts, footage)
+    passes = play_map(facts.duration, footage)
+    said = [(a + TITLE_CARD_S, b + TITLE_CARD_S) for s in facts.said
+            for a, b in zip(to_footage(s.start, passes, footage), to_footage(min(s.end, facts.duration), passes, footage + 60))]
     directions = {e.detail for e in facts.events if e.kind == "motion_peak"}
     phrases = {"place": [facts.place.removeprefix("the ")] if facts.place != "this place" else [],
                "character": [c.role for c in facts.characters],
@@ -130,7 +134,7 @@ def comedy_input(ctx: ToolContext, film: Path | None, scene: SceneRef | None, le
     previous = [t for e in memory.load(ctx.settings) if e.film == film_name
                 and {" ".join(x.lower().split()) for x in e.lines} != mine for t in e.lines]
     return ComedyInput(facts=phrases, beats=[(b.t + TITLE_CARD_S, b.kind) for b in beats],
-                       gags=[e.at + TITLE_CARD_S for e in effects], length=length, previous=previous)
+                       gags=[e.at + TITLE_CARD_S for e in effects], said=said, length=length, previous=previous)
 
 
 def _identity(ctx: ToolContext, images: list[Path], characters: list[str]):
@@ -178,7 +182,8 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
     paths = [ctx.workspace.resolve_input(p) for p in images or [] if str(p).lower().endswith((".png", ".jpg", ".jpeg"))]
     context = scene_context(ctx, film, scene, list(timeline or []), list(matches or []), title, extend)
     length = target_duration or (max((ln.end for ln in lines or []), default=0.0) + 1.0)
-    context.comedy = comedy_input(ctx, film, scene, length, list(effects or []), [ln.text for ln in lines or []])
+    context.comedy = comedy_input(ctx, film, scene, length, list(effects or []), [ln.text for ln in lines or []],
+                                  request)
     report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,
                       ", ".join(characters or []), identity=_identity(ctx, paths, characters or []), scene=context,
                       burned=True)

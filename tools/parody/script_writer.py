@@ -23,10 +23,10 @@ from tools.core.registry import tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.parody import comedy, memory, model_lines
 from tools.parody.cast import allowed_names, resolve_cast
-from tools.parody.facts import SceneFacts, scene_facts
+from tools.parody.facts import SceneFacts, scene_facts, with_request_place
 from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef
 from tools.parody.techniques import Technique, asked_for, choose
-from tools.parody.template import FALLBACK_LEAD, FALLBACK_SECOND, generic_roles, place_of
+from tools.parody.template import FALLBACK_LEAD, FALLBACK_SECOND, generic_roles
 from tools.parody.timing import candidate_score
 from tools.quality.codes import Code, Finding, findings, messages
 
@@ -155,9 +155,7 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
     with ctx.progress.task("Writing the parody script", total=candidates + 2) as task:
         path = _film_path(ctx, film)
         facts = scene_facts(ctx, path, scene)
-        named = place_of(request)
-        if named["place"] != place_of("")["place"] and named["place"] != facts.place:  # the user's words win
-            facts = facts.model_copy(update={"place": named["place"], "place_words": named})
+        facts = with_request_place(facts, request)
         if set(facts.place.lower().split()) & refused["places"]:
             facts = facts.model_copy(update={"place": "this place", "place_words": {}})
         task.advance()

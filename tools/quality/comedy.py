@@ -29,6 +29,7 @@ class ComedyInput(BaseModel):
     facts: dict[str, list[str]] = Field(default_factory=dict)  # kind → phrases: action, said, look, character, place
     beats: list[tuple[float, str]] = Field(default_factory=list)  # (time, kind)
     gags: list[float] = Field(default_factory=list)  # times of freezes, zooms, sound effects
+    said: list[tuple[float, float]] = Field(default_factory=list)  # the film's own lines, heard under the parody
     length: float = 0.0  # the parody's length
     previous: list[str] = Field(default_factory=list)  # lines of the film's earlier parodies
 
@@ -73,7 +74,7 @@ def score_comedy(lines: list[tuple[str, float, float]], data: ComedyInput) -> Sc
     if share < SPEECH_SHARE:
         found.append(Finding(code=Code.comedy_thin_speech, data={"share": round(share, 3)},
                              message=f"speech covers {share:.0%} of the parody (at least {SPEECH_SHARE:.0%} wanted)"))
-    busy = sorted([(a, b) for _, a, b in lines] + [(t - 0.2, t + 0.2) for t in data.gags])
+    busy = sorted([(a, b) for _, a, b in lines] + [(t - 0.2, t + 0.2) for t in data.gags] + list(data.said))
     missed, long_gaps = [], 0
     t = 0.0
     for a, b in busy + [(data.length, data.length)]:
