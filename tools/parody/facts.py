@@ -72,12 +72,13 @@ class SceneFacts(BaseModel):
         return self.end - self.start
 
     def offers(self) -> set[str]:
-        """What a technique can need: character, face, second, action, said, still, cut, loud, silence, place."""
+        """What a technique can need: character, face, look, second, action, said, still, cut, loud, silence, place."""
         kinds = {e.kind for e in self.events}
         out = {k for k, e in (("action", "motion_peak"), ("still", "still"), ("cut", "cut"), ("loud", "loud_hit"),
                               ("silence", "silence")) if e in kinds}
         out |= {"character"} if self.characters else set()
         out |= {"face"} if any(c.kind == "face" for c in self.characters) else set()
+        out |= {"look"} if any(c.look for c in self.characters) else set()
         out |= {"second"} if len(self.characters) > 1 or len({s.speaker for s in self.said}) > 1 else set()
         out |= {"said"} if self.said else set()
         out |= {"place"} if self.place != "this place" else set()

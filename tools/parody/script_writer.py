@@ -23,7 +23,7 @@ from tools.core.registry import tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.parody import comedy, memory, model_lines
 from tools.parody.cast import allowed_names, resolve_cast
-from tools.parody.facts import SceneFacts, scene_facts, with_request_place
+from tools.parody.facts import SceneFacts, cache_path, scene_facts, with_request_place
 from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef
 from tools.parody.techniques import Technique, asked_for, choose
 from tools.parody.template import FALLBACK_LEAD, FALLBACK_SECOND, generic_roles
@@ -48,6 +48,7 @@ class ScriptResult(ToolResult):
     technique: str = ""
     candidates: list[Candidate] = Field(default_factory=list)
     facts: list[str] = Field(default_factory=list)  # the scene facts it was written from, one per line
+    facts_path: str = ""  # the cached facts record (empty when no film was given)
     line_sources: dict[str, int] = Field(default_factory=dict)  # model / model_repaired / engine → lines
     model_speed: dict[str, float] = Field(default_factory=dict)  # tokens, seconds, tokens_per_s of the first call
 
@@ -190,7 +191,8 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         if best is not None and any(l.source != "engine" for l in best[0].lines):
             script = best[0]
             source = "llm" if all(l.source == "model" for l in script.lines) else "llm_repaired"
-            why = f"best of {len(pool)} model draft(s) within '{technique.name}', critic {best[1].score:.2f}"
+            why = f"best of {len(pool)} model draft(s) within '{technique.name}', critic {best[1].score:.2f}" + (
+                f" ({'; '.join(notes)[:300]})" if notes else "")
         else:
             weak = [f"a draft left every slot to the engine ({'; '.join(c.problems[:2])})" for _, c in pool]
             why = f"engine: '{technique.name}' from the scene's facts" + (
@@ -216,6 +218,7 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
     return ScriptResult(script=script, text=_script_text(script), source=source, why=why, footage_duration=footage,
                         characters=cast, technique=technique.name, candidates=[c for _, c in pool],
                         facts=facts.summary(), line_sources=sources, model_speed=speed,
+                        facts_path=str(cache_path(ctx, path, scene)) if path else "",
                         artifacts=[Artifact(path=ctx.workspace.relative(out), kind="json",
                                             metadata={"what": "parody script", "source": source})])
 
