@@ -109,7 +109,7 @@ def test_the_candidate_count_follows_the_measured_speed(isolated_settings):
     res = invoke("write_parody_script", {"scene": scene, "candidates": 5, "time_budget_s": 1.0}, ctx).result
     assert 1 <= len([c for c in res["candidates"] if c["source"] == "llm"]) < 5
     assert res["model_speed"]["tokens_per_s"] > 0 and "tokens/s" in res["why"]
-    assert res["script"]["lines"][0]["source"] == "model"
+    assert res["script"]["lines"][0]["source"] in ("model", "model_repaired")
 
 
 def test_the_comedy_check_names_what_is_missing():
