@@ -119,7 +119,7 @@ def test_the_comedy_check_names_what_is_missing():
             ("Nice hat.", 8.0, 11.0), ("What grey hair.", 11.5, 13.5)]
     ok = score_comedy(good, data)
     assert ok.passed and ok.metrics["fact_share"] == 0.75 and ok.metrics["speech_share"] > 0.35
-    bad = [("Hello there.", 2.5, 3.7), ("Nice grey hair.", 12.0, 13.2)]
+    bad = [("Hello there.", 2.5, 3.7), ("Okay then.", 4.0, 5.0), ("Nice grey hair.", 12.0, 13.2)]
     report = score_comedy(bad, data)
     codes = {f.code.value for f in report.findings}
     assert codes == {"comedy_off_screen", "comedy_thin_speech", "comedy_beat_missed", "comedy_repeated"}
