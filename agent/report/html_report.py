@@ -136,6 +136,22 @@ def _scene_search(run_dir: Path, step_results: dict) -> list[dict[str, Any]]:
     return out
 
 
+def _parody_scripts(step_results: dict) -> list[dict[str, Any]]:
+    """Each write_parody_script step: its technique, the scene facts it was written from, and where every line
+    came from (the model, a repair of the model's line, or the engine)."""
+    out = []
+    for step_id, res in (step_results or {}).items():
+        got = (res or {}).get("result") if isinstance(res, dict) and res.get("tool") == "write_parody_script" else None
+        if not isinstance(got, dict) or not isinstance(got.get("script"), dict):
+            continue
+        out.append({"step": step_id, "technique": got.get("technique", ""), "source": got.get("source", ""),
+                    "why": got.get("why", ""), "facts": got.get("facts") or [],
+                    "lines": [{"character": ln.get("character", ""), "text": ln.get("text", ""),
+                               "start": ln.get("start", 0.0), "source": ln.get("source", "")}
+                              for ln in got["script"].get("lines") or [] if isinstance(ln, dict)]})
+    return out
+
+
 def build_context(run_dir: Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     warnings: list[str] = []
@@ -178,6 +194,7 @@ def build_context(run_dir: Path) -> dict[str, Any]:
         "evidence": [e for e in result.get("evidence", []) if isinstance(e, dict)],
         "media": _media(run_dir, [a for a in result.get("artifacts", []) if isinstance(a, dict)]),
         "scene_search": _scene_search(run_dir, result.get("step_results") or {}),
+        "parody_scripts": _parody_scripts(result.get("step_results") or {}),
         "trace": _trace_rows(trace),
         "errors": len(errors),
         "warnings": warnings,

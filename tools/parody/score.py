@@ -117,14 +117,15 @@ def comedy_input(ctx: ToolContext, film: Path | None, scene: SceneRef | None, le
     from tools.parody.facts import scene_facts, with_request_place
     from tools.parody.techniques import catalogue
 
-    facts = with_request_place(scene_facts(ctx, film, scene), request)
+    measured = scene_facts(ctx, film, scene)
+    facts = with_request_place(measured, request)  # the place the user named counts, and so does the measured one
     footage = max(1.0, length - TITLE_CARD_S)
     beats, _ = beat_timeline(facts, footage)
     passes = play_map(facts.duration, footage)
     said = [(a + TITLE_CARD_S, b + TITLE_CARD_S) for s in facts.said
             for a, b in zip(to_footage(s.start, passes, footage), to_footage(min(s.end, facts.duration), passes, footage + 60))]
     directions = {e.detail for e in facts.events if e.kind == "motion_peak"}
-    phrases = {"place": [facts.place.removeprefix("the ")] if facts.place != "this place" else [],
+    phrases = {"place": [p.removeprefix("the ") for p in dict.fromkeys((measured.place, facts.place)) if p != "this place"],
                "character": [c.role for c in facts.characters],
                "look": [c.look for c in facts.characters if c.look],
                "action": [a for d in directions for a in catalogue().actions.get(d, [])],
