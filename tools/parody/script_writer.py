@@ -112,7 +112,7 @@ def _film_path(ctx: ToolContext, film: str) -> Path | None:
 
 
 def _technique(facts: SceneFacts, request: str, tone: str, history: list[memory.Entry], film: str,
-               scene: SceneRef, iteration: int, cast: list[str]) -> Technique:
+               scene: SceneRef, iteration: int, cast: list[str], voiced: bool = False) -> Technique:
     named = asked_for(request, tone)
     if named is not None and iteration == 0:
         return named
@@ -120,7 +120,7 @@ def _technique(facts: SceneFacts, request: str, tone: str, history: list[memory.
     in_film = [e.technique for e in history if e.film == film]
     offers = facts.offers() | ({"character"} if cast else set()) | ({"second"} if len(cast) > 1 else set())
     return choose(offers, here + ([named.id] if named else []), in_film, iteration,
-                  key=f"{film}|{scene.start:.2f}")
+                  key=f"{film}|{scene.start:.2f}", voiced=voiced)
 
 
 @tool(family="parody")
@@ -162,12 +162,13 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         task.advance()
         film_key = path.name if path else Path(film).name if film else ""
         history = memory.load(ctx.settings)
-        technique = _technique(facts, request, tone, history, film_key, scene, iteration, cast)
+        named_cast = bool({c.lower() for c in characters or []} & {c.lower() for c in cast})  # the user named who speaks
+        technique = _technique(facts, request, tone, history, film_key, scene, iteration, cast, named_cast)
         used = {comedy.norm(t) for e in history for t in e.lines}
         seed = hash_seed(film_key, scene, iteration, len(history))
         lead = cast[0] if cast else FALLBACK_LEAD
         second = cast[1] if len(cast) > 1 else FALLBACK_SECOND
-        written = comedy.write(facts, footage, technique, cast, used, seed, lead, second)
+        written = comedy.write(facts, footage, technique, cast, used, seed, lead, second, named_cast)
         engine = scrub(written.script, refused)
         script, source, why, pool, speed = engine, "template", "", [], {}
         notes: list[str] = []

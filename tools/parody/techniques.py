@@ -58,10 +58,12 @@ def asked_for(request: str, tone: str) -> Technique | None:
 
 
 def choose(offers: set[str], used_here: list[str], used_in_film: list[str], iteration: int = 0,
-           key: str = "") -> Technique:
-    """The technique for a scene offering `offers` (see the module docstring for the order)."""
-    pool = [t for t in catalogue().techniques if set(t.needs) <= offers] or \
-        [t for t in catalogue().techniques if set(t.needs) <= offers | {"character", "place"}]
+           key: str = "", voiced: bool = False) -> Technique:
+    """The technique for a scene offering `offers` (see the module docstring for the order); `voiced`: the user
+    named characters to voice, so a technique where only a narrator speaks is not taken."""
+    techs = [t for t in catalogue().techniques if not voiced or t.voice != "narrator"]
+    pool = [t for t in techs if set(t.needs) <= offers] or \
+        [t for t in techs if set(t.needs) <= offers | {"character", "place"}]
     runs = len(used_here)
 
     def rank(t: Technique) -> tuple:
