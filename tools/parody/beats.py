@@ -85,7 +85,7 @@ def beat_timeline(facts: SceneFacts, footage: float, talk_over: bool = False) ->
     for a, b, s in spans + [(footage - 0.3, footage, None)]:
         end = a - PAD_S
         if end - t >= MIN_GAP_S:
-            gaps.extend(_split(t, end, prev, min(MAX_GAP_RANGE[1], max(MAX_GAP_RANGE[0], footage / 4.2))))
+            gaps.extend(_split(t, end, prev, longest_gap(footage)))
         t = max(t, b + PAD_S)
         prev = s or prev
     for g in gaps:
@@ -95,6 +95,14 @@ def beat_timeline(facts: SceneFacts, footage: float, talk_over: bool = False) ->
             before = [s for a, b, s in said_spans if b <= g.start + 0.5]
             g.after = before[-1] if before else (said_spans[0][2] if said_spans and g is gaps[0] else None)
     return beats, gaps
+
+
+def longest_gap(footage: float) -> float:
+    """How long one line's gap may get: footage / 4.2 (four lines in 10 s, up to eight in 35 s), within
+    MAX_GAP_RANGE; a parody under 10 s (footage < 8 s) has room for one or two full lines, not four clipped ones."""
+    if footage < 8.0:
+        return MAX_GAP_RANGE[1]
+    return min(MAX_GAP_RANGE[1], max(MAX_GAP_RANGE[0], footage / 4.2))
 
 
 def _split(start: float, end: float, after: Said | None, longest: float) -> list[Gap]:
