@@ -23,8 +23,9 @@ from tools.parody import facts_measure as m
 from tools.parody.models import SceneRef
 from tools.parody.template import place_of
 
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 EventKind = Literal["cut", "motion_peak", "still", "loud_hit", "silence", "face_to_camera"]
+BUSY_MOTION = 0.03  # mean |Δluma| between samples of a shot that moves throughout (no single peak stands out)
 HAIR = {"black": "dark", "brown": "brown", "grey": "grey", "white": "white", "blonde": "blonde", "yellow": "blonde",
         "orange": "red", "red": "red"}
 
@@ -200,6 +201,12 @@ def _picture_events(p: m.Pictures) -> list[Event]:
                 out.append(Event(kind="motion_peak", start=p.times[i], end=p.times[i], strength=round(float(motion[i]), 4),
                                  detail=direction))
                 last = p.times[i]
+        busy = [i for i in range(1, len(motion)) if not cuts[i]]
+        if busy and not any(e.kind == "motion_peak" for e in out):  # a shot busy throughout: its strongest moment
+            i = max(busy, key=lambda k: motion[k])
+            if motion[i] >= BUSY_MOTION:
+                out.append(Event(kind="motion_peak", start=p.times[i], end=p.times[i], strength=round(float(motion[i]), 4),
+                                 detail=m.flow_direction(p.frames[i - 1], p.frames[i])))
     run = 0  # held stills: ≥ 1.2 s with next to no change
     for i in range(1, len(motion) + 1):
         still = i < len(motion) and motion[i] < 0.004 and not cuts[i]

@@ -18,7 +18,7 @@ from tools.core.context import ToolContext
 from tools.core.prompts import PromptBook
 from tools.core.structured_output import invoke_structured
 from tools.parody.beats import CHARS_PER_WORD
-from tools.parody.comedy import Written
+from tools.parody.comedy import Written, norm
 from tools.parody.facts import SceneFacts
 from tools.parody.models import ParodyScript, ScriptDraft, ScriptEffect, ScriptLine
 from tools.parody.techniques import Technique
@@ -26,6 +26,7 @@ from tools.parody.timing import SPEECH_CPS, clean_text, fit_effects, line_second
 
 PROMPTS = PromptBook.beside(__file__)
 MIN_WORDS = 3
+GAP_S = 0.3  # between two lines in one slot
 
 
 class Slot(BaseModel):
@@ -86,46 +87,66 @@ def shorten(text: str, room: int) -> tuple[str, str]:
     return (cut + ("." if cut and cut[-1].isalnum() else "")), " ".join(words[len(head):])
 
 
+def _assign(answer: ScriptDraft, slots: list[Slot], problems: list[str]) -> dict[int, list[DraftLine]]:
+    """Slot → the model's lines for it. A numbered line goes to its slot; lines without a number fill the slots
+    in order, as many to a slot as its room holds (a gap of 4 s takes two short lines)."""
+    given: dict[int, list[DraftLine]] = {}
+    k, used = 1, 0.0
+    for line in answer.lines:
+        if line.slot:
+            if 1 <= line.slot <= len(slots) and line.slot not in given:
+                given[line.slot] = [line]
+            else:
+                problems.append(f"a second line for slot {line.slot}, or no such slot, was left out")
+            continue
+        need = line_seconds(clean_text(line.text))
+        while k <= len(slots) and (k in given and used + GAP_S + need > slots[k - 1].end - slots[k - 1].start):
+            k, used = k + 1, 0.0
+        if k > len(slots):
+            problems.append("a line beyond the last slot was left out")
+            continue
+        used += need + (GAP_S if k in given else 0.0)
+        given.setdefault(k, []).append(line)
+    return given
+
+
 def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed: dict[str, str],
-          footage: float) -> tuple[ParodyScript, list[str]]:
-    """The engine's script with the model's lines in their slots (shortened, split, re-timed where needed)."""
-    given: dict[int, DraftLine] = {}
+          footage: float, spoken: set[str] = frozenset()) -> tuple[ParodyScript, list[str]]:
+    """The engine's script with the model's lines in their slots (shortened, split, re-timed where needed);
+    a line an earlier parody already spoke is not kept (`spoken`: normalised lines)."""
     problems: list[str] = []
-    for line in answer.lines:  # a line without a slot number takes the next free slot
-        k = line.slot or next((j for j in range(1, len(slots) + 1) if j not in given and j > max(given, default=0)), 0)
-        if 1 <= k <= len(slots) and k not in given:
-            given[k] = line
-        else:
-            problems.append(f"a line for slot {line.slot or 'beyond the last'} was left out")
+    given = _assign(answer, slots, problems)
     lines: list[ScriptLine] = []
     carry: tuple[str, str] | None = None  # the rest of a split line, for the next slot the model left empty
     for k, slot in enumerate(slots, 1):
-        mine, text, source = given.get(k), "", "engine"
-        who = slot.speaker
-        if mine is not None:
+        placed: list[ScriptLine] = []
+        t = slot.start
+        for mine in given.get(k, []):
             carry = None
             cand = clean_text(mine.text)
-            why = nonsense_reason(cand)
+            why = nonsense_reason(cand) or ("an earlier parody spoke it" if norm(cand) in spoken else None)
             if why:
                 problems.append(f"slot {k}: {why}")
-            else:
-                who = allowed.get(mine.character.strip().lower(), slot.speaker)
-                head, rest = shorten(cand, slot.room)
-                if len(head.split()) >= MIN_WORDS:
-                    text, source = head, "model" if not rest else "model_repaired"
-                    if rest:
-                        problems.append(f"slot {k}: shortened to fit {slot.room} characters")
-                        if len(rest.split()) >= MIN_WORDS and (k + 1) not in given:
-                            carry = (_sentence(rest), who)
-                else:
-                    problems.append(f"slot {k}: too long for its {slot.room} characters")
-        elif carry is not None and len(carry[0]) <= slot.room and nonsense_reason(carry[0]) is None:
-            (text, who), source, carry = carry, "model_repaired", None
-        if not text:
-            lines += [engine.lines[i] for i in slot.lines]
-            continue
-        lines.append(ScriptLine(character=who, text=text, start=slot.start, end=round(slot.start + line_seconds(text), 2),
-                                source=source))
+                continue
+            room = int((slot.end - t - 0.1) * SPEECH_CPS)
+            head, rest = shorten(cand, room)
+            if len(head.split()) < MIN_WORDS:
+                problems.append(f"slot {k}: too long for its {room} characters")
+                continue
+            who = allowed.get(mine.character.strip().lower(), slot.speaker)
+            if rest:
+                problems.append(f"slot {k}: shortened to fit {room} characters")
+                if len(rest.split()) >= MIN_WORDS and (k + 1) not in given:
+                    carry = (_sentence(rest), who)
+            placed.append(ScriptLine(character=who, text=head, start=round(t, 2), end=round(t + line_seconds(head), 2),
+                                     source="model_repaired" if rest else "model"))
+            t = placed[-1].end + GAP_S
+        if not given.get(k) and carry is not None and len(carry[0]) <= slot.room and nonsense_reason(carry[0]) is None:
+            text, who = carry
+            placed.append(ScriptLine(character=who, text=text, start=slot.start,
+                                     end=round(slot.start + line_seconds(text), 2), source="model_repaired"))
+            carry = None
+        lines += placed or [engine.lines[i] for i in slot.lines]
     title = clean_text(answer.title)[:50] if answer.title and nonsense_reason(clean_text(answer.title) + " x") is None \
         else engine.title
     effects = engine.effects or fit_effects([ScriptEffect(kind=e.kind, at=e.at, caption=e.caption)

@@ -108,8 +108,10 @@ def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, t
 
 
 def comedy_input(ctx: ToolContext, film: Path | None, scene: SceneRef | None, length: float,
-                 effects: list[ScriptEffect], lines: list[str], request: str = "") -> ComedyInput | None:
-    """The scene's facts and beats (output seconds) and the film's earlier parodies, for the comedy check."""
+                 effects: list[ScriptEffect], lines: list[str], request: str = "",
+                 cast: list[str] | None = None) -> ComedyInput | None:
+    """The scene's facts and beats (output seconds) and the film's earlier parodies (other runs), for the comedy
+    check. The cast's names count as naming who is on screen when someone is."""
     if scene is None:
         return None
     from tools.parody import memory
@@ -126,13 +128,14 @@ def comedy_input(ctx: ToolContext, film: Path | None, scene: SceneRef | None, le
             for a, b in zip(to_footage(s.start, passes, footage), to_footage(min(s.end, facts.duration), passes, footage + 60))]
     directions = {e.detail for e in facts.events if e.kind == "motion_peak"}
     phrases = {"place": [p.removeprefix("the ") for p in dict.fromkeys((measured.place, facts.place)) if p != "this place"],
-               "character": [c.role for c in facts.characters],
+               "character": [c.role for c in facts.characters] + (list(cast or []) if facts.characters else []),
                "look": [c.look for c in facts.characters if c.look],
                "action": [a for d in directions for a in catalogue().actions.get(d, [])],
                "said": [s.text for s in facts.said]}
     mine = {" ".join(t.lower().split()) for t in lines}
     film_name = film.name if film else ""
-    previous = [t for e in memory.load(ctx.settings) if e.film == film_name
+    this_run = str(ctx.workspace.root)
+    previous = [t for e in memory.load(ctx.settings) if e.film == film_name and not e.script.startswith(this_run)
                 and {" ".join(x.lower().split()) for x in e.lines} != mine for t in e.lines]
     return ComedyInput(facts=phrases, beats=[(b.t + TITLE_CARD_S, b.kind) for b in beats],
                        gags=[e.at + TITLE_CARD_S for e in effects], said=said, length=length, previous=previous)
@@ -184,7 +187,7 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
     context = scene_context(ctx, film, scene, list(timeline or []), list(matches or []), title, extend)
     length = target_duration or (max((ln.end for ln in lines or []), default=0.0) + 1.0)
     context.comedy = comedy_input(ctx, film, scene, length, list(effects or []), [ln.text for ln in lines or []],
-                                  request)
+                                  request, list(characters or []))
     report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,
                       ", ".join(characters or []), identity=_identity(ctx, paths, characters or []), scene=context,
                       burned=True)

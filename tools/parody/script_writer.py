@@ -180,7 +180,7 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
             answers, notes, speed = model_lines.draft(ctx, text, candidates, time_budget_s)
             names = {n.lower(): n for n in allowed} | {"narrator": "Narrator"}
             for answer in answers:
-                merged, problems = model_lines.merge(written.script, slots, answer, names, footage)
+                merged, problems = model_lines.merge(written.script, slots, answer, names, footage, used)
                 merged = scrub(merged, refused)
                 score, parts = candidate_score(merged, footage, cast)
                 mine = sum(l.source != "engine" for l in merged.lines) / max(1, len(merged.lines))
@@ -195,7 +195,8 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
             why = f"best of {len(pool)} model draft(s) within '{technique.name}', critic {best[1].score:.2f}" + (
                 f" ({'; '.join(notes)[:300]})" if notes else "")
         else:
-            weak = [f"a draft left every slot to the engine ({'; '.join(c.problems[:2])})" for _, c in pool]
+            weak = [f"a draft left every slot to the engine ({'; '.join(c.problems[:2]) or 'no line written'})"
+                    for _, c in pool]
             why = f"engine: '{technique.name}' from the scene's facts" + (
                 f" ({'; '.join(notes + weak)[:300]})" if notes or weak else "")
             score, parts = candidate_score(engine, footage, cast)
