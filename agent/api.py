@@ -14,7 +14,7 @@ from agent.session import open_runtime
 from tools.core.settings import Settings, load_settings
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
-from tools.core.workspace import new_run_id
+from tools.core.workspace import find_in_media_roots, new_run_id
 
 __all__ = ["Agent", "AgentInputError", "check_film", "check_request", "history_messages"]
 
@@ -31,11 +31,8 @@ def check_film(film: str | Path | None, settings: Settings) -> Path | None:
     if film is None or str(film) == "":
         return None
     path = Path(film).expanduser()
-    if not path.is_absolute() and not path.exists():
-        for root in settings.paths.media_roots:
-            if (resolve_path(root) / path).exists():
-                path = resolve_path(root) / path
-                break
+    if not path.is_absolute() and not path.exists():  # a name in the film library, as tools resolve it
+        path = find_in_media_roots(path, [resolve_path(r) for r in settings.paths.media_roots]) or path
     if not path.exists():
         raise AgentInputError(f"Film not found: {film}")
     from tools.media.probe import media_info

@@ -1,4 +1,4 @@
-"""The LangGraph state machine (DESIGN Contract 3).
+"""The LangGraph state machine (docs/architecture.md, Contract 3).
 
 understand → retrieve ∥ web → plan → execute ⟲ (one step per graph step; → review, a pause for a
 person, after the workflow's review points when agent.review is on) → evaluate → reflect → execute …

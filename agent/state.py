@@ -61,7 +61,7 @@ class AgentState(TypedDict, total=False):
     artifacts: Annotated[list[dict], merge_artifacts]
     quality: Annotated[list[dict], append]  # one entry per iteration
     iteration: int
-    feedback: list[dict]  # findings of every evaluation so far (tools/quality/codes.Finding), newest last
+    feedback: list[dict]  # findings of every evaluation so far (tools/core/findings.Finding), newest last
     react_steps: int
     final_answer: str
     status: str

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from tools.core.packaged import packaged_file
 from tools.core.settings.loader import settings_from_dict
-from tools.dataset.identity import choose_backend, threshold_for
-from tools.dataset.identity.evaluation import detect_all, load_labels, read_frames, score_regions
+from tools.dataset.identity_evaluation import detect_all, load_labels, read_frames, score_regions
+from tools.media.identity.choice import choose_backend, threshold_for
 
 DATA = ROOT / "tests" / "data" / "sintel"
 SWEEP = {"dnn": [0.3, 0.363, 0.4, 0.45, 0.5], "insightface": [0.2, 0.25, 0.3, 0.35, 0.4], "opencv": [0.5, 0.6, 0.7]}

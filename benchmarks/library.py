@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.dataset import synth
 from tools.core.context import make_context
 from tools.core.settings.loader import settings_from_dict
-from tools.dataset.library import LibraryReport, decisions, discover_films, plan_library, run_library
+from tools.dataset.library import LibraryReport, decisions, discover_films, plan_library
+from tools.dataset.library_runner import run_library
 
 LENGTHS = (1.0, 0.75, 1.25, 1.0)  # four short films of different lengths
 

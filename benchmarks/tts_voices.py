@@ -31,13 +31,13 @@ from tools.audio.tts import synthesize
 from tools.core.context import make_context
 from tools.core.settings.loader import settings_from_dict
 from tools.core.workspace import Workspace
-from tools.image.characters import load_characters
+from tools.media.character_presets import load_characters
 from tools.parody.voices import FALLBACK_VOICES
+from tools.quality.speech import NUMBER_WORDS
 
 CAST = ["Pip", "Captain Brine"]  # the sample film's characters (knowledge/), voiced by their presets
 SCENE = "ocean or sea under a blue sky, calm water"
-DIGITS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
-          "8": "eight", "9": "nine", "10": "ten"}
+DIGITS = {str(n): word for n, word in enumerate(NUMBER_WORDS)}
 
 
 def demo_lines(run: Path | None) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
@@ -27,6 +27,8 @@ class Parameter(BaseModel):
     description: str = ""
     default: Any = None
     required: bool = False
+    # None: when the parameter is passed whole to a tool argument that takes a fixed set of values
+    # (a Literal), that set — the tool's signature is the one place it is written.
     choices: list[Any] | None = None
     # Where a value can come from without asking the model: "film" (the film of this run), "request",
     # "input" (a file the user named for this run that fits `input_kind`).
@@ -81,7 +83,7 @@ CheckKind = Literal["steps_succeeded", "artifact_exists", "scorer"]
 CHECK_KINDS: tuple[str, ...] = get_args(CheckKind)  # each has an evaluator in agent/nodes/checks.py
 
 
-class Check(BaseModel):
+class WorkflowCheck(BaseModel):
     """How a run of the workflow is scored: all steps succeeded; a step made a file of a kind; a step's
     result is a score report ({combined, passed, reasons, blame, findings})."""
 
@@ -92,7 +94,7 @@ class Check(BaseModel):
     scorer: str | None = None
 
     @model_validator(mode="after")
-    def _fields_of_kind(self) -> "Check":
+    def _fields_of_kind(self) -> "WorkflowCheck":
         if self.kind in ("artifact_exists", "scorer") and not self.step:
             raise ValueError(f"a {self.kind} check needs `step`")
         if self.kind == "artifact_exists" and not self.artifact_kind:
@@ -124,7 +126,7 @@ class Workflow(BaseModel):
     alternatives: list[Alternative] = Field(default_factory=list)
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     steps: list[Step] = Field(default_factory=list)  # none: the answer comes from knowledge / the web
-    checks: list[Check] = Field(default_factory=lambda: [Check()])
+    checks: list[WorkflowCheck] = Field(default_factory=lambda: [WorkflowCheck()])
     answer: str = ""  # a template for the final answer, with ${...} references
     # What a scorer's blame tag means in this workflow: tag → the step ids to redo next iteration.
     on_blame: dict[str, list[str]] = Field(default_factory=dict)
@@ -183,7 +185,7 @@ def validate_against_registry(wf: Workflow, source: str) -> None:
                 raise WorkflowError(f"{source}: step {step.id!r} uses unknown parameter {head[1]!r}")
             if head[0] == "steps" and head[1] not in ids:
                 raise WorkflowError(f"{source}: step {step.id!r} references unknown step {head[1]!r}")
-    from tools.quality.codes import Blame
+    from tools.core.findings import Blame
 
     for tag, steps in wf.on_blame.items():
         if tag not in ids and tag not in {b.value for b in Blame}:
@@ -216,7 +218,24 @@ def load_workflow(path: Path) -> Workflow:
         loc = ".".join(str(p) for p in err["loc"])
         raise WorkflowError(f"{path}: '{loc}': {err['msg']}") from None
     validate_against_registry(wf, str(path))
+    _choices_from_tools(wf)
     return wf
+
+
+def _choices_from_tools(wf: Workflow) -> None:
+    """Parameters without `choices` that a step passes whole to a Literal-typed tool argument take its values."""
+    from tools.core.registry import get_tool
+
+    for name, param in wf.parameters.items():
+        if param.choices is not None:
+            continue
+        for step in wf.steps:
+            for arg, value in step.args.items():
+                if value != f"${{params.{name}}}":
+                    continue
+                annotation = get_tool(step.tool).args_model.model_fields[arg].annotation
+                if get_origin(annotation) is Literal:
+                    param.choices = list(get_args(annotation))
 
 
 @lru_cache(maxsize=4)

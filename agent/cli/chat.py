@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tools.core.settings import Settings
-from tools.video.models import timecode
+from tools.media.timecode import format_timecode
 
 HELP = """Commands:
   /plan            the last run's plan        /tools        registered tools
@@ -146,7 +146,7 @@ class ChatSession:
             return text
         scene = choices[int(answer) - 1]["scene"]
         at = scene.get("keyframe_time") or (scene["start"] + scene["end"]) / 2
-        return f"{text} — the scene at {timecode(at)}"
+        return f"{text} — the scene at {format_timecode(at)}"
 
     def _request(self, text: str) -> None:
         text = self.pick_scene(self.clarify(text))

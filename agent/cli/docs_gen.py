@@ -2,8 +2,9 @@
 
 - docs/configuration.md: the whole page, from the Settings model (agent/cli/config_doc.py).
 - docs/architecture.md: the regions between `<!-- generated: NAME -->` and `<!-- end generated -->`:
-  `state` (the AgentState keys, their reducers and the nodes that write them) and `trace-events`
-  (every `trace.event("kind", ...)` call in agent/, tools/, rag/ and workflows/, with its fields).
+  `state` (the AgentState keys, their reducers and the nodes that write them), `trace-events`
+  (every `trace.event("kind", ...)` call in agent/, tools/, rag/ and workflows/, with its fields) and
+  `layers` (the tiers of tools/core/layers.py with every import between packages, read from the source).
 
 A test compares each page with what this module renders and names this command when they differ.
 """
@@ -110,6 +111,30 @@ def state_rows() -> list[tuple[str, str, str, str]]:
     return [(k, t.replace("|", "\\|"), r, ", ".join(writers[k]) or "—") for k, t, r in fields]
 
 
+def _layer_lines() -> list[str]:
+    """The tiers top to bottom with the packages' real imports (which package imports which, not how
+    often, so the page changes only when a new dependency between packages appears)."""
+    from tools.core.layers import RANK, TIERS, edges
+
+    found = edges(ROOT)
+    ids = {u: u.replace(".", "_") for units, _ in TIERS for u in units}
+    lines = ["```mermaid", "flowchart TB"]
+    for i, (units, why) in enumerate(TIERS):
+        lines.append(f'  subgraph tier{i}["{why}"]')
+        lines += [f'    {ids[u]}["{u.replace(".", "/")}/"]' for u in units]
+        lines.append("  end")
+    for i in range(len(TIERS) - 1):  # keeps the tiers stacked in order even where no import links them
+        lines.append(f"  tier{i} ~~~ tier{i + 1}")
+    lines += [f"  {ids[a]} --> {ids[b]}" for a, b in sorted(found)]
+    lines += ["```", "", "| package | imports |", "| --- | --- |"]
+    for units, _ in TIERS:
+        for u in units:
+            out = sorted((b for a, b in found if a == u), key=lambda b: (RANK[b], b))
+            lines.append(f"| `{u.replace('.', '/')}/` | " + (", ".join(f"`{b.replace('.', '/')}/`" for b in out)
+                                                               or "—") + " |")
+    return lines
+
+
 def render_region(name: str) -> str:
     if name == "state":
         lines = ["| key | type | reducer | written by |", "| --- | --- | --- | --- |"]
@@ -119,8 +144,10 @@ def render_region(name: str) -> str:
         for e in trace_events():
             files = ", ".join(f"`{f}`" for f in e.files)
             lines.append(f"| `{e.kind}` | {', '.join(e.fields) or '—'} | {files} |")
+    elif name == "layers":
+        lines = _layer_lines()
     else:
-        raise KeyError(f"unknown generated region {name!r} (known: state, trace-events)")
+        raise KeyError(f"unknown generated region {name!r} (known: state, trace-events, layers)")
     return "\n".join(lines) + "\n"
 
 

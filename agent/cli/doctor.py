@@ -16,7 +16,7 @@ def _version(cmd: list[str]) -> str:
     exe = shutil.which(cmd[0])
     if not exe:
         return ""
-    from tools.core.children import run_child
+    from tools.core.child_processes import run_child
 
     try:
         out = run_child([exe, *cmd[1:]], what=cmd[0], timeout_s=10, check=False).stdout.decode("utf-8", "replace")
@@ -93,7 +93,7 @@ def checks(settings: Settings) -> list[dict[str, Any]]:
     except Exception as exc:
         add("piper voice", False, str(exc), "tts.piper_model")
     try:
-        from tools.dataset.identity.dnn_backend import SFACE_FILE, YUNET_FILE, model_path
+        from tools.media.identity.dnn_backend import SFACE_FILE, YUNET_FILE, model_path
 
         s = settings.dataset
         files = [model_path(s.face_detector_model, YUNET_FILE, "dataset.face_detector_model"),

@@ -45,7 +45,7 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tools.core.children import install_signal_handlers
+        from tools.core.child_processes import install_signal_handlers
 
         install_signal_handlers()
         try:

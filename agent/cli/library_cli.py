@@ -19,8 +19,8 @@ from tools.dataset.library import (
     StageReport,
     discover_films,
     plan_library,
-    run_library,
 )
+from tools.dataset.library_runner import run_library
 from tools.dataset.metadata import dataset_dir
 
 

@@ -25,7 +25,7 @@ out = Console()
 @app.callback()
 def _startup() -> None:
     """Every subcommand: children started from here are stopped when the command is interrupted."""
-    from tools.core.children import install_signal_handlers
+    from tools.core.child_processes import install_signal_handlers
 
     install_signal_handlers()
 

@@ -1,4 +1,5 @@
-"""LLM backends (DESIGN Contract 4): local (embedded GGUF), openai (any compatible endpoint), fake (scripted).
+"""LLM backends (docs/architecture.md, Contract 4): local (embedded GGUF), openai (any compatible
+endpoint), fake (scripted).
 
 All are langchain-core chat models sharing `ManagedChatModel`: every call acquires "llm" through
 the scheduler and writes an `llm.call` trace event. Structured output goes through

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Callable
 
 from agent.runtime import Runtime
+from tools.core.findings import Code, Finding
 from tools.quality.answer import score_answer
-from tools.quality.codes import Code, Finding
 from tools.quality.report import ScoreReport
 from workflows import Plan
-from workflows.loader import CHECK_KINDS, Check
+from workflows.loader import CHECK_KINDS, WorkflowCheck
 
 
 def _exists(rt: Runtime, path: str) -> bool:
@@ -67,7 +67,7 @@ def completion_report(state: dict, plan: Plan, rt: Runtime) -> dict:
                    passed=score >= 0.999 and not missing)
 
 
-def artifact_report(check: Check, state: dict, plan: Plan, rt: Runtime) -> dict:
+def artifact_report(check: WorkflowCheck, state: dict, plan: Plan, rt: Runtime) -> dict:
     """`artifact_exists`: the step made at least one artifact of the declared kind, as a real file."""
     res = (state.get("step_results") or {}).get(check.step or "") or {}
     kinds = [a for a in res.get("artifacts") or [] if a.get("kind") == check.artifact_kind]
@@ -82,7 +82,7 @@ def artifact_report(check: Check, state: dict, plan: Plan, rt: Runtime) -> dict:
                                        data={"kind": check.artifact_kind})], {}, "")
 
 
-def scorer_report(check: Check, state: dict, plan: Plan, rt: Runtime) -> dict:
+def scorer_report(check: WorkflowCheck, state: dict, plan: Plan, rt: Runtime) -> dict:
     """`scorer`: a step whose result carries {combined, passed, reasons, blame, findings?}."""
     res = (state.get("step_results") or {}).get(check.step or "") or {}
     value = res.get("result") or {}
@@ -120,7 +120,7 @@ def answer_report(state: dict, plan: Plan, rt: Runtime, answer: str) -> dict:
     return report.model_dump(mode="json")
 
 
-CHECKS: dict[str, Callable[[Check, dict, Plan, Runtime], dict]] = {
+CHECKS: dict[str, Callable[[WorkflowCheck, dict, Plan, Runtime], dict]] = {
     "steps_succeeded": lambda check, state, plan, rt: completion_report(state, plan, rt),
     "artifact_exists": artifact_report,
     "scorer": scorer_report,

@@ -10,7 +10,7 @@ from agent.nodes.execute import step_scope
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from rag.types import Evidence
-from tools.quality.codes import findings
+from tools.core.findings import findings
 from workflows import Plan
 from workflows.plan import ReferenceError_, resolve_refs
 

@@ -7,8 +7,8 @@ from agent.nodes.common import traced
 from agent.planning.readiness import preflight
 from agent.planning.strategies import STRATEGIES
 from agent.runtime import Runtime
+from tools.core.findings import Code, Finding
 from tools.core.registry import get_tool
-from tools.quality.codes import Code, Finding
 from workflows import Plan, WorkflowError
 
 

@@ -13,9 +13,9 @@ from agent.nodes.common import tool_lines
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from agent.state import StepResult
+from tools.core.findings import messages
 from tools.core.registry import invoke
 from tools.core.structured_output import StructuredOutputError, invoke_structured
-from tools.quality.codes import messages
 
 
 @lru_cache(maxsize=32)

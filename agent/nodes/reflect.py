@@ -8,9 +8,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agent.nodes.common import traced
 from agent.prompts import prompt
 from agent.runtime import Runtime
+from tools.core.findings import Code, Finding, findings
 from tools.core.registry import get_tool
 from tools.core.structured_output import StructuredOutputError, invoke_structured
-from tools.quality.codes import Code, Finding, findings
 from workflows import Plan
 
 MAX_NEW = 16  # findings one evaluation hands on

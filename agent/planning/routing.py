@@ -14,7 +14,7 @@ from tools.core.settings.loader import resolve_path
 def presets(settings) -> list[str]:
     """Character preset names (configs/characters.yaml); none when the file is missing or broken."""
     try:
-        from tools.image.characters import load_characters
+        from tools.media.character_presets import load_characters
 
         return [p.name for p in load_characters(settings).values()]
     except Exception:

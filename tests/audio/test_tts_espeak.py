@@ -14,7 +14,7 @@ from tools.core.context import make_context
 from tools.core.registry import invoke
 from tools.core.settings.loader import load_settings, settings_from_dict
 from tools.core.workspace import Workspace
-from tools.image.characters import load_characters
+from tools.media.character_presets import load_characters
 from tools.media.wav import write_wav
 
 LINE = "The gull stole my chips again, and the captain laughed at me."  # 12 words

@@ -76,3 +76,12 @@ def test_a_tool_with_a_mutable_default_is_refused_at_registration():
     with pytest.raises(TypeError, match="mutable default"):
         registry.tool(family="test")(t_shared_list)
     assert "t_shared_list" not in {s.name for s in registry.all_tools()}
+
+
+def test_a_shipped_tool_belongs_to_the_family_whose_folder_holds_it():
+    registry.load_builtin_tools()
+    shipped = [s for s in registry.all_tools() if s.func.__module__.startswith("tools.")]  # not tests' own
+    assert len(shipped) >= 30
+    wrong = [f"{s.name}: family {s.family!r} in {s.func.__module__}" for s in shipped
+             if s.func.__module__.split(".")[:2] != ["tools", s.family]]
+    assert not wrong, wrong

@@ -57,3 +57,25 @@ def test_run_ids_are_validated(tmp_path):
     with pytest.raises(ToolError):
         Workspace.create(tmp_path, "../evil")
     assert Workspace.create(tmp_path, "run-1").run_id == "run-1"
+
+
+def test_one_media_root_lookup_for_films_and_tool_inputs(tmp_path):
+    from agent.api import check_film
+    from tools.core.settings import settings_from_dict
+    from tools.core.workspace import find_in_media_roots
+
+    first, second, outside = tmp_path / "a", tmp_path / "b", tmp_path / "elsewhere"
+    for d in (first, second, outside):
+        d.mkdir()
+    (second / "film.txt").write_text("x")
+    (first / "escape.txt").symlink_to(outside / "secret.txt")
+    (outside / "secret.txt").write_text("x")
+    assert find_in_media_roots("film.txt", [first, second]) == (second / "film.txt").resolve()
+    assert find_in_media_roots("escape.txt", [first]) is None  # a link out of its root is not in the library
+    assert find_in_media_roots("../elsewhere/secret.txt", [first]) is None
+    assert find_in_media_roots(second / "film.txt", [second]) is None  # absolute paths are not looked up
+    ws = Workspace(tmp_path / "run", [first, second])
+    assert ws.resolve_input("film.txt") == find_in_media_roots("film.txt", [first, second])
+    settings = settings_from_dict({"paths": {"media_roots": [str(first), str(second)]}})
+    with pytest.raises(Exception, match="not a usable film"):  # found in the library, then probed
+        check_film("film.txt", settings)

@@ -10,8 +10,9 @@ from tools.core.types import ToolError
 from tools.dataset.characters import load_references, precision_recall, run_characters
 from tools.dataset.extract import extract_frames
 from tools.dataset.filter import run_filter
-from tools.dataset.identity import get_backend, match_regions
 from tools.dataset.metadata import DatasetStore
+from tools.media.identity.choice import get_backend
+from tools.media.identity.regions import match_regions
 
 
 def test_characters_stage_matches_ground_truth_on_the_film(ctx, media):

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from agent.cli.dataset_cli import app
 from tools.dataset.executor import PoolExecutor, SerialExecutor, make_executor
-from tools.dataset.quality import score_frame_file
+from tools.dataset.frame_quality import score_frame_file
 from workflows.loader import load_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,11 +47,11 @@ def test_workflow_chains_every_stage_and_validates_against_the_registry():
 
 def test_one_stage_order_for_pipeline_cli_and_workflow():
     from tools.dataset.pipeline import STAGE_RUNNERS, stage_range
-    from tools.dataset.stage import STAGES
+    from tools.dataset.stage import STAGE_TOOLS, STAGES
 
     wf = load_workflow(ROOT / "workflows" / "movie_to_lora.yaml")
-    assert tuple(s.id for s in wf.steps) == STAGES
-    assert tuple(STAGE_RUNNERS) == STAGES
+    assert [(s.id, s.tool) for s in wf.steps] == list(STAGE_TOOLS.items())
+    assert set(STAGE_RUNNERS) == set(STAGES)
     assert stage_range("characters", "export") == ["characters", "caption", "export"]
 
 

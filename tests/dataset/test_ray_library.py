@@ -17,7 +17,8 @@ from tests.dataset.conftest import make_settings
 from tools.core.context import make_context
 from tools.core.scheduler import InProcessHandle, create_scheduler
 from tools.core.trace import Trace, read_trace
-from tools.dataset.library import decisions, discover_films, plan_library, run_library
+from tools.dataset.library import decisions, discover_films, plan_library
+from tools.dataset.library_runner import run_library
 from tools.dataset.ray_library import init_args
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -78,7 +78,7 @@ def test_killed_training_resumes_to_the_same_lora(trained, tmp_path):
     uninterrupted = Path(trained["outcome"].result["lora_path"])
     cfg = dict(base_model=str(trained["base"]), images=[str(store.abspath(i.file)) for i in items],
                captions=[caption_for(i, "alice_chr") for i in items], output_dir=str(tmp_path / "killed"),
-               seed=42, fingerprint="resume-test", batch_size=1, mixed_precision="auto", **TRAIN)
+               seed=42, fingerprint="resume-test", train_batch_size=1, mixed_precision="auto", **TRAIN)
     cfg["max_steps"] = 1000  # the killed run would go on far past the resumed run's end
     (tmp_path / "cfg.json").write_text(json.dumps(cfg))
     ckpts = tmp_path / "killed" / "checkpoints"

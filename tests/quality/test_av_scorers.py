@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from tools.core.findings import Code
 from tools.core.settings import settings_from_dict
 from tools.core.types import ToolError
 from tools.quality.av import LineWindow, score_audio, score_video
-from tools.quality.codes import Code
 from tools.quality.measure import decode_mono
 from tools.quality.speech import score_speech
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tools.core.findings import DEFAULT_BLAME, Blame, Code, Finding, findings, latest, messages
 from tools.core.settings import settings_from_dict
 from tools.quality.answer import named_files, score_answer
 from tools.quality.burned_subtitles import TimeSpan
-from tools.quality.codes import DEFAULT_BLAME, Blame, Code, Finding, findings, latest, messages
 from tools.quality.request_fit import foreign_places, is_generic_role, mentioned_names, score_request_fit
 from tools.quality.scene_fit import SceneInfo, footage_share, request_scene_words, score_scene_fit
 from tools.quality.speech import line_errors

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.quality.conftest import SPOKEN, ffmpeg
+from tools.core.findings import Code
 from tools.core.settings import settings_from_dict
+from tools.media.subtitles import load_subtitles
 from tools.quality.av import LineWindow
 from tools.quality.burned_subtitles import TimeSpan, score_burned_subtitles
-from tools.quality.codes import Code
 from tools.quality.measure import decode_mono
 from tools.quality.speech import score_speech
-from tools.quality.subtitles import load_subtitles
 
 pytest.importorskip("faster_whisper", reason="faster-whisper is not installed")
 

@@ -14,10 +14,11 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from tools.core.settings import settings_from_dict
 from tools.core.types import ToolError
+from tools.media.subtitles import load_subtitles
 from tools.quality.images import score_images
 from tools.quality.judge import score_script
 from tools.quality.report import ScoreReport, combine
-from tools.quality.subtitles import load_subtitles, score_subtitles
+from tools.quality.subtitles import score_subtitles
 
 GOOD_SRT = """1
 00:00:00,500 --> 00:00:02,500

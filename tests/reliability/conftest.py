@@ -49,8 +49,8 @@ def bounded_ctx(tmp_path):
 @pytest.fixture(autouse=True)
 def _restore_child_limits():
     """Contexts set process-wide child limits; a low one must not leak into the next test."""
-    from tools.core import children
+    from tools.core import child_processes
 
-    saved = children.defaults()
+    saved = child_processes.defaults()
     yield
-    children.configure(**saved)
+    child_processes.configure(**saved)

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tools.core.children import ChildFailed, live_children, run_child
+from tools.core.child_processes import ChildFailed, live_children, run_child
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,7 +76,7 @@ def test_a_missing_program_is_a_clear_error():
 
 AGENT = """
 import sys, time
-from tools.core.children import Child, install_signal_handlers
+from tools.core.child_processes import Child, install_signal_handlers
 install_signal_handlers()
 child = Child(["sleep", "120"], what="sleeper")
 print(child.proc.pid, flush=True)

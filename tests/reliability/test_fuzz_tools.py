@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from tests.reliability.conftest import bounded_settings_dict
 from tests.reliability.schema_strategies import strategy
-from tools.core.children import live_children
+from tools.core.child_processes import live_children
 from tools.core.registry import all_tools, get_tool, invoke
 
 settings.register_profile("fuzz-quick", max_examples=3, deadline=None, database=None, derandomize=True,

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tools.core.children import ChildFailed
+from tools.core.child_processes import ChildFailed
 from tools.core.types import ToolError
 
 

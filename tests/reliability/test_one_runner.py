@@ -1,4 +1,4 @@
-"""Every external program starts in one place (tools/core/children.py): no other module of the
+"""Every external program starts in one place (tools/core/child_processes.py): no other module of the
 product imports subprocess or starts a process another way."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("agent", "tools", "rag", "workflows")
-RUNNER = ROOT / "tools" / "core" / "children.py"
+RUNNER = ROOT / "tools" / "core" / "child_processes.py"
 FORBIDDEN_CALLS = {("os", "system"), ("os", "popen"), ("os", "spawnl"), ("os", "spawnv"), ("os", "execv"),
                    ("os", "execvp"), ("os", "posix_spawn"), ("os", "fork"), ("pty", "spawn")}
 
@@ -32,7 +32,7 @@ def test_only_the_child_runner_starts_programs():
     files = [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py") if p != RUNNER]
     assert len(files) > 50
     problems = [v for path in files for v in _violations(path)]
-    assert problems == [], "start programs with tools.core.children.run_child / Child:\n" + "\n".join(problems)
+    assert problems == [], "start programs with tools.core.child_processes.run_child / Child:\n" + "\n".join(problems)
 
 
 def test_the_runner_itself_is_found_by_the_check():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from tools.media.safe_text import ass_colour, clean_text, ffmpeg_colour
+from tools.media.subtitles import build_cues, to_ass, to_srt
 from tools.video.edl import EDL, SubtitleLine, SubtitleStyle, TextStyle, TitleCard
-from tools.video.safe_text import ass_colour, clean_text, ffmpeg_colour
-from tools.video.subtitles import build_cues, to_ass, to_srt
 
 INJECTION = "&H00FFFFFF\nDialogue: 0,0:00:00.00,0:00:09.00,Default,,0,0,0,,BURNED IN"
 

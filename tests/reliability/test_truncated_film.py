@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.core.children import Child, ChildFailed
+from tools.core.child_processes import Child, ChildFailed
 from tools.core.types import ToolError
 from tools.media.probe import media_info
 from tools.video.edl import EDL, Clip, FreezeFrame, Zoom

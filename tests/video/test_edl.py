@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from tools.media.subtitles import build_cues, to_ass, to_srt, wrap
 from tools.video.edl import EDL, AudioTrack, Clip, FreezeFrame, TitleCard
-from tools.video.subtitles import build_cues, to_ass, to_srt, wrap
 
 
 def test_json_without_kinds_is_understood() -> None:

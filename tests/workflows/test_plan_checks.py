@@ -40,3 +40,19 @@ def test_plans_and_ordering_refuse_the_same_cycle():
         Plan(steps=steps)
     with pytest.raises(ValueError, match=r"dependency cycle among \['a', 'b', 'c'\]"):
         order_steps(steps, lambda r: set())
+
+
+def test_a_parameter_passed_to_a_fixed_set_argument_takes_the_tools_values(tmp_path):
+    """The emotions and ControlNet kinds are written once, in the tools; the workflows read them from there."""
+    from tools.audio.voice_shaping import default_emotions
+    from tools.image.control import CONTROL_KINDS
+    from workflows.loader import all_workflows
+
+    flows = all_workflows()
+    assert flows["voice_line"].parameters["emotion"].choices == list(default_emotions())
+    for name in ("character_image", "text_to_image"):
+        assert flows[name].parameters["control_type"].choices == list(CONTROL_KINDS)
+    schema = flows["voice_line"].params_model().model_json_schema()
+    assert schema["properties"]["emotion"]["enum"] == list(default_emotions())
+    # a parameter that only feeds a free-text argument gets no choices
+    assert flows["voice_line"].parameters["character"].choices is None

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from tools.core.children import run_child
+from tools.core.child_processes import run_child
 from tools.core.packaged import packaged_file
 from tools.core.settings import Settings
 from tools.core.types import ToolError

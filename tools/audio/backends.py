@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from tools.core.children import run_child
+from tools.core.child_processes import run_child
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
-from tools.image.characters import VoicePreset
+from tools.media.character_presets import VoicePreset
 
 ESPEAK_WPM = 175  # espeak-ng's default rate = speed 1.0
 _VOICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+\-/.]{0,60}$")

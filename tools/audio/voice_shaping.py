@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tools.core.types import ToolError
-from tools.image.characters import EqBand, characters_path, read_characters_file
+from tools.media.character_presets import EqBand, characters_path, read_characters_file
 
 # Named EQ shapes a preset can list (`eq: [warm]`); explicit bands are accepted too.
 EQ_SHAPES: dict[str, list[EqBand]] = {

@@ -33,11 +33,11 @@ class ToolContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from tools.core import children
+        from tools.core import child_processes
 
         lim = self.settings.limits  # every child process a tool starts runs under these bounds
-        children.configure(memory_mb=lim.child_memory_mb, address_space_mb=lim.child_address_space_mb,
-                           timeout_s=lim.child_timeout_s)
+        child_processes.configure(memory_mb=lim.child_memory_mb, address_space_mb=lim.child_address_space_mb,
+                                  timeout_s=lim.child_timeout_s)
 
     def with_low_memory(self) -> "ToolContext":
         return replace(self, low_memory=True)

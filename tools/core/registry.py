@@ -1,4 +1,4 @@
-"""The tool registry (DESIGN Contract 1).
+"""The tool registry (docs/architecture.md, Contract 1).
 
 A tool is a typed function registered with `@tool`. Its JSON schema and argument validation come
 from the signature via pydantic; `ctx` is injected. Invalid arguments never reach the function:

@@ -1,4 +1,4 @@
-"""One structured-output helper for every caller (DESIGN Contract 4).
+"""One structured-output helper for every caller (docs/architecture.md, Contract 4).
 
 pydantic schema → the backend's constrained/JSON mode when it has one → validate → on error,
 retry with the validation message (bounded). Lives in tools/ so tools (script writer, LLM judge,

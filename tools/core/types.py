@@ -1,4 +1,4 @@
-"""Shared result types of the tool contract (DESIGN Contract 1)."""
+"""Shared result types of the tool contract (docs/architecture.md, Contract 1)."""
 from __future__ import annotations
 
 from typing import Any, Literal

@@ -82,11 +82,7 @@ class Workspace:
         resolved = raw.resolve() if raw.is_absolute() else self._candidate(path)
         # Relative names are also tried against media roots (e.g. "luca.mp4" in the film library).
         if not raw.is_absolute() and not resolved.exists():
-            for root in self.media_roots:
-                alt = (root / raw).resolve()
-                if alt.exists() and _inside(alt, root):
-                    resolved = alt
-                    break
+            resolved = find_in_media_roots(raw, self.media_roots) or resolved
         allowed = (
             _inside(resolved, self.root)
             or any(_inside(resolved, r) for r in self.media_roots)
@@ -122,6 +118,20 @@ class Workspace:
             base = base.with_name(f"{safe}_{n}{suffix}")
             n += 1
         return base
+
+
+def find_in_media_roots(name: Path | str, media_roots: list[Path]) -> Path | None:
+    """A relative name looked up in the media roots, in order (the film library): the first match that
+    exists and stays inside its root once symlinks are resolved; None if there is none."""
+    raw = Path(str(name)).expanduser()
+    if raw.is_absolute():
+        return None
+    for root in media_roots:
+        root = Path(root).resolve()
+        candidate = (root / raw).resolve()
+        if candidate.exists() and _inside(candidate, root):
+            return candidate
+    return None
 
 
 def _inside(path: Path, root: Path) -> bool:

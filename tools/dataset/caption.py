@@ -25,8 +25,8 @@ from tools.core.registry import tool
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, fingerprint
-from tools.dataset.quality import read_image
 from tools.dataset.stage import StageClock, StageResult
+from tools.media.images import read_image
 
 PROMPTS = PromptBook.beside(__file__)
 

@@ -16,11 +16,12 @@ from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import ToolError
 from tools.dataset.executor import make_executor
-from tools.dataset.identity import choose_backend, match_regions, threshold_for
-from tools.dataset.identity.opencv_backend import OpenCVBackend
 from tools.dataset.metadata import CharacterInfo, DatasetStore, Detection, FrameItem, StageRecord, fingerprint
-from tools.dataset.quality import read_image
 from tools.dataset.stage import StageClock, StageResult
+from tools.media.identity.choice import choose_backend, threshold_for
+from tools.media.identity.opencv_backend import OpenCVBackend
+from tools.media.identity.regions import match_regions
+from tools.media.images import read_image
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 FEATURE_VERSION = 2
@@ -82,7 +83,7 @@ def _worker_backend(spec: tuple):
         if spec[0] == "opencv":
             cached[spec] = OpenCVBackend(min_region_fraction=spec[1])
         else:
-            from tools.dataset.identity.dnn_backend import DnnFaceBackend
+            from tools.media.identity.dnn_backend import DnnFaceBackend
 
             cached[spec] = DnnFaceBackend(Path(spec[1]), Path(spec[2]), score_min=spec[3], min_face_px=spec[4])
     return cached[spec]

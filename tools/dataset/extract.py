@@ -16,9 +16,9 @@ from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import ToolError
 from tools.dataset.frame_pass import decode_pass
+from tools.dataset.frame_quality import measure_fingerprint, score_frame
 from tools.dataset.inputs import check_same_film, clear_frames
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, file_fingerprint, fingerprint
-from tools.dataset.quality import measure_fingerprint, score_frame
 from tools.dataset.stage import StageClock, StageResult
 from tools.video.scene_pass import detector_settings
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.dataset.executor import make_executor
+from tools.dataset.frame_quality import MEASURE_VERSION, measure_fingerprint, phash_distance, score_frame_file
 from tools.dataset.metadata import DatasetStore, FrameItem, StageRecord, fingerprint
-from tools.dataset.quality import MEASURE_VERSION, measure_fingerprint, score_frame_file, phash_distance
 from tools.dataset.stage import StageClock, StageResult
 
 

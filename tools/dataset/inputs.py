@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tools.core.types import ToolError
 from tools.dataset.metadata import DatasetStore, file_fingerprint
-from tools.dataset.quality import read_image
+from tools.media.images import read_image
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 

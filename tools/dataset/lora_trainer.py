@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -21,10 +21,18 @@ from PIL import Image
 if TYPE_CHECKING:
     import torch
 
+    from tools.core.settings.sections import DatasetSettings
+
 # torch is imported inside the functions: tool discovery imports this module, and torch costs
 # seconds to import where no training happens.
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
+
+
+# The training values a run takes from the `dataset` settings, under the settings' own names: their
+# defaults live there (tools/core/settings/sections.py, configs/default.yaml) and nowhere else.
+HYPERPARAMETERS = ("resolution", "rank", "alpha", "learning_rate", "max_steps", "train_batch_size",
+                   "checkpoint_every", "gradient_checkpointing", "mixed_precision", "seed")
 
 
 @dataclass
@@ -33,18 +41,25 @@ class TrainConfig:
     images: list[Path]
     captions: list[str]
     output_dir: Path
-    resolution: int = 1024
-    rank: int = 16
-    alpha: float = 16.0
-    learning_rate: float = 1e-4
-    max_steps: int = 1000
-    batch_size: int = 1
-    checkpoint_every: int = 200
-    gradient_checkpointing: bool = True
-    mixed_precision: str = "auto"  # auto | no | fp16 | bf16
-    seed: int = 42
+    resolution: int
+    rank: int
+    alpha: float
+    learning_rate: float
+    max_steps: int
+    train_batch_size: int
+    checkpoint_every: int
+    gradient_checkpointing: bool
+    mixed_precision: str  # auto | no | fp16 | bf16
+    seed: int
     fingerprint: str = ""
     keep_checkpoints: int = 2
+
+    @classmethod
+    def from_settings(cls, dataset: DatasetSettings, *, base_model: Path, images: list[Path], captions: list[str],
+                      output_dir: Path, **overrides: Any) -> TrainConfig:
+        """A run's data with the training values of `dataset` settings; `overrides` (this run's) win."""
+        values = {name: getattr(dataset, name) for name in HYPERPARAMETERS} | overrides
+        return cls(base_model=base_model, images=images, captions=captions, output_dir=output_dir, **values)
 
 
 @dataclass
@@ -226,10 +241,11 @@ def train(cfg: TrainConfig, on_step: Callable[[int, float], None] | None = None,
     n = data["latents"].shape[0]
     res = cfg.resolution
     time_ids = torch.tensor([[res, res, 0, 0, res, res]], dtype=torch.float32, device=device)
+    batch = cfg.train_batch_size
     unet.train()
     while step < cfg.max_steps:
-        epoch_order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed + (step * cfg.batch_size) // n))
-        idx = torch.stack([epoch_order[(step * cfg.batch_size + b) % n] for b in range(cfg.batch_size)])
+        epoch_order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed + (step * batch) // n))
+        idx = torch.stack([epoch_order[(step * batch + b) % n] for b in range(batch)])
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         latents = data["latents"][idx].to(device)
         noise = torch.randn(latents.shape, generator=gen).to(device)

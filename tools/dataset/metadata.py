@@ -1,4 +1,4 @@
-"""`datasets/<name>/metadata.json`: one document enriched by every stage (DESIGN Contract 5).
+"""`datasets/<name>/metadata.json`: one document enriched by every stage (docs/architecture.md, Contract 5).
 
 Durability: the JSON is written atomically (tmp + fsync + os.replace), and while a stage runs each
 finished item is also appended to `journal.jsonl` (one flushed line per item). A kill -9 loses at

@@ -1,7 +1,7 @@
 """Run the dataset stages in order (`--from` / `--until`), as the CLI and benchmark do.
 
-The order is `STAGES` (tools/dataset/stage.py), the same order as the steps of the
-`movie_to_lora` workflow; each stage name maps to the function that runs it.
+The order is `STAGES` (tools/dataset/stage.py); each stage name maps to the function that runs it
+here (in no particular order: `run_pipeline` walks `STAGES`).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from tools.core.context import ToolContext
 from tools.core.types import ToolError, ToolResult
 from tools.dataset.metadata import DatasetStore
-from tools.dataset.stage import STAGES
+from tools.dataset.stage import STAGE_TOOLS, STAGES
 
 
 def stage_range(start: str | None, until: str | None) -> list[str]:
@@ -73,8 +73,9 @@ def _export(ctx: ToolContext, store: DatasetStore, run: PipelineInputs) -> list[
     return [run_export(ctx, store, "both", run.characters)]
 
 
-def _per_character(stage: str, tool_name: str) -> StageRunner:
+def _per_character(stage: str) -> StageRunner:
     """Training and sampling go through the registry so the scheduler holds `sdxl` while they run."""
+    tool_name = STAGE_TOOLS[stage]
 
     def run_stage(ctx: ToolContext, store: DatasetStore, run: PipelineInputs) -> list[ToolResult]:
         from tools.core.registry import invoke
@@ -95,7 +96,7 @@ def _per_character(stage: str, tool_name: str) -> StageRunner:
 
 STAGE_RUNNERS: dict[str, StageRunner] = {
     "extract": _extract, "filter": _filter, "characters": _characters, "caption": _caption, "export": _export,
-    "train": _per_character("train", "dataset_train_lora"), "infer": _per_character("infer", "dataset_infer"),
+    "train": _per_character("train"), "infer": _per_character("infer"),
 }
 
 

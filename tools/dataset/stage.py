@@ -10,9 +10,14 @@ from tools.core.context import ToolContext
 from tools.core.types import Artifact, ToolResult
 from tools.dataset.metadata import DatasetStore, StageSummary
 
-# The dataset stages in the order they run: the pipeline, the CLI's --from/--until and status
-# table, and the steps of workflows/movie_to_lora.yaml all follow it.
-STAGES: tuple[str, ...] = ("extract", "filter", "characters", "caption", "export", "train", "infer")
+# The dataset stages in the order they run, each with the tool that runs it: the pipeline, the
+# CLI's --from/--until and status table, the studio's library page and the steps of
+# workflows/movie_to_lora.yaml all follow this table (tests/dataset/test_cli_workflow.py).
+STAGE_TOOLS: dict[str, str] = {
+    "extract": "dataset_extract", "filter": "dataset_filter", "characters": "dataset_characters",
+    "caption": "dataset_caption", "export": "dataset_export", "train": "dataset_train_lora", "infer": "dataset_infer",
+}
+STAGES: tuple[str, ...] = tuple(STAGE_TOOLS)
 
 
 class StageResult(ToolResult):

@@ -68,13 +68,15 @@ def run_train(ctx: ToolContext, store: DatasetStore, character: str, max_steps: 
     captions = [caption_for(i, info.trigger) for i in items]
     steps = max_steps or s.max_steps
     low_mem = ctx.low_memory
-    params = {"resolution": s.resolution, "rank": s.rank, "alpha": s.alpha, "learning_rate": s.learning_rate,
-              "batch_size": 1 if low_mem else s.train_batch_size, "seed": s.seed}
-    fp = fingerprint(str(base), [str(p) for p in images], captions, params)
-    cfg = TrainConfig(base_model=base, images=images, captions=captions, output_dir=store.root / "lora" / character,
-                      max_steps=steps, checkpoint_every=s.checkpoint_every,
-                      gradient_checkpointing=s.gradient_checkpointing or low_mem, mixed_precision=s.mixed_precision,
-                      fingerprint=fp, **params)
+    batch = 1 if low_mem else s.train_batch_size
+    # The fingerprint's keys stay as first written: renaming one would retrain every finished LoRA.
+    fp = fingerprint(str(base), [str(p) for p in images], captions, {
+        "resolution": s.resolution, "rank": s.rank, "alpha": s.alpha, "learning_rate": s.learning_rate,
+        "batch_size": batch, "seed": s.seed})
+    cfg = TrainConfig.from_settings(s, base_model=base, images=images, captions=captions,
+                                    output_dir=store.root / "lora" / character, max_steps=steps,
+                                    train_batch_size=batch, gradient_checkpointing=s.gradient_checkpointing or low_mem,
+                                    fingerprint=fp)
     with ctx.progress.task(f"train_lora: {character}", total=steps) as task:
         outcome = train(cfg, on_step=lambda step, loss: task.update(completed=step), log=ctx.logger.info)
     lora_name = f"{store.meta.name}-{character}"

@@ -57,7 +57,7 @@ def _slug(name: str) -> str:
 def reference_images(settings, character: str) -> list[Path]:
     """The preset's reference_images plus refs/<character>/ (folder name matched loosely: "Captain Brine",
     "captain_brine" and "captainbrine" are one character)."""
-    from tools.image.characters import load_characters
+    from tools.media.character_presets import load_characters
 
     found: list[Path] = []
     preset = load_characters(settings).get(character.strip().lower())
@@ -71,7 +71,7 @@ def reference_images(settings, character: str) -> list[Path]:
 
 
 def _embeddings(backend, path: Path, whole_image_fallback: bool) -> list[np.ndarray]:
-    from tools.dataset.quality import read_image
+    from tools.media.images import read_image
 
     img = read_image(path)
     embs = [r.embedding for r in backend.regions(img)]
@@ -85,8 +85,8 @@ class ConsistencyScorer:
     """A backend and the references' embeddings, prepared once; then any number of images."""
 
     def __init__(self, settings, refs: list[Path], character: str = ""):
-        from tools.dataset.identity import choose_backend, threshold_for
-        from tools.dataset.quality import read_image
+        from tools.media.identity.choice import choose_backend, threshold_for
+        from tools.media.images import read_image
 
         self.report = ConsistencyReport(character=character, references=len(refs))
         self.backend = None

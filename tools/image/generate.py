@@ -179,7 +179,7 @@ def reproduce(ctx, image: Path, *, allow_other_model: bool = False, output_name:
                         "configure the original model, or pass allow_other_model=true for a close variant")
     if params.character:  # a preset's reference images are trusted config, readable like user files
         from tools.core.settings.loader import resolve_path
-        from tools.image.characters import load_characters
+        from tools.media.character_presets import load_characters
 
         preset = load_characters(ctx.settings).get(params.character.lower())
         for ref in preset.reference_images if preset else []:

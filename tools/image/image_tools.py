@@ -10,13 +10,13 @@ from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError, ToolResult
-from tools.image.characters import get_character, load_characters
 from tools.image.consistency import ConsistencyReport, character_consistency
 from tools.image.control import CONTROL_KINDS
 from tools.image.generate import MAX_SEED, ControlSpec, ImageResult, generate, reproduce
 from tools.image.loras import load_registry
 from tools.image.pipeline import SCHEDULERS
 from tools.image.readiness import image_call_unmet
+from tools.media.character_presets import get_character, load_characters
 
 Size = Annotated[int, Field(ge=64, le=4096, multiple_of=8)]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]

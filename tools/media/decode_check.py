@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.core.children import run_child
+from tools.core.child_processes import run_child
 from tools.core.types import ToolError
 
 # Seek points tried at once (one ffprobe run) when the end does not decode; packets read after each.

@@ -1,4 +1,4 @@
-"""Shell-free wrappers around ffmpeg/ffprobe; every run goes through tools.core.children (bounded,
+"""Shell-free wrappers around ffmpeg/ffprobe; every run goes through tools.core.child_processes (bounded,
 killed with the agent, failures reported with their real reason)."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tools.core.children import ChildFailed, ChildResult, defaults, run_child
+from tools.core.child_processes import ChildFailed, ChildResult, defaults, run_child
 from tools.core.types import ToolError
 
 # ffprobe reads headers and a few packets; a minute is generous even on a slow network share.

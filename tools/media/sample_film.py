@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 from pydantic import BaseModel
 
-from tools.core.children import Child
+from tools.core.child_processes import Child
 from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.core.settings.loader import resolve_path

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tools.core.context import ToolContext
+from tools.core.findings import MIX_CODES, Code, Finding, findings
 from tools.core.registry import InputPath, invoke, tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import require_binary, run_tool
@@ -20,8 +21,6 @@ from tools.media.probe import media_info
 from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef
 from tools.parody.timeline import Mix, Span, build_edl, place_lines
 from tools.parody.voices import VoiceClip
-from tools.quality.codes import MIX_CODES, Code, Finding, findings
-
 
 
 class InsertReport(BaseModel):

@@ -14,12 +14,12 @@ from typing import Any
 from pydantic import Field
 
 from tools.core.context import ToolContext
+from tools.core.findings import Finding
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.parody.models import TITLE_CARD_S, SceneRef, ScriptEffect
 from tools.quality.av import LineWindow
 from tools.quality.burned_subtitles import TimeSpan
-from tools.quality.codes import Finding
 from tools.quality.comedy import ComedyInput
 from tools.quality.evaluate import SceneContext, evaluate, save_report
 from tools.quality.scene_fit import SceneInfo

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import Field
 
 from tools.core.context import ToolContext
+from tools.core.findings import Code, Finding, findings, messages
 from tools.core.registry import tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.parody import comedy, memory, model_lines
@@ -28,7 +29,6 @@ from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef
 from tools.parody.techniques import Technique, asked_for, choose
 from tools.parody.template import FALLBACK_LEAD, FALLBACK_SECOND, generic_roles
 from tools.parody.timing import candidate_score
-from tools.quality.codes import Code, Finding, findings, messages
 
 
 class Candidate(ToolResult):

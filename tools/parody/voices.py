@@ -11,10 +11,10 @@ from collections import Counter
 from pydantic import BaseModel, Field
 
 from tools.core.context import ToolContext
+from tools.core.findings import SPEECH_CODES, Code, Finding, findings, latest
 from tools.core.registry import invoke, tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.parody.models import ParodyScript
-from tools.quality.codes import SPEECH_CODES, Code, Finding, findings, latest
 
 TTS_TOOL = "synthesize_speech"
 # espeak-ng variants for speakers without a preset (cycled in order of appearance).
@@ -45,7 +45,7 @@ class VoicesResult(ToolResult):
 
 def _presets(ctx: ToolContext) -> dict:
     try:
-        from tools.image.characters import load_characters
+        from tools.media.character_presets import load_characters
 
         return load_characters(ctx.settings)
     except Exception as exc:  # no preset file: every speaker gets a fallback voice

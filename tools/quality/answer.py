@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Callable, Sequence
 
+from tools.core.findings import Code
 from tools.core.settings.sections import QualitySettings
-from tools.quality.codes import Code
 from tools.quality.report import Check, ScoreReport, linear
 from tools.quality.scene_fit import Embed
 

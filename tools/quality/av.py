@@ -1,7 +1,7 @@
 """Video and audio scorers: duration, A/V sync, black and frozen stretches, resolution; loudness,
 clipping and silence.
 
-Every problem is a coded finding (tools/quality/codes.py); the codes' default blame says what to redo:
+Every problem is a coded finding (tools/core/findings.py); the codes' default blame says what to redo:
 duration far from the target → script (the timeline follows the lines' spoken length); missing audio,
 A/V drift, black gaps, frozen stretches, low resolution → render; loudness, true peak, clipping →
 audio_mix; a silent soundtrack → voices. Whether each line is *heard* is the speech scorer's job.
@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from tools.core.findings import Blame, Code
 from tools.core.settings.sections import QualitySettings
 from tools.core.types import ToolError
 from tools.media.ffmpeg import ffprobe_json
-from tools.quality.codes import Blame, Code
 from tools.quality.measure import decode_mono, measure_audio, measure_video, stream_durations
 from tools.quality.report import Check, ScoreReport, linear
 

@@ -21,13 +21,13 @@ import cv2
 import numpy as np
 from pydantic import BaseModel
 
-from tools.core.children import ChildFailed, run_child
+from tools.core.child_processes import ChildFailed, run_child
+from tools.core.findings import Code
 from tools.core.settings import Settings
 from tools.core.types import ToolError
 from tools.media.ffmpeg import require_binary
-from tools.quality.codes import Code
+from tools.media.subtitles import Cue
 from tools.quality.report import Check, ScoreReport
-from tools.quality.subtitles import Cue
 
 WIDTH = 320  # comparison width: text strokes survive, the comparison stays cheap
 OCR_HEIGHT = 360  # frames are read at least this tall (tesseract wants glyphs of ~20 px or more)

@@ -15,7 +15,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from tools.quality.codes import Code, Finding
+from tools.core.findings import Code, Finding
 from tools.quality.report import ScoreReport
 
 SPEECH_SHARE = 0.35

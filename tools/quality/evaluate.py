@@ -16,13 +16,14 @@ from pydantic import BaseModel, Field
 from threadpoolctl import threadpool_limits
 
 from tools.core.context import ToolContext
+from tools.core.findings import Code
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import ffprobe_json
 from tools.media.probe import media_info
+from tools.media.subtitles import load_subtitles
 from tools.quality.av import LineWindow, score_audio, score_video
 from tools.quality.burned_subtitles import TimeSpan, score_burned_subtitles
-from tools.quality.codes import Code
 from tools.quality.comedy import ComedyInput, score_comedy
 from tools.quality.images import IdentityFn, score_images
 from tools.quality.judge import judge_unavailable, score_script
@@ -31,7 +32,7 @@ from tools.quality.report import CombinedReport, ScoreReport, combine
 from tools.quality.request_fit import score_request_fit
 from tools.quality.scene_fit import SceneInfo, score_scene_fit
 from tools.quality.speech import score_speech
-from tools.quality.subtitles import load_subtitles, score_subtitles
+from tools.quality.subtitles import score_subtitles
 
 BROKEN_INPUT = {"video": Code.unreadable_media, "audio": Code.unreadable_media, "speech": Code.unreadable_media,
                 "subtitles": Code.subtitle_empty, "burned_subtitles": Code.subtitles_not_in_picture,

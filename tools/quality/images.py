@@ -13,8 +13,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from tools.core.findings import Code
 from tools.core.settings.sections import QualitySettings
-from tools.quality.codes import Code
 from tools.quality.report import Check, ScoreReport, linear
 
 IdentityFn = Callable[[Path], float]

@@ -10,11 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tools.core.findings import Blame, Code, Finding
 from tools.core.prompts import PromptBook
 from tools.core.settings import Settings
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 from tools.core.trace import NULL_TRACE, Trace
-from tools.quality.codes import Blame, Code, Finding
 from tools.quality.report import ScoreReport
 
 PROMPTS = PromptBook.beside(__file__)

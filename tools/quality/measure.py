@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from tools.core.children import run_child
+from tools.core.child_processes import run_child
 from tools.media.ffmpeg import require_binary, run_tool
 
 ANALYSIS_RATE = 16000  # Hz: enough for speech energy, small enough to keep minutes of audio cheap

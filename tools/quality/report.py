@@ -1,6 +1,6 @@
 """Score reports: what each scorer returns, and how they combine into one verdict.
 
-Every problem is a `Finding` (tools/quality/codes.py): a code, the blame that says what to redo, and
+Every problem is a `Finding` (tools/core/findings.py): a code, the blame that says what to redo, and
 the human words. `blame` of a report is the union of its findings' blame, so the agent's reflect
 step redoes only the failing steps instead of the whole plan.
 """
@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from tools.quality.codes import Code, Finding
+from tools.core.findings import Code, Finding
 
 
 class ScoreReport(BaseModel):

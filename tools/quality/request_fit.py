@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from tools.core.findings import Code
 from tools.core.settings.sections import QualitySettings
-from tools.quality.codes import Code
 from tools.quality.report import Check, ScoreReport, linear
 from tools.quality.scene_fit import Embed, SceneInfo, request_scene_words
 

@@ -16,9 +16,9 @@ from typing import Callable, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.core.findings import Code
 from tools.core.settings.sections import QualitySettings
 from tools.quality.burned_subtitles import TimeSpan
-from tools.quality.codes import Code
 from tools.quality.report import Check, ScoreReport, linear
 
 Embed = Callable[[list[str]], np.ndarray]

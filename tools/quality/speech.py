@@ -20,18 +20,19 @@ from typing import Sequence
 
 import numpy as np
 
+from tools.core.findings import Code
 from tools.core.settings import Settings
 from tools.core.types import ToolError
 from tools.quality.av import LineWindow
-from tools.quality.codes import Code
 from tools.quality.measure import ANALYSIS_RATE, frame_energies_db, rms_db
 from tools.quality.report import Check, ScoreReport
 
 PAD_BEFORE_S = 0.15
 PAD_AFTER_S = 0.35  # TTS tails and the placement's rounding
 GAP_S = 0.6  # silence between joined windows (VAD and the word timings keep the lines apart)
-_SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+# Digits are compared spelled out (ASR writes "3" or "three"); benchmarks/tts_voices.py uses the same list.
+NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
 
 
 def _words(text: str) -> list[str]:
@@ -39,8 +40,8 @@ def _words(text: str) -> list[str]:
     out = []
     for raw in re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿ0-9']+", text.replace("’", "'")):
         word = raw.strip("'").lower()
-        if word.isdigit() and int(word) < len(_SMALL):
-            word = _SMALL[int(word)]
+        if word.isdigit() and int(word) < len(NUMBER_WORDS):
+            word = NUMBER_WORDS[int(word)]
         if word:
             out.append(word)
     return out

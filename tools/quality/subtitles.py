@@ -1,6 +1,6 @@
-"""Subtitle parsing (SRT and ASS/SSA) and the readability rules professional subtitlers use:
-≤ 42 characters a line, ≤ 2 lines a cue, ≤ 17 characters a second, ≥ 2 frames between cues,
-no overlaps, and every scripted line present.
+"""The subtitle scorer: a written SRT/ASS file against the readability rules professional subtitlers
+use (the limits of `quality` settings: characters a line and a second, lines a cue, frames between
+cues), no overlaps, and every scripted line present. Reading the files is `tools/media/subtitles.py`.
 """
 from __future__ import annotations
 
@@ -8,92 +8,12 @@ import difflib
 import re
 from pathlib import Path
 
-from pydantic import BaseModel
-
+from tools.core.findings import Code
 from tools.core.settings.sections import QualitySettings
-from tools.core.types import ToolError
-from tools.quality.codes import Code
+from tools.media.subtitles import Cue, load_subtitles
 from tools.quality.report import Check, ScoreReport, linear
 
 MIN_CUE_S = 0.8  # shorter cues flash by before they can be read
-
-
-class Cue(BaseModel):
-    start: float
-    end: float
-    lines: list[str]
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.lines)
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-
-_SRT_TIME = re.compile(r"(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})\s*-->\s*(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})")
-
-
-def _seconds(h: str, m: str, s: str, frac: str) -> float:
-    return int(h) * 3600 + int(m) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000
-
-
-def parse_srt(text: str) -> list[Cue]:
-    cues = []
-    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")):
-        rows = [r for r in block.strip().split("\n") if r.strip()]
-        for k, row in enumerate(rows[:2]):
-            m = _SRT_TIME.search(row)
-            if m:
-                g = m.groups()
-                lines = [re.sub(r"<[^>]+>", "", r).strip() for r in rows[k + 1:]]
-                cues.append(Cue(start=_seconds(*g[:4]), end=_seconds(*g[4:]), lines=[x for x in lines if x]))
-                break
-    return cues
-
-
-def _ass_time(text: str) -> float:
-    h, m, s = text.strip().split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
-
-
-def parse_ass(text: str) -> list[Cue]:
-    cues, fields, in_events = [], None, False
-    for row in text.replace("\r\n", "\n").lstrip("\ufeff").split("\n"):
-        row = row.strip()
-        if row.startswith("["):
-            in_events = row.lower() == "[events]"
-        elif in_events and row.lower().startswith("format:"):
-            fields = [f.strip().lower() for f in row.split(":", 1)[1].split(",")]
-        elif in_events and fields and row.lower().startswith("dialogue:"):
-            values = row.split(":", 1)[1].split(",", len(fields) - 1)
-            rec = dict(zip(fields, (v.strip() for v in values)))
-            body = re.sub(r"\{[^}]*\}", "", rec.get("text", "")).replace("\\h", " ")
-            lines = [x.strip() for x in re.split(r"\\[Nn]", body) if x.strip()]
-            cues.append(Cue(start=_ass_time(rec["start"]), end=_ass_time(rec["end"]), lines=lines))
-    return cues
-
-
-def load_subtitles(path: Path) -> list[Cue]:
-    if not path.exists():
-        raise ToolError(f"Subtitle file not found: {path}")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise ToolError(f"{path.name} is empty", "write the subtitles again")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # old SRTs are often Windows-1252/latin-1
-    is_ass = path.suffix.lower() in (".ass", ".ssa") or "[Events]" in text
-    try:
-        cues = parse_ass(text) if is_ass else parse_srt(text)
-    except (ValueError, KeyError) as exc:
-        raise ToolError(f"{path.name} is not valid {'ASS' if is_ass else 'SRT'}: {exc}",
-                        "check the timestamps (SRT: 00:00:01,000 --> 00:00:02,500)") from exc
-    if not cues:
-        raise ToolError(f"{path.name} holds no subtitle cues", "is it an SRT or ASS file?")
-    return sorted(cues, key=lambda c: c.start)
 
 
 def _normal(text: str) -> str:

@@ -11,9 +11,10 @@ import cv2
 import numpy as np
 
 from tools.core.types import ToolError
+from tools.media.timecode import format_timecode
 from tools.video.decode import AudioLevels, analysis_size, iter_frames
 from tools.video.descriptors import FrameMeasures, SceneAccumulator, count_faces, describe_frame
-from tools.video.models import Scene, timecode
+from tools.video.models import Scene
 from tools.video.scene_pass import DetectorFeed, detector_settings, make_detector, scene_pass
 
 ANALYSIS_VERSION = 6  # bump when descriptors change so old cache entries are not reused
@@ -105,7 +106,7 @@ def analyse(path: Path, info, vs, progress_task=None) -> FilmAnalysis:
                 keyframes[name] = jpeg.tobytes()
         scenes.append(Scene(
             index=idx, start=round(start_s, 4), end=round(end_s, 4), start_frame=a, end_frame=b,
-            start_timecode=timecode(start_s), end_timecode=timecode(end_s), keyframe=name,
+            start_timecode=format_timecode(start_s), end_timecode=format_timecode(end_s), keyframe=name,
             keyframe_time=round(float(key[0] / fps), 4) if key is not None else None,
             descriptors=acc.descriptors(faces, loud),
         ))

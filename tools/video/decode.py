@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.core.children import Child, ChildFailed
+from tools.core.child_processes import Child, ChildFailed
 from tools.core.types import ToolError
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tools.video.safe_text import AssColour, Colour, ScreenText
+from tools.media.safe_text import AssColour, Colour, ScreenText
 from tools.video.sfx import EFFECTS
 
 Position = Literal["top", "center", "bottom", "top-left", "top-right", "bottom-left", "bottom-right"]

@@ -6,15 +6,6 @@ from pydantic import BaseModel, Field
 from tools.core.types import ToolResult
 
 
-def timecode(seconds: float) -> str:
-    """`HH:MM:SS.mmm` (the form ffmpeg and PySceneDetect print)."""
-    ms = int(round(max(seconds, 0.0) * 1000))
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
-
-
 class ColorShare(BaseModel):
     name: str
     hex: str

@@ -6,15 +6,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.core.children import Child
+from tools.core.child_processes import Child
 from tools.core.context import ToolContext
 from tools.core.registry import tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import require_binary
 from tools.media.probe import media_info
+from tools.media.subtitles import build_cues, to_ass, to_srt
 from tools.video.edl import EDL, Clip, FreezeFrame
 from tools.video.filtergraph import SourceInfo, compile_edl, segment_duration
-from tools.video.subtitles import build_cues, to_ass, to_srt
 
 
 class RenderResult(ToolResult):

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from tools.core.context import ToolContext
+from tools.core.findings import Code, Finding, findings
 from tools.core.prompts import PromptBook
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError
 from tools.media.probe import media_info
-from tools.quality.codes import Code, Finding, findings
 from tools.video import cache
 from tools.video.analysis import analyse, detector_params
 from tools.video.describe import caption_with_vlm, describe_descriptors

@@ -21,9 +21,9 @@ from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult, Unmet
 from tools.media.probe import media_info
+from tools.media.subtitles import MAX_LINES, build_cues, to_ass, to_srt, wrap
 from tools.video import cache
 from tools.video.models import Scene, SceneLine, TranscriptInfo
-from tools.video.subtitles import MAX_LINES, build_cues, to_ass, to_srt, wrap
 
 TRANSCRIPT_VERSION = 1
 
@@ -184,7 +184,7 @@ def asr_unmet(settings, args: dict) -> list[Unmet]:
     return []
 
 
-@tool(family="audio", requires=asr_unmet)
+@tool(family="video", requires=asr_unmet)
 def transcribe(ctx: ToolContext, film: InputPath, start: float | None = None, end: float | None = None,
                subtitles: Literal["srt+ass", "none"] = "srt+ass", burn: bool = False,
                name: str = "transcript") -> TranscriptResult:

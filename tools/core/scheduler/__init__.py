@@ -1,4 +1,4 @@
-"""The resource scheduler (DESIGN Contract 2): LLM XOR SDXL on one GPU."""
+"""The resource scheduler (docs/architecture.md, Contract 2): LLM XOR SDXL on one GPU."""
 from tools.core.scheduler.factory import SchedulerReport, create_scheduler, describe
 from tools.core.scheduler.handles import (
     CommandHandle,

@@ -174,7 +174,7 @@ class CommandHandle:
         self._loaded = False  # used only when no status command is configured
 
     def _run(self, argv: list[str]) -> int:
-        from tools.core.children import ChildFailed, run_child
+        from tools.core.child_processes import ChildFailed, run_child
 
         try:
             return run_child(argv, what=f"scheduler command {argv[0]}", timeout_s=self.timeout_s, check=False).returncode

@@ -1,4 +1,4 @@
-"""The resource scheduler (DESIGN Contract 2): LLM XOR SDXL on one GPU.
+"""The resource scheduler (docs/architecture.md, Contract 2): LLM XOR SDXL on one GPU.
 
 `with scheduler.use("sdxl"):` makes a resource resident: it first evicts what the profile's exclusive
 groups forbid beside it and what does not fit the VRAM budget (least recently used first), asks other

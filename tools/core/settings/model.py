@@ -4,12 +4,12 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tools.core.settings.llm import LLMSettings
 from tools.core.settings.sections import (
     AgentSettings,
     DatasetSettings,
     ImageSettings,
     LimitsSettings,
-    LLMSettings,
     PathsSettings,
     QualitySettings,
     RAGSettings,

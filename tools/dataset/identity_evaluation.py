@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from tools.dataset.characters import load_references, precision_recall
-from tools.dataset.identity.backend import IdentityBackend, Region, match_regions
+from tools.media.identity.regions import IdentityBackend, Region, match_regions
 
 
 @dataclass

@@ -19,7 +19,7 @@ import numpy as np
 
 from tools.core.settings.loader import resolve_path
 from tools.core.types import ToolError
-from tools.dataset.identity.backend import Region
+from tools.media.identity.regions import Region
 
 TASKS = ("detection", "recognition")
 ARCFACE_THRESHOLD = 0.3  # cosine between ArcFace embeddings of one character across shots (measured)

@@ -1,4 +1,4 @@
-"""The identity-backend interface, backend selection (per film for `auto`) and reference matching."""
+"""Which identity backend a film gets (per film for `auto`), built once per library through a cache."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -6,31 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
-
 from tools.core.types import ToolError
+from tools.media.identity.regions import IdentityBackend
 
 PROBE_FRAMES = 24  # frames YuNet looks at to decide dnn vs opencv for a film
 PROBE_MIN_FACE_FRAMES = 2
-
-
-@dataclass
-class Region:
-    box: tuple[int, int, int, int]  # x, y, w, h
-    embedding: np.ndarray  # L2-normalised
-    kind: str  # "face" | "figure"
-    score: float = 1.0  # detector confidence (1.0 where the detector has none)
-
-
-class IdentityBackend(Protocol):
-    name: str
-    default_threshold: float  # cosine similarity from which two regions are the same character
-
-    def regions(self, img: np.ndarray) -> list[Region]:
-        """Faces/figures found in a BGR frame, each with an identity embedding."""
-
-    def reference(self, img: np.ndarray) -> np.ndarray | None:
-        """The embedding of the character shown in a reference image (None if none found)."""
 
 
 @dataclass
@@ -45,13 +25,13 @@ def threshold_for(settings, backend: IdentityBackend) -> float:
 
 
 def opencv_backend(settings) -> IdentityBackend:
-    from tools.dataset.identity.opencv_backend import OpenCVBackend
+    from tools.media.identity.opencv_backend import OpenCVBackend
 
     return OpenCVBackend(min_region_fraction=settings.dataset.min_region_fraction)
 
 
 def dnn_backend(settings) -> IdentityBackend:
-    from tools.dataset.identity.dnn_backend import DnnFaceBackend
+    from tools.media.identity.dnn_backend import DnnFaceBackend
 
     return DnnFaceBackend.from_settings(settings)
 
@@ -61,7 +41,7 @@ class BackendCache(Protocol):
 
 
 def _insightface(settings) -> IdentityBackend:
-    from tools.dataset.identity.arcface import InsightFaceBackend
+    from tools.media.identity.arcface import InsightFaceBackend
 
     return InsightFaceBackend(settings)
 
@@ -93,7 +73,7 @@ def choose_backend(settings, samples: list[Path] | None = None, name: str | None
                              f"auto: opencv, the face models are unavailable ({exc.message})")
     if not samples:
         return BackendChoice(dnn, "auto: dnn (no frames to probe)")
-    from tools.dataset.quality import read_image
+    from tools.media.images import read_image
 
     k = min(PROBE_FRAMES, len(samples))
     picks = [samples[round(i * (len(samples) - 1) / max(1, k - 1))] for i in range(k)]  # evenly over the film
@@ -113,19 +93,3 @@ def choose_backend(settings, samples: list[Path] | None = None, name: str | None
 
 def get_backend(settings, name: str | None = None, samples: list[Path] | None = None) -> IdentityBackend:
     return choose_backend(settings, samples, name).backend
-
-
-def match_regions(embeddings: list[np.ndarray], refs: dict[str, list[np.ndarray]], threshold: float,
-                  margin: float) -> list[tuple[str | None, float]]:
-    """For each region: (best character or None, similarity). A match needs similarity >= threshold
-    and a lead of `margin` over the runner-up character, so look-alikes stay unassigned."""
-    out: list[tuple[str | None, float]] = []
-    for emb in embeddings:
-        scores = sorted(((max(float(emb @ r) for r in rs), name) for name, rs in refs.items() if rs), reverse=True)
-        if not scores:
-            out.append((None, 0.0))
-            continue
-        best, name = scores[0]
-        second = scores[1][0] if len(scores) > 1 else -1.0
-        out.append((name if best >= threshold and best - second >= margin else None, round(best, 4)))
-    return out

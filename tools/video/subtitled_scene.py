@@ -14,10 +14,10 @@ from typing import Any
 from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult
+from tools.media.subtitles import build_cues, to_ass, to_srt
 from tools.video.edl import EDL, AudioTrack, Clip, FreezeFrame, SubtitleLine
 from tools.video.models import SceneLine
 from tools.video.render import render
-from tools.video.subtitles import build_cues, to_ass, to_srt
 
 NARRATION_START_S = 0.4  # a breath after the cut before the narrator starts
 MAX_NARRATION_CHARS = 240

@@ -1,28 +1,27 @@
-"""Subtitle cues from timed lines, following common timing rules, written as SRT and ASS.
+"""Subtitles: one `Cue`, the timing rules, writing SRT and ASS, reading them back.
 
-Rules (broadcast/streaming style guides): at most 42 characters a line and 2 lines a cue (longer
-text is split into several cues, time shared by length); at most 17 characters a second and at
-least 5/6 s on screen (extended into free time when possible); at least 2 frames between cues;
-cues that start or end within half a second of a shot change are snapped to it instead of
-straddling it.
+Rules (broadcast/streaming style guides; the limits are `quality.max_chars_per_line`,
+`max_lines_per_cue`, `max_cps` and `min_gap_frames`, which the quality gate checks too): at most
+42 characters a line and 2 lines a cue (longer text is split into several cues, time shared by
+length); at most 17 characters a second and at least 5/6 s on screen (extended into free time when
+possible); at least 2 frames between cues; cues that start or end within half a second of a shot
+change are snapped to it instead of straddling it. The `make_subtitles` tool is in
+`tools/video/subtitle_files.py`; the scorer in `tools/quality/subtitles.py`.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Annotated
+from pathlib import Path
 
-from pydantic import Field
+from tools.core.settings.sections import QualitySettings
+from tools.core.types import ToolError
+from tools.media.safe_text import ass_colour, clean_text, font_name
+from tools.media.timecode import format_timecode, parse_timecode
 
-from tools.core.context import ToolContext
-from tools.core.registry import tool
-from tools.core.types import Artifact, ToolResult
-from tools.video.edl import SubtitleLine
-from tools.video.safe_text import ass_colour, clean_text, font_name
-
-MAX_LINE = 42
-MAX_LINES = 2
-MAX_CPS = 17.0
+RULES = QualitySettings()  # the limits' defaults, for callers without settings at hand
+MAX_LINE = RULES.max_chars_per_line
+MAX_LINES = RULES.max_lines_per_cue
 MIN_DURATION = 5 / 6
 MAX_DURATION = 7.0
 CUT_SNAP = 0.5
@@ -38,6 +37,14 @@ class Cue:
     @property
     def chars(self) -> int:
         return sum(len(line) for line in self.lines)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
 
 
 def wrap(text: str, width: int = MAX_LINE) -> list[str]:
@@ -73,28 +80,28 @@ def wrap(text: str, width: int = MAX_LINE) -> list[str]:
     return lines
 
 
-def _chunks(text: str) -> list[str]:
+def _chunks(text: str, width: int = MAX_LINE, max_lines: int = MAX_LINES) -> list[str]:
     """Split text into pieces that each fit in one cue (≤ 2 lines of 42), preferring sentence breaks."""
     text = " ".join(text.split())
-    if len(wrap(text)) <= MAX_LINES:
+    if len(wrap(text, width)) <= max_lines:
         return [text]
     sentences = [s for s in re.split(r"(?<=[.!?…;:,])\s+", text) if s]
     out: list[str] = []
     current = ""
     for sentence in sentences:
         candidate = f"{current} {sentence}".strip()
-        if len(wrap(candidate)) <= MAX_LINES:
+        if len(wrap(candidate, width)) <= max_lines:
             current = candidate
             continue
         if current:
             out.append(current)
-        if len(wrap(sentence)) <= MAX_LINES:
+        if len(wrap(sentence, width)) <= max_lines:
             current = sentence
         else:  # one long sentence: fill cues word by word
             current = ""
             for word in sentence.split():
                 candidate = f"{current} {word}".strip()
-                if len(wrap(candidate)) <= MAX_LINES:
+                if len(wrap(candidate, width)) <= max_lines:
                     current = candidate
                 else:
                     out.append(current)
@@ -105,21 +112,22 @@ def _chunks(text: str) -> list[str]:
 
 
 def build_cues(lines: list[tuple[str, float, float]], *, fps: float = 24.0, cuts: list[float] | None = None,
-               timeline_end: float | None = None) -> list[Cue]:
+               timeline_end: float | None = None, rules: QualitySettings = RULES) -> list[Cue]:
     """Timed `(text, start, end)` lines → cues that follow the rules above (input order by start)."""
-    gap = 2.0 / fps
+    gap = rules.min_gap_frames / fps
+    max_cps = rules.max_cps
     cuts = sorted(cuts or [])
     cues: list[Cue] = []
     for text, start, end in sorted(lines, key=lambda x: x[1]):
         text = clean_text(text)
         if not text:
             continue
-        pieces = _chunks(text)
+        pieces = _chunks(text, rules.max_chars_per_line, rules.max_lines_per_cue)
         total = sum(len(p) for p in pieces) or 1
         t = start
         for piece in pieces:
             share = (end - start) * len(piece) / total
-            cues.append(Cue(t, t + share, wrap(piece)))
+            cues.append(Cue(t, t + share, wrap(piece, rules.max_chars_per_line)))
             t += share
     limit = timeline_end if timeline_end is not None else float("inf")
     for i, cue in enumerate(cues):
@@ -129,36 +137,20 @@ def build_cues(lines: list[tuple[str, float, float]], *, fps: float = 24.0, cuts
                 cue.start = cut
             if cut < cue.end <= cut + CUT_SNAP and cut - gap - cue.start >= MIN_DURATION:
                 cue.end = cut - gap
-        need = max(MIN_DURATION, cue.chars / MAX_CPS)
+        need = max(MIN_DURATION, cue.chars / max_cps)
         if cue.end - cue.start < need:
             cue.end = min(cue.start + need, nxt - gap)
         cue.end = min(cue.end, cue.start + MAX_DURATION, nxt - gap, limit)
         if cue.end - cue.start <= 0:
             cue.end = cue.start + gap
         cps = cue.chars / (cue.end - cue.start)
-        if cps > MAX_CPS + 0.05:
-            cue.warnings.append(f"{cps:.1f} characters a second (> {MAX_CPS:g}): the line is on screen too briefly")
+        if cps > max_cps + 0.05:
+            cue.warnings.append(f"{cps:.1f} characters a second (> {max_cps:g}): the line is on screen too briefly")
     return cues
 
 
-def _srt_time(t: float) -> str:
-    ms = int(round(max(t, 0.0) * 1000))
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
-
-
-def _ass_time(t: float) -> str:
-    cs = int(round(max(t, 0.0) * 100))
-    h, rem = divmod(cs, 360_000)
-    m, rem = divmod(rem, 6000)
-    s, cs = divmod(rem, 100)
-    return f"{h:d}:{m:02d}:{s:02d}.{cs:02d}"
-
-
 def to_srt(cues: list[Cue]) -> str:
-    blocks = [f"{i}\n{_srt_time(c.start)} --> {_srt_time(c.end)}\n" + "\n".join(c.lines)
+    blocks = [f"{i}\n{format_timecode(c.start, 'srt')} --> {format_timecode(c.end, 'srt')}\n" + "\n".join(c.lines)
               for i, c in enumerate(cues, 1)]
     return "\n\n".join(blocks) + "\n"
 
@@ -186,40 +178,61 @@ def to_ass(cues: list[Cue], *, width: int, height: int, font: str = "DejaVu Sans
         f"{round(margin * height)},1\n\n[Events]\n"
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
-    events = [f"Dialogue: 0,{_ass_time(c.start)},{_ass_time(c.end)},Default,,0,0,0,,"
+    events = [f"Dialogue: 0,{format_timecode(c.start, 'ass')},{format_timecode(c.end, 'ass')},Default,,0,0,0,,"
               + "\\N".join(_ass_text(line) for line in c.lines) for c in cues]
     return header + "\n".join(events) + "\n"
 
 
-class SubtitleResult(ToolResult):
-    srt: str
-    ass: str
-    cues: int
-    warnings: list[str] = []
+_SRT_RANGE = re.compile(r"(\d+:\d{1,2}:\d{1,2}(?:[,.]\d{1,3})?)\s*-->\s*(\d+:\d{1,2}:\d{1,2}(?:[,.]\d{1,3})?)")
 
 
-@tool(family="video")
-def make_subtitles(ctx: ToolContext, lines: list[SubtitleLine], name: str = "subtitles",
-                   fps: Annotated[float, Field(gt=0.0, le=240.0)] = 24.0, cuts: list[float] | None = None,
-                   width: Annotated[int, Field(ge=16, le=7680)] = 1280,
-                   height: Annotated[int, Field(ge=16, le=4320)] = 720) -> SubtitleResult:
-    """Write SRT and ASS subtitle files from timed lines, applying timing rules (≤42 characters a line,
-    ≤2 lines, ≤17 characters a second, ≥2 frames between cues, no straddling of shot changes).
+def parse_srt(text: str) -> list[Cue]:
+    cues = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")):
+        rows = [r for r in block.strip().split("\n") if r.strip()]
+        for k, row in enumerate(rows[:2]):
+            m = _SRT_RANGE.search(row)
+            if m:
+                lines = [re.sub(r"<[^>]+>", "", r).strip() for r in rows[k + 1:]]
+                cues.append(Cue(parse_timecode(m.group(1)), parse_timecode(m.group(2)), [x for x in lines if x]))
+                break
+    return cues
 
-    Args:
-        lines: The timed lines (text, start, end in seconds).
-        name: File name stem for the outputs.
-        fps: Frame rate of the video (for the 2-frame gap).
-        cuts: Shot-change times in seconds (e.g. from detect_scenes) to snap cues to.
-        width: Video width (ASS play resolution).
-        height: Video height.
-    """
-    cues = build_cues([(s.text, s.start, s.end) for s in lines], fps=fps, cuts=list(cuts or []))
-    srt = ctx.workspace.unique_output(name, ".srt", "subtitles")
-    srt.write_text(to_srt(cues), encoding="utf-8")
-    ass = srt.with_suffix(".ass")
-    ass.write_text(to_ass(cues, width=width, height=height), encoding="utf-8")
-    warnings = [f"{' '.join(c.lines)[:30]!r}: {w}" for c in cues for w in c.warnings]
-    paths = [ctx.workspace.relative(srt), ctx.workspace.relative(ass)]
-    return SubtitleResult(srt=paths[0], ass=paths[1], cues=len(cues), warnings=warnings,
-                          artifacts=[Artifact(path=p, kind="subtitles") for p in paths])
+
+def parse_ass(text: str) -> list[Cue]:
+    cues, fields, in_events = [], None, False
+    for row in text.replace("\r\n", "\n").lstrip("\ufeff").split("\n"):
+        row = row.strip()
+        if row.startswith("["):
+            in_events = row.lower() == "[events]"
+        elif in_events and row.lower().startswith("format:"):
+            fields = [f.strip().lower() for f in row.split(":", 1)[1].split(",")]
+        elif in_events and fields and row.lower().startswith("dialogue:"):
+            values = row.split(":", 1)[1].split(",", len(fields) - 1)
+            rec = dict(zip(fields, (v.strip() for v in values)))
+            body = re.sub(r"\{[^}]*\}", "", rec.get("text", "")).replace("\\h", " ")
+            lines = [x.strip() for x in re.split(r"\\[Nn]", body) if x.strip()]
+            cues.append(Cue(parse_timecode(rec["start"]), parse_timecode(rec["end"]), lines))
+    return cues
+
+
+def load_subtitles(path: Path) -> list[Cue]:
+    """The cues of an SRT or ASS/SSA file, by start time; a clear ToolError for anything else."""
+    if not path.exists():
+        raise ToolError(f"Subtitle file not found: {path}")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise ToolError(f"{path.name} is empty", "write the subtitles again")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # old SRTs are often Windows-1252/latin-1
+    is_ass = path.suffix.lower() in (".ass", ".ssa") or "[Events]" in text
+    try:
+        cues = parse_ass(text) if is_ass else parse_srt(text)
+    except (ValueError, KeyError) as exc:
+        raise ToolError(f"{path.name} is not valid {'ASS' if is_ass else 'SRT'}: {exc}",
+                        "check the timestamps (SRT: 00:00:01,000 --> 00:00:02,500)") from exc
+    if not cues:
+        raise ToolError(f"{path.name} holds no subtitle cues", "is it an SRT or ASS file?")
+    return sorted(cues, key=lambda c: c.start)

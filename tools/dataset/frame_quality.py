@@ -12,17 +12,10 @@ import imagehash
 import numpy as np
 from PIL import Image
 
+from tools.media.images import read_image
+
 MEASURE_VERSION = 3  # bump when a measurement changes meaning, so cached scores are recomputed
 _MAX_SIDE = 640  # measure at a fixed scale so thresholds do not depend on the film's resolution
-
-
-def read_image(path: Path | str) -> np.ndarray:
-    """BGR uint8; raises ValueError for unreadable/corrupt files (the stage records and skips them)."""
-    data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: unicode paths work
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if img is None:
-        raise ValueError(f"{Path(path).name} is not a readable image")
-    return img
 
 
 def _fit(img: np.ndarray, max_side: int = _MAX_SIDE) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tools.dataset.identity.backend import Region
+from tools.media.identity.regions import Region
 
 _HOG = cv2.HOGDescriptor((64, 64), (16, 16), (8, 8), (8, 8), 9)
 _COLOUR_WEIGHT = 0.75  # palette dominates identity for drawn characters; shape breaks ties
