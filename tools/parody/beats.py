@@ -99,9 +99,7 @@ def beat_timeline(facts: SceneFacts, footage: float, talk_over: bool = False) ->
 
 def longest_gap(footage: float) -> float:
     """How long one line's gap may get: footage / 4.2 (four lines in 10 s, up to eight in 35 s), within
-    MAX_GAP_RANGE; a parody under 10 s (footage < 8 s) has room for one or two full lines, not four clipped ones."""
-    if footage < 8.0:
-        return MAX_GAP_RANGE[1]
+    MAX_GAP_RANGE (a short parody keeps two-second gaps: one long line would leave it mostly unvoiced)."""
     return min(MAX_GAP_RANGE[1], max(MAX_GAP_RANGE[0], footage / 4.2))
 
 

@@ -166,8 +166,11 @@ def _write(facts: SceneFacts, footage: float, technique: Technique, cast: list[s
             slots.append(kind)
             gap_of.append(i)
             t = end + 0.3
-            if gap.end - t < 1.4:
+            if gap.end - t < 1.3:
                 break
+    if named and technique.voice != "narrator" and lines and all(l.character != lead for l in lines):
+        k = max(i for i, l in enumerate(lines) if i == 0 or slots[i] != "open")  # the cast the user named speaks
+        lines[k] = lines[k].model_copy(update={"character": lead})
     script = ParodyScript(title=title_of(technique, filler), lines=lines, effects=gags(technique, gaps, filler, footage, rng))
     return Written(script=script, gaps=gaps, talk_over=talk_over, slots=slots, gap_of=gap_of)
 
