@@ -17,7 +17,7 @@ from tools.parody.beats import Gap, beat_timeline
 from tools.parody.facts import SceneFacts
 from tools.parody.models import TITLE_CARD_S, ParodyScript, ScriptEffect, ScriptLine
 from tools.parody.techniques import Technique, catalogue
-from tools.parody.timing import MAX_LINES, fit_effects, line_seconds
+from tools.parody.timing import MAX_LINES, SPEECH_CPS, fit_effects, line_seconds
 
 SPEECH_SHARE = 0.45  # aimed at, of the parody's length (the gate wants 0.35; voices often run shorter than estimated)
 MIN_LINES = 4
@@ -149,7 +149,7 @@ def _write(facts: SceneFacts, footage: float, technique: Technique, cast: list[s
         for kind in [*_slot_for(i, gap, len(gaps), offers, slots), "any"]:
             if len(lines) >= MAX_LINES:
                 break
-            room = int((gap.end - t - 0.1) * 14.0)
+            room = int((gap.end - t - 0.1) * SPEECH_CPS)
             if room < 14:
                 break
             text = pick(technique, kind, filler.values(gap, kind), room, taken, rng)
