@@ -22,6 +22,9 @@ from tools.parody.timing import MAX_LINES, SPEECH_CPS, fit_effects, line_seconds
 SPEECH_SHARE = 0.45  # aimed at, of the parody's length (the gate wants 0.35; voices often run shorter than estimated)
 MIN_LINES = 4
 FILLS = 3
+# What fits a gap: espeak-ng speaks 14-17 characters a second (measured 14.3-15.4 with its pauses); lines are
+# still timed at timing.SPEECH_CPS, and the edit re-places them on the real voice lengths.
+VOICE_CPS = 15.5
 BEAT_ORDER = ["motion_peak", "face_to_camera", "loud_hit", "still", "cut"]  # what a gap's line is about, first
 BEAT_SLOT = {"motion_peak": "action", "face_to_camera": "look", "still": "still", "loud_hit": "loud", "cut": "cut"}
 FACT_OF_SLOT = {"action": "action", "said": "said", "look": "look", "place": "place"}
@@ -145,11 +148,11 @@ def _write(facts: SceneFacts, footage: float, technique: Technique, cast: list[s
     slots: list[str] = []
     gap_of: list[int] = []
     for i, gap in enumerate(gaps):
-        t = gap.start + 0.1
+        t = max(gap.start + 0.1, lines[-1].end + 0.3 if lines else 0.0)  # a line timed long may reach into this gap
         for kind in [*_slot_for(i, gap, len(gaps), offers, slots), "any"]:
             if len(lines) >= MAX_LINES:
                 break
-            room = int((gap.end - t - 0.1) * SPEECH_CPS)
+            room = int((gap.end - t - 0.1) * VOICE_CPS)
             if room < 14:
                 break
             text = pick(technique, kind, filler.values(gap, kind), room, taken, rng)
