@@ -17,7 +17,7 @@ from tools.core.context import ToolContext
 from tools.core.findings import Finding
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult
-from tools.parody.models import TITLE_CARD_S, SceneRef, ScriptEffect
+from tools.parody.models import TITLE_CARD_S, SceneRef, ScriptEffect, ScriptLine
 from tools.quality.av import LineWindow
 from tools.quality.burned_subtitles import TimeSpan
 from tools.quality.comedy import ComedyInput
@@ -160,7 +160,8 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
                  target_duration: float | None = None, characters: list[str] | None = None,
                  images: list[str] | None = None, film: InputPath | None = None, scene: SceneRef | None = None,
                  timeline: list[TimeSpan] | None = None, matches: list[dict[str, Any]] | None = None,
-                 title: str = "", extend: bool = False, effects: list[ScriptEffect] | None = None) -> ParodyScore:
+                 title: str = "", extend: bool = False, effects: list[ScriptEffect] | None = None,
+                 planned: list[ScriptLine] | None = None) -> ParodyScore:
     """Score a finished parody: video (duration, A/V sync, black/frozen picture), audio levels, speech (every
     line heard back and compared with the script), subtitles (rules, and drawn in the picture), scene fit (the
     footage comes from the scene the request names), request fit (the script is about this scene, with this
@@ -182,12 +183,16 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
         title: The parody's title.
         extend: The request asked for more than the scene: footage running on into the next scenes is fine.
         effects: The script's effects (freezes, zooms, sound effects: the gags the comedy check finds on beats).
+        planned: The script's lines as timed by the writer: the comedy check measures the script on them (how the
+            voices came out is the speech scorer's business); empty = the lines as heard.
     """
     paths = [ctx.workspace.resolve_input(p) for p in images or [] if str(p).lower().endswith((".png", ".jpg", ".jpeg"))]
     context = scene_context(ctx, film, scene, list(timeline or []), list(matches or []), title, extend)
     length = target_duration or (max((ln.end for ln in lines or []), default=0.0) + 1.0)
     context.comedy = comedy_input(ctx, film, scene, length, list(effects or []), [ln.text for ln in lines or []],
                                   request, list(characters or []))
+    if context.comedy is not None and planned:
+        context.comedy.planned = [(ln.text, ln.start + TITLE_CARD_S, ln.end + TITLE_CARD_S) for ln in planned]
     report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,
                       ", ".join(characters or []), identity=_identity(ctx, paths, characters or []), scene=context,
                       burned=True)

@@ -32,6 +32,7 @@ class ComedyInput(BaseModel):
     said: list[tuple[float, float]] = Field(default_factory=list)  # the film's own lines, heard under the parody
     length: float = 0.0  # the parody's length
     previous: list[str] = Field(default_factory=list)  # lines of the film's earlier parodies
+    planned: list[tuple[str, float, float]] = Field(default_factory=list)  # the script's own timing (else as heard)
 
 
 def _norm(text: str) -> str:

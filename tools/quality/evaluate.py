@@ -138,7 +138,8 @@ def _comedy(ctx: ToolContext, lines: list[LineWindow], scene: SceneContext, repo
     """The comedy check, with the judge's verdict on funniness when a capable judge ran (else it says so)."""
     if scene.comedy is None:
         return ScoreReport.skip("comedy", "no scene facts given (not a parody)")
-    report = guarded("comedy", lambda: score_comedy([(ln.text, ln.start, ln.end) for ln in lines], scene.comedy))
+    heard = [(ln.text, ln.start, ln.end) for ln in lines]
+    report = guarded("comedy", lambda: score_comedy(scene.comedy.planned or heard, scene.comedy))
     judged = next((r for r in reports if r.scorer == "script" and not r.skipped), None)
     why = judge_unavailable(ctx.settings, ctx.llm)
     if judged is not None:
