@@ -83,21 +83,25 @@ class Agent:
 
     @staticmethod
     def _start_state(request: str, film: Path | None, run_id: str, settings: Settings,
-                     history: list[tuple[str, str]] | None = None, review: bool = False) -> dict[str, Any]:
+                     history: list[tuple[str, str]] | None = None, review: bool = False, interactive: bool = False,
+                     job: str | None = None) -> dict[str, Any]:
         return {"request": request, "film": str(film) if film else None, "run_id": run_id,
                 "strategy": settings.agent.strategy, "iteration": 0, "react_steps": 0, "status": "running",
-                "messages": history_messages(history), "review": review}
+                "messages": history_messages(history), "review": review, "interactive": interactive, "job": job}
 
-    def _events(self, graph, rt, inputs: dict | None, run_id: str) -> Iterator[dict]:
+    def _events(self, graph, rt, inputs: dict | None, run_id: str, stop_before: list[str] | None = None) -> Iterator[dict]:
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(rt)}
-        for mode, chunk in graph.stream(inputs, config, stream_mode=["updates", "custom"]):
+        for mode, chunk in graph.stream(inputs, config, stream_mode=["updates", "custom"], interrupt_before=stop_before):
             if mode == "custom":
                 yield chunk
                 continue
             for node, update in (chunk or {}).items():
-                if node == "__interrupt__":  # the review pause: the run waits for a person's decision
+                if node == "__interrupt__":  # a pause: the run waits for a person's decision or answer
                     for pending in update:
-                        yield {"type": "review", "run_id": run_id, "review": pending.value}
+                        if is_question(pending.value):
+                            yield {"type": "question", "run_id": run_id, "question": pending.value}
+                        else:
+                            yield {"type": "review", "run_id": run_id, "review": pending.value}
                     continue
                 if node.startswith("__"):
                     continue
@@ -123,31 +127,46 @@ class Agent:
             artifacts=state.get("artifacts") or [], quality=state.get("quality") or [],
             evidence=state.get("evidence") or [], iterations=state.get("iteration", 0) + 1,
             trace_path=str(root / "trace.jsonl"), report_path=report, seconds=round(time.perf_counter() - started, 3),
-            review=review,
         )
+        asked = review if is_question(review) else None
+        review = None if asked else review
+        result.review, result.question = review, asked
         pending = root / "review.json"  # what the run waits for, for `animstudio review RUN_ID`
         if review is not None:
             result.status = "awaiting_review"
             pending.write_text(json.dumps(review, indent=2, ensure_ascii=False), encoding="utf-8")
         else:
             pending.unlink(missing_ok=True)
+        question = root / "question.json"  # the question it waits for, for `animstudio answer RUN_ID`
+        if asked is not None:
+            result.status = "needs_input"
+            question.write_text(json.dumps(asked, indent=2, ensure_ascii=False), encoding="utf-8")
+        else:
+            question.unlink(missing_ok=True)
         self.last_result = result
         return result
 
     # -- public API ---------------------------------------------------------------------------------
     def stream(self, request: str, film: str | Path | None = None, *, strategy: str | None = None,
                run_id: str | None = None, history: list[tuple[str, str]] | None = None,
-               inputs: list[str | Path] | None = None, review: bool | None = None) -> Iterator[dict]:
+               inputs: list[str | Path] | None = None, review: bool | None = None, interactive: bool = False,
+               job: str | None = None) -> Iterator[dict]:
         """Yield node updates ({type: node}), progress events ({type: progress}) and finally {type: result}.
 
         `inputs`: other files or folders the user names for this run (e.g. a refs/ folder of
         character images); tools may read them like the film. `review` (default agent.review): pause
         at the workflow's review points ({type: review}); the result then has status
         "awaiting_review" and `Agent.resume(run_id, review={"action": ...})` continues the run.
+        A request that leaves out what its job needs pauses with a question ({type: question}; status
+        "needs_input"); `Agent.resume(run_id, answer={"option": ...} or {"value": ...})` continues it.
+        `interactive`: a person can answer now, so close readings and an unnamed scene are asked too
+        (otherwise the run goes ahead with the best and says what else it could have done). `job`: plan
+        this job instead of routing (a workflow name).
         """
         request = check_request(request)
         named = check_inputs(inputs)
         film_path = check_film(film, self.settings)
+        check_job(job)
         run_id = run_id or new_run_id()
         settings = self._settings_for(strategy)
         started = time.perf_counter()
@@ -159,7 +178,8 @@ class Agent:
                 rt.trace.event("film.warning", warning=warning)
                 yield {"type": "notice", "message": warning}
             review_on = settings.agent.review if review is None else bool(review)
-            start_state = self._start_state(request, film_path, run_id, settings, history, review=review_on)
+            start_state = self._start_state(request, film_path, run_id, settings, history, review=review_on,
+                                            interactive=interactive, job=job)
             state: dict = {}
             paused = None
             for event in self._events(graph, rt, start_state, run_id):
@@ -171,13 +191,14 @@ class Agent:
 
     def run(self, request: str, film: str | Path | None = None, *, strategy: str | None = None,
             run_id: str | None = None, history: list[tuple[str, str]] | None = None,
-            inputs: list[str | Path] | None = None, on_event=None, review: bool | None = None) -> RunResult:
-        """Run a request to the end (or to a review pause) and return the typed result.
+            inputs: list[str | Path] | None = None, on_event=None, review: bool | None = None,
+            interactive: bool = False, job: str | None = None) -> RunResult:
+        """Run a request to the end (or to a pause: a review, a question) and return the typed result.
 
         `history`: earlier (role, text) turns."""
         result = None
         for event in self.stream(request, film, strategy=strategy, run_id=run_id, history=history, inputs=inputs,
-                                 review=review):
+                                 review=review, interactive=interactive, job=job):
             if on_event:
                 on_event(event)
             if event["type"] == "result":
@@ -185,12 +206,15 @@ class Agent:
         assert result is not None
         return result
 
-    def resume(self, thread_id: str, on_event=None, review: dict | None = None) -> RunResult:
+    def resume(self, thread_id: str, on_event=None, review: dict | None = None,
+               answer: dict | str | None = None, plan_only: bool = False) -> RunResult:
         """Continue a killed run from its last checkpoint; finished steps are not repeated (agent/checkpoints.py).
 
         A run paused for review continues with the person's decision: `review={"action": "approve"}`,
         `{"action": "reject", "note": ...}` or `{"action": "edit", "lines": [...]}` / `{"action": "edit",
-        "scene": N}` (agent/nodes/review.py)."""
+        "scene": N}` (agent/nodes/review.py). A run waiting for input continues with the answer:
+        `answer={"option": KEY}` or `{"value": "refs/"}` (agent/planning/questions.py). `plan_only`: stop
+        before the first tool runs (the answered run's plan, as `Agent.plan` shows it; resume again to run it)."""
         settings, named = load_run_setup(self.settings, thread_id)
         started = time.perf_counter()
         with checkpointed_graph(settings, thread_id, None, self._llm, named) as (rt, graph):
@@ -199,12 +223,17 @@ class Agent:
                 rt.ctx.workspace.allow_file(snapshot.values["film"])
             if not snapshot.next:
                 return self._result(snapshot.values, rt, started)  # already finished
-            command = review_command(thread_id, pending_review(snapshot), review)
+            pending = pending_review(snapshot)
+            if is_question(pending):
+                command = answer_command(rt, thread_id, pending, answer if answer is not None else review,
+                                         snapshot.values)
+            else:
+                command = review_command(thread_id, pending, review)
             rt.trace.event("run.resume", run_id=thread_id, next=list(snapshot.next),
                            review=(review or {}).get("action") if isinstance(review, dict) else None)
             state: dict = {}
             paused = None
-            for event in self._events(graph, rt, command, thread_id):
+            for event in self._events(graph, rt, command, thread_id, ["execute"] if plan_only else None):
                 if event["type"] == "state":
                     state, paused = event["state"], event["review"]
                 elif on_event:
@@ -212,23 +241,61 @@ class Agent:
             return self._result(state, rt, started, paused)
 
     def plan(self, request: str, film: str | Path | None = None, *, strategy: str | None = None,
-             inputs: list[str | Path] | None = None) -> dict[str, Any]:
-        """Dry run: the same graph, stopped before execute (understand → retrieve (∥ web) → plan); no tool runs."""
+             inputs: list[str | Path] | None = None, interactive: bool = True, job: str | None = None) -> dict[str, Any]:
+        """Dry run: the same graph, stopped before execute (understand → retrieve (∥ web) → plan); no tool runs.
+        A request that leaves out what its job needs stops at its question (`question` in the result)."""
         from langgraph.checkpoint.memory import InMemorySaver
 
         request = check_request(request)
         named = check_inputs(inputs)
         film_path = check_film(film, self.settings)
+        check_job(job)
         run_id = "plan-" + new_run_id()
         settings = self._settings_for(strategy)
         with open_runtime(settings, run_id, film_path, self._llm, named) as rt:
             graph = build_graph(rt, InMemorySaver(), interrupt_before=["execute"])
             config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(rt)}
-            graph.invoke(self._start_state(request, film_path, run_id, settings), config)
+            graph.invoke(self._start_state(request, film_path, run_id, settings, interactive=interactive, job=job),
+                         config)
             state = graph.get_state(config).values
         return {"run_id": run_id, "intent": state["intent"], "plan": state["plan"], "order": state.get("pending", []),
-                "refusal": state.get("refusal"), "evidence": state.get("evidence", []),
+                "refusal": state.get("refusal"), "question": state.get("question"),
+                "evidence": state.get("evidence", []),
                 "run_dir": str(rt.ctx.workspace.root)}
+
+
+def check_job(job: str | None) -> None:
+    if job is None:
+        return
+    from workflows import all_workflows
+
+    if job not in all_workflows():
+        raise AgentInputError(f"Unknown job {job!r}; jobs: {', '.join(sorted(all_workflows()))}")
+
+
+def is_question(payload: Any) -> bool:
+    """A pause payload that is a question (needs_input), not a review."""
+    return isinstance(payload, dict) and payload.get("pause") == "input"
+
+
+def answer_command(rt, run_id: str, pending: dict, answer: Any, values: dict):
+    """What resumes a run waiting for input: the answer, checked in full first (nothing resumes on a bad one)."""
+    from langgraph.types import Command
+
+    from agent.nodes.ask import stated_start
+    from agent.planning.questions import AnswerError, resolve_answer
+    from agent.planning.routing.reading import run_lists
+
+    if answer is None:
+        options = ", ".join(o["key"] for o in pending.get("options") or [])
+        raise AgentInputError(f"Run {run_id!r} waits for input: {pending.get('question')}"
+                              + (f" (options: {options})" if options else "")
+                              + " — answer with `animstudio answer RUN_ID ...`, the studio, or Agent.resume(answer=...)")
+    try:
+        parsed, _ = resolve_answer(pending, answer, values.get("request", ""), run_lists(rt)[1], stated_start(values))
+    except (AnswerError, ValueError) as exc:
+        raise AgentInputError(f"Answer to run {run_id!r}: {exc}") from None
+    return Command(resume=parsed.model_dump(exclude_none=True))
 
 
 def pending_review(snapshot) -> dict | None:

@@ -2,7 +2,8 @@
 
 understand → retrieve ∥ web → plan → execute ⟲ (one step per graph step; → review, a pause for a
 person, after the workflow's review points when agent.review is on) → evaluate → reflect → execute …
-or finish. Our own iteration cap (agent.max_iterations) stops the loop;
+or finish. When the request leaves out what its job needs, plan → ask (the same pause: the run waits
+for the answer, status needs_input) → plan again with the answer. Our own iteration cap (agent.max_iterations) stops the loop;
 LangGraph's recursion limit is only a backstop.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from agent.nodes.ask import ask
 from agent.nodes.evaluate import evaluate, route_after_evaluate
 from agent.nodes.execute import execute, more_to_run
 from agent.nodes.finish import finish
@@ -38,7 +40,7 @@ def after_execute(state: dict, rt: Runtime) -> str:
 def build_graph(rt: Runtime, checkpointer: Any = None, *, interrupt_before: list[str] | None = None):
     """The compiled graph; `interrupt_before` stops a run before those nodes (a dry run stops before execute)."""
     g = StateGraph(AgentState)
-    for name, fn in (("understand", understand), ("retrieve", retrieve), ("web", web), ("plan", plan),
+    for name, fn in (("understand", understand), ("retrieve", retrieve), ("web", web), ("plan", plan), ("ask", ask),
                      ("execute", execute), ("review", review), ("evaluate", evaluate), ("reflect", reflect),
                      ("finish", finish)):
         g.add_node(name, lambda state, _fn=fn: _fn(state, rt))
@@ -47,7 +49,8 @@ def build_graph(rt: Runtime, checkpointer: Any = None, *, interrupt_before: list
                             ["retrieve", "web"])
     g.add_edge("retrieve", "plan")
     g.add_edge("web", "plan")
-    g.add_conditional_edges("plan", after_plan, ["execute", "finish"])  # refused: straight to the answer
+    g.add_conditional_edges("plan", after_plan, ["execute", "ask", "finish"])  # refused: straight to the answer
+    g.add_edge("ask", "plan")  # the answer fills what was missing; plan again
     g.add_conditional_edges("execute", lambda s: after_execute(s, rt), ["review", "execute", "evaluate"])
     g.add_conditional_edges("review", route_after_review, ["execute", "evaluate", "finish"])
     g.add_conditional_edges("evaluate", lambda s: route_after_evaluate(s, rt), ["finish", "reflect"])

@@ -25,6 +25,7 @@ class RunResult(BaseModel):
     report_path: str | None = None
     seconds: float = 0.0
     review: dict[str, Any] | None = None  # the pending review when status is "awaiting_review"
+    question: dict[str, Any] | None = None  # the pending question when status is "needs_input"
 
     @property
     def score(self) -> float | None:
@@ -51,6 +52,7 @@ class RunResult(BaseModel):
                         "scorers": {r["scorer"]: r["score"] for r in q.get("reports", [])}} for q in self.quality],
             "trace": self.trace_path, "report": self.report_path,
             **({"review": self.review} if self.review is not None else {}),
+            **({"question": self.question} if self.question is not None else {}),
         }
 
     def _repr_html_(self) -> str:

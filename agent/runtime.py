@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.planning.router import Router
+from agent.planning.routing.router import Router
 from rag.types import Retriever, WebSearcher
 from tools.core.context import ToolContext
 from tools.core.settings import Settings

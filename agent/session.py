@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from agent.planning.router import Router
+from agent.planning.routing.router import Router
 from agent.runtime import Runtime
 from tools.core.context import ToolContext
 from tools.core.progress import CallbackProgress

@@ -68,6 +68,11 @@ class AgentState(TypedDict, total=False):
     review: bool  # pause at the workflow's review points (agent.review / --review)
     reviews: Annotated[list[dict], append]  # decisions taken: step, kind, iteration, action, note
     refusal: dict[str, Any]  # a planned step whose model is not configured (agent/planning/readiness.py)
+    interactive: bool  # a person can answer now (a terminal, chat, the studio): close readings are asked too
+    job: str | None  # the job the person chose up front (`--job`), instead of routing
+    question: dict[str, Any] | None  # what the run waits for (agent/planning/questions.PendingQuestion)
+    answers: Annotated[dict[str, Any], merge_dicts]  # typed values the person's answers gave (parameter → value)
+    inputs: Annotated[list[str], append]  # files and folders given in answers since the run started
 
 
 # ---- typed views of the state's parts (used by nodes, the Agent API and the CLI) -------------
@@ -98,6 +103,9 @@ class UnderstoodIntent(Intent):
     workflow: str | None = None
     workflow_similarity: float = 0.0
     slots: dict[str, Any] = Field(default_factory=dict)  # RequestSlots: what the request itself states
+    # The rules' reading of the request, stored once: method, jobs (two for two deliverables), the close
+    # second reading, the jobs with evidence, whether it is a question (agent/planning/routing/reading.py).
+    reading: dict[str, Any] = Field(default_factory=dict)
 
 
 class StepResult(BaseModel):

@@ -40,16 +40,19 @@ class Parameter(BaseModel):
     # When nothing states the value: made from the others, e.g. "{character}_dataset" ({film_stem}: the film's
     # file name). Spares the model a guess it cannot do better than a rule.
     derive: str | None = None
+    # The steps that can still run when nothing gives this value: offered as an answer to the question
+    # for it ("a dataset of every character's frames, without matching to Alberto").
+    without: list[str] = Field(default_factory=list)
 
 
 class RouteCues(BaseModel):
-    """How the router recognises the job in a request (agent/planning/router.py).
+    """How the router recognises the job in a request (agent/planning/routing/router.py).
 
     Words are stems matched at word starts, case-insensitively, English and Italian side by side
     ("immagin" matches immagine and immagini; "cut$" only the whole word). `verbs` and `objects` name
     the job; `context` words only make it likelier (film, scene). `phrases` are regular expressions
     that are strong evidence on their own. `signals` weigh facts about the request and the run
-    (agent/planning/signals.py), positive or negative; "not_<signal>" weighs its absence.
+    (agent/planning/routing/signals.py), positive or negative; "not_<signal>" weighs its absence.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -55,6 +55,9 @@ class Plan(BaseModel):
     # Each parameter's value with its provenance: {"value", "source": request|model|past_run|default|run, "evidence"}
     slots: dict[str, Any] = Field(default_factory=dict)
     steps: list[Step] = Field(default_factory=list)
+    jobs: list[str] = Field(default_factory=list)  # a plan of two deliverables: its jobs in order
+    # Readings the run did not take (a close second job), each with the command that takes it.
+    other_readings: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _dag(self) -> "Plan":

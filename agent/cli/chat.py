@@ -95,20 +95,6 @@ class ChatSession:
             self.console.print(f"Unknown command {cmd}. /help lists them.")
         return True
 
-    def clarify(self, text: str) -> str:
-        """A scene job that names no scene: ask which one instead of guessing (Enter keeps the request as is)."""
-        from agent.planning.slots import asks_which_scene, scene_answer_phrase
-
-        if self.film is None or not asks_which_scene(text):
-            return text
-        try:
-            answer = self.ask("[bold]Which scene?[/] Describe what is seen or quote a line "
-                              "(Enter: search the film with your whole request): ")
-        except (EOFError, KeyboardInterrupt):
-            return text
-        phrase = scene_answer_phrase(answer)
-        return f"{text} — {phrase}" if phrase else text
-
     def pick_scene(self, text: str) -> str:
         """Search the scene before the run; when the best is not clearly ahead, the user picks (Enter: the best)."""
         from agent.planning.slots import extract_slots
@@ -149,11 +135,14 @@ class ChatSession:
         return f"{text} — the scene at {format_timecode(at)}"
 
     def _request(self, text: str) -> None:
-        text = self.pick_scene(self.clarify(text))
+        text = self.pick_scene(text)
         history = list(self.history[-6:])
         self.history.append(("you", text))
+        # Interactive: what the request leaves out (the film, a scene, the line to say...) is asked by the run
+        # itself (needs_input), the same question the CLI, the studio and the API show.
         self._execute(lambda printer: self.agent.run(text, film=self.film, strategy=self.strategy,
-                                                     history=history, on_event=printer, review=self.review), text)
+                                                     history=history, on_event=printer, review=self.review,
+                                                     interactive=True), text)
 
     def _execute(self, call, label: str) -> None:
         from agent.api import AgentInputError
@@ -173,10 +162,21 @@ class ChatSession:
             self.console.print(f"[red]{exc}[/]")
             return
         printer.close()
-        if result.status == "awaiting_review":
-            from agent.cli.review_prompt import review_until_done
+        from agent.cli.question_prompt import answer_until_done
+        from agent.cli.review_prompt import review_until_done
 
-            result = review_until_done(self.agent, result, self.console)
+        while result.status in ("awaiting_review", "needs_input"):
+            before = (result.status, result.question)
+            if result.status == "awaiting_review":
+                result = review_until_done(self.agent, result, self.console)
+            else:
+                result = answer_until_done(self.agent, result, self.console, ask=self.ask)
+                if result.status == "needs_input" and result.question == before[1]:
+                    self.console.print(f"Run {result.run_id} waits for input: answer it later with "
+                                       f"`animstudio answer {result.run_id} ...`.")
+                    break
+        if result.film and self.film is None:  # a film given in an answer stays for the next requests
+            self.film = Path(result.film)
         self.last = result
         self.interrupted_run = None
         self.history.append(("agent", result.final_answer.splitlines()[0] if result.final_answer else result.status))

@@ -54,6 +54,15 @@ class EventPrinter:
             self.console.print(f"[yellow]⚠ {escape(str(event.get('message', '')))}[/]")
 
 
+def clip_words(text: str, limit: int) -> str:
+    """`text` cut to about `limit` characters at a word boundary, with … when something was cut."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 def node_line(node: str, update: dict) -> str:
     """One line (rich markup) saying what a node just did; the studio shows it as plain text."""
     icon = NODE_ICONS.get(node, "•")
@@ -63,7 +72,7 @@ def node_line(node: str, update: dict) -> str:
                f"(similarity {i.get('workflow_similarity', 0):.2f}) film={i.get('film')}"
     if node in ("retrieve", "web"):
         ev = update.get("evidence") or []
-        titles = ", ".join((e.get("title") or e.get("id", ""))[:30] for e in ev[:4])
+        titles = ", ".join(clip_words(e.get("title") or e.get("id", ""), 40) for e in ev[:4])
         return f"{icon} [bold]{node}[/] {len(ev)} evidence item(s){': ' + titles if titles else ''}"
     if node == "plan":
         p = update.get("plan") or {}
@@ -73,7 +82,7 @@ def node_line(node: str, update: dict) -> str:
         for sid, res in (update.get("step_results") or {}).items():
             mark = "[green]✓[/]" if res.get("ok") else "[red]✗[/]"
             text = res.get("summary") if res.get("ok") else res.get("error")
-            return f"{icon} {mark} [bold]{sid}[/] ({res.get('tool')}, {res.get('seconds', 0):.2f}s) {str(text)[:140]}"
+            return f"{icon} {mark} [bold]{sid}[/] ({res.get('tool')}, {res.get('seconds', 0):.2f}s) {clip_words(text, 160)}"
         return f"{icon} [bold]execute[/]"
     if node == "evaluate":
         q = (update.get("quality") or [{}])[-1]
@@ -111,9 +120,15 @@ def print_plan(console: Console, preview: dict) -> None:
         node = tree.add(f"[bold]{sid}[/] → {step['tool']}" + (f" (after {', '.join(step['depends_on'])})"
                                                              if step.get("depends_on") else ""))
         node.add(json.dumps(step.get("args"), ensure_ascii=False)[:200])
-    if not by_id:
+    if preview.get("question"):
+        tree.add(f"(waits for input: {preview['question'].get('question')})")
+    elif not by_id:
         tree.add("(no tool steps: the agent would answer from knowledge)")
     console.print(tree)
+    if preview.get("question"):
+        from agent.cli.question_prompt import show_question
+
+        show_question(console, preview["question"])
     refusal = preview.get("refusal")
     if refusal:
         lines = [f"{u['problem']} — {('set ' + u['setting'] + ': ') if u['setting'] else ''}{u['fix']}"

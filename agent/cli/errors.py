@@ -4,7 +4,8 @@
    and no failed step, or stopped where it waits for a person's review);
 1  a run (or tool call) that went through and finished failed;
 2  bad input: arguments, configuration, files, run ids, endpoints — nothing was run (also a run
-   refused before its first step because a model it needs is not configured);
+   refused before its first step because a model it needs is not configured, and a run that waits
+   for input the request left out: status needs_input, the question in the output);
 130/143  interrupted (Ctrl-C / SIGTERM); the run can be resumed.
 """
 from __future__ import annotations
@@ -56,16 +57,24 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         except expected_errors() as exc:
             message, hint = getattr(exc, "message", None) or str(exc), getattr(exc, "hint", "")
             fail(message, hint)
+        except (MemoryError, RuntimeError, OSError, ImportError) as exc:  # e.g. a library that cannot be mapped
+            from tools.core.child_processes import out_of_address_space
+
+            message = out_of_address_space(exc)
+            if message is None:
+                raise
+            fail(message, "raise or remove that limit: the models' libraries reserve a few GB of address space "
+                          "they never touch (a short cut of a film ran under 4 GB here)", EXIT_FAILED)
 
     return wrapper
 
 
 def run_exit_code(result: Any) -> int:
     """0 for a passed run (or an unscored one with no failed step, or one waiting for a review),
-    1 for a run that finished failed, 2 for one refused for a missing setting (nothing ran)."""
+    1 for a run that finished failed, 2 for one refused for a missing setting or waiting for input (nothing ran)."""
     if result.status in ("passed", "awaiting_review"):
         return EXIT_OK
-    if result.status == "refused":
+    if result.status in ("refused", "needs_input"):
         return EXIT_BAD_INPUT
     failed_steps = [s for s, r in (result.step_results or {}).items() if not r.get("ok")]
     if result.status == "done" and not failed_steps:

@@ -51,28 +51,47 @@ def _fail(message: str, hint: str = "", code: int = EXIT_BAD_INPUT) -> None:
 _guard = guard
 
 
+def _interactive(as_json: bool) -> bool:
+    """A person at a terminal can answer questions now; --json or piped input cannot."""
+    import sys
+
+    return not as_json and sys.stdin.isatty()
+
+
 def _run_with_display(agent, request: str | None, film: Optional[Path], as_json: bool, resume: str | None,
                       run_id: str | None = None, inputs: list[Path] | None = None, review: bool | None = None,
-                      decision: dict | None = None):
+                      decision: dict | None = None, job: str | None = None, answer: dict | None = None):
     from agent.cli.console import EventPrinter, print_result
 
     printer = None if as_json else EventPrinter(console)
     try:
         if resume:
-            result = agent.resume(resume, on_event=printer, review=decision)
+            result = agent.resume(resume, on_event=printer, review=decision, answer=answer)
         else:
-            result = agent.run(request, film=film, run_id=run_id, inputs=inputs, on_event=printer, review=review)
+            result = agent.run(request, film=film, run_id=run_id, inputs=inputs, on_event=printer, review=review,
+                               interactive=_interactive(as_json), job=job)
     finally:
         if printer:
             printer.close()
     if not as_json:
+        from agent.cli.question_prompt import answer_until_done
         from agent.cli.review_prompt import review_until_done
 
         result = review_until_done(agent, result, console)
+        while _interactive(as_json) and result.status == "needs_input":
+            asked = result.question
+            result = review_until_done(agent, answer_until_done(agent, result, console), console)
+            if result.status == "needs_input" and result.question == asked:
+                break  # left waiting (Ctrl-D / an empty answer): `animstudio answer` continues it
     if as_json:
         out.print_json(json.dumps(result.summary_json(), default=str))
     else:
         print_result(out, result)
+        if result.status == "needs_input" and result.question:
+            from agent.cli.question_prompt import show_question
+
+            show_question(out, result.question)
+            out.print(f"Answer it: animstudio answer {result.run_id} VALUE (or --option KEY)")
     return result
 
 
@@ -91,8 +110,12 @@ def run(request: Optional[str] = typer.Argument(None, help="What you want, in pl
         run_id: Optional[str] = typer.Option(None, "--run-id", help="Name the run (also its thread id)."),
         inputs: Optional[list[Path]] = typer.Option(None, "--input", "-i",
                                                     help="Another file or folder for this run, e.g. refs/ (repeatable)."),
-        review: Optional[bool] = ReviewOpt, sets: Optional[list[str]] = SetOpt):
-    """Run a request through the agent; leaves runs/<run_id>/ with trace, artifacts and report."""
+        review: Optional[bool] = ReviewOpt, sets: Optional[list[str]] = SetOpt,
+        job: Optional[str] = typer.Option(None, "--job", help="Plan this job (a workflow name) instead of routing.")):
+    """Run a request through the agent; leaves runs/<run_id>/ with trace, artifacts and report.
+
+    A request that leaves out what its job needs asks for it: at a terminal, then and there; with --json
+    (or no terminal) the run stops with exit code 2 and the question in the output (`animstudio answer`)."""
     from agent.api import Agent
 
     if not resume and not request:
@@ -105,7 +128,37 @@ def run(request: Optional[str] = typer.Argument(None, help="What you want, in pl
             _fail(f"Run id {run_id!r} is already taken by an earlier run",
                   f"choose another --run-id, or continue that run with --resume {run_id}")
     agent = Agent(settings=settings)
-    result = _run_with_display(agent, request, film, as_json, resume, run_id, inputs, review)
+    result = _run_with_display(agent, request, film, as_json, resume, run_id, inputs, review, job=job)
+    raise typer.Exit(run_exit_code(result))
+
+
+@app.command("answer")
+@_guard
+def answer_cmd(run_id: str = typer.Argument(..., help="The run waiting for input (status needs_input)."),
+               value: Optional[str] = typer.Argument(None, help="The answer: a path, a time range, a line..."),
+               option: Optional[str] = typer.Option(None, "--option", help="Pick one of the question's options by key."),
+               config: Optional[Path] = ConfigOpt, as_json: bool = typer.Option(False, "--json"),
+               sets: Optional[list[str]] = SetOpt):
+    """Answer the question a run waits for (no answer: show it and ask), then let the run go on."""
+    from agent.api import Agent
+    from agent.cli.question_prompt import read_answer, show_question
+    from tools.core.workspace import run_folder
+
+    settings = _settings(config, None, sets)
+    pending_file = run_folder(resolve_path(settings.paths.runs_dir), run_id) / "question.json"
+    if not pending_file.exists():
+        _fail(f"run {run_id!r} is not waiting for input (no {pending_file})")
+    question = json.loads(pending_file.read_text(encoding="utf-8"))
+    if option is not None:
+        answer = {"option": option}
+    elif value is not None:
+        answer = read_answer(question, value)
+    elif _interactive(as_json):
+        show_question(console, question)
+        answer = read_answer(question, console.input("[bold]answer>[/] "))
+    else:
+        _fail(f"run {run_id!r} waits for: {question.get('question')}", "give the answer: animstudio answer RUN_ID VALUE")
+    result = _run_with_display(Agent(settings=settings), None, None, as_json, run_id, answer=answer)
     raise typer.Exit(run_exit_code(result))
 
 

@@ -16,13 +16,24 @@ from workflows.plan import ReferenceError_, resolve_refs
 
 
 def _templated_answer(state: dict, plan: Plan, rt: Runtime) -> str:
-    wf = rt.workflows.get(plan.workflow or "")
-    if not wf or not wf.answer:
-        return ""
-    try:
-        return str(resolve_refs(wf.answer, step_scope(state)))
-    except ReferenceError_:
-        return ""
+    """The job's answer template; for two deliverables each job's, the later job's steps read by their prefix."""
+    from workflows.plan import REF
+
+    out = []
+    for n, job in enumerate(plan.jobs or [plan.workflow or ""]):
+        wf = rt.workflows.get(job)
+        if not wf or not wf.answer:
+            continue
+        prefix = f"{job}_" if n else ""
+        template = REF.sub(lambda m: "${" + (m.group(1).replace("steps.", "steps." + prefix, 1)
+                                             if m.group(1).startswith("steps.") else m.group(1)) + "}", wf.answer)
+        if n and "${params." in template:
+            template = template.replace("${params.", f"${{params.{job}.")
+        try:
+            out.append(str(resolve_refs(template, step_scope(state))))
+        except ReferenceError_:
+            continue
+    return "\n".join(out)
 
 
 def llm_answer(state: dict, rt: Runtime) -> str:
@@ -42,20 +53,36 @@ def _refusal_answer(state: dict, rt: Runtime) -> str:
     return refusal.answer(job)
 
 
+def not_taken(state: dict, plan: Plan) -> list[str]:
+    """What a run nobody could be asked went ahead without: the other reading, a close second scene."""
+    notes = [f"I read this one way; another reading — {r}" for r in plan.other_readings]
+    for sid, res in (state.get("step_results") or {}).items():
+        found = res.get("result") if isinstance(res.get("result"), dict) else {}
+        runner = (found.get("runner_up") or {}).get("scene") or {}
+        if found.get("ambiguous") and runner and not state.get("reviews"):
+            start = runner.get("start")
+            at = f"{int(start // 60)}:{start % 60:04.1f}" if isinstance(start, (int, float)) else "its time"
+            notes.append(f"The scene search was unsure ({sid}): I used the best match; scene #{runner.get('index')} "
+                         f"was close — to use it, ask again naming \"the scene at {at}\" (or run with --review).")
+    return notes
+
+
 def compose_answer(state: dict, rt: Runtime) -> str:
     if state.get("refusal"):
         return _refusal_answer(state, rt)
     plan = Plan.model_validate(state.get("plan") or {})
     parts = []
     answer = state.get("final_answer") or _templated_answer(state, plan, rt)
-    if not answer and (not plan.steps or plan.strategy == "react"):
-        answer = llm_answer(state, rt)
+    answered_by_model = [j for j in plan.jobs if j in rt.workflows and not rt.workflows[j].steps]
+    if (not answer and (not plan.steps or plan.strategy == "react")) or (answered_by_model and not state.get("final_answer")):
+        answer = "\n".join(a for a in (answer, llm_answer(state, rt)) if a)  # e.g. the text a write job asks for
     if answer:
         parts.append(answer)
     if not plan.steps and state.get("feedback") and plan.strategy != "react":
         notes = [f.message for f in findings(state["feedback"]) if f.iteration is None]  # the planner's own words
         if notes:
             parts.append("Note: " + "; ".join(notes)[:400])
+    parts += not_taken(state, plan)
     failed = [f"{sid} ({r.get('error')})" for sid, r in (state.get("step_results") or {}).items() if not r.get("ok")]
     if failed:
         parts.append("Problems: " + "; ".join(failed)[:600])

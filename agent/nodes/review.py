@@ -61,8 +61,9 @@ def _scene_unsure(point: ReviewPoint, result: dict) -> tuple[bool, str]:
 
 
 def due_point(state: dict, rt: Runtime) -> ReviewPoint | None:
-    """The review point whose step just finished in this iteration and has not been reviewed yet."""
-    if not state.get("review"):
+    """The review point whose step just finished in this iteration and has not been reviewed yet. With review
+    off, an interactive run (a person at a terminal, in chat) still stops at an unsure scene search."""
+    if not state.get("review") and not state.get("interactive"):
         return None
     iteration = state.get("iteration", 0)
     done = {(r.get("step"), r.get("iteration")) for r in state.get("reviews") or []}
@@ -72,6 +73,8 @@ def due_point(state: dict, rt: Runtime) -> ReviewPoint | None:
         if not res.get("ok") or res.get("iteration", 0) != iteration or (point.step, iteration) in done:
             continue
         if point.when == "unsure" and not _scene_unsure(point, res.get("result") or {})[0]:
+            continue
+        if point.when != "unsure" and not state.get("review"):
             continue
         return point
     return None
@@ -85,7 +88,7 @@ def review_payload(point: ReviewPoint, state: dict) -> dict[str, Any]:
     if point.kind == "script":
         script = result.get("script") or {}
         return {**base, "title": script.get("title", ""), "lines": script.get("lines", []),
-                "effects": script.get("effects", []), "source": result.get("path", ""),
+                "effects": script.get("effects", []), "source": result.get("source", ""), "why": result.get("why", ""),
                 "footage_duration": result.get("footage_duration"), "characters": result.get("characters", [])}
     _, why = _scene_unsure(point, result)
     candidates = [{"scene": m["scene"].get("index"), "start": m["scene"].get("start"), "end": m["scene"].get("end"),

@@ -6,24 +6,14 @@ import re
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.nodes.common import traced
-from agent.planning.builders import run_names, slots_of
-from agent.planning.router import Route
-from agent.planning.routing import route_request
+from agent.planning.routing.reading import reading_of, route_request, run_names, slots_of
+from agent.planning.routing.router import Route
+from agent.planning.routing.signals import is_fresh
 from agent.planning.slots import RequestSlots
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from agent.state import Intent, SubTask, UnderstoodIntent
 from tools.core.structured_output import StructuredOutputError, invoke_structured
-
-_FRESH = re.compile(r"\b(latest|news|today|this (week|month|year)|current(ly)?|recent(ly)?|upcoming|release date|box office|20[2-9]\d)\b", re.I)
-_TASK_WORDS = {
-    "parody": r"\b(parody|parodies|spoof|funny|comed|joke|meme|dub)\w*",
-    "dataset": r"\b(lora|dataset|train|training|fine-?tun)\w*",
-    "image": r"\b(image|picture|draw|illustrat|render an?|poster|portrait)\w*",
-    "library": r"\b(library|my (films|videos|movies)|what (films|videos))\b",
-    "video_edit": r"\b(cut|trim|clip|edit|subtitle)\w*",
-}
-
 
 def _non_latin_ratio(text: str) -> float:
     letters = [c for c in text if c.isalpha()]
@@ -31,14 +21,9 @@ def _non_latin_ratio(text: str) -> float:
 
 
 def _heuristics(request: str, intent: UnderstoodIntent) -> UnderstoodIntent:
-    """Deterministic facts that must not depend on a tiny model's judgement."""
-    if _FRESH.search(request):
+    """Deterministic facts that must not depend on a tiny model's judgement (the task comes from the job)."""
+    if is_fresh(request):  # the one vocabulary of recent facts (routing/signals.py)
         intent.needs_fresh_facts = True
-    if intent.task == "other":
-        for task, pattern in _TASK_WORDS.items():
-            if re.search(pattern, request, re.I):
-                intent.task = task  # type: ignore[assignment]
-                break
     if _non_latin_ratio(request) > 0.3:
         intent.language = "non-latin"
     return intent
@@ -89,8 +74,10 @@ def understand(state: dict, rt: Runtime) -> dict:
             intent = UnderstoodIntent(goal=request[:160])
     intent = _heuristics(request, intent)
     intent = _ground(rt, request, intent)
-    route = route_request(rt, request, RequestSlots.model_validate(intent.slots), film=film, inputs=rt.inputs)
+    slots = RequestSlots.model_validate(intent.slots)
+    route = route_request(rt, request, slots, film=film, inputs=rt.inputs, job=state.get("job"))
     _apply_route(rt, intent, route)
+    intent.reading = reading_of(rt, route, slots)
     return {"intent": intent.model_dump(mode="json"), "messages": [HumanMessage(content=request)]}
 
 

@@ -7,11 +7,59 @@ import json
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.nodes.common import evidence_text, tool_lines
-from agent.planning.builders import fill_workflow, free_plan, score_plan
-from agent.planning.routing import rules_route
+from agent.planning.filling import MissingInput, fill_workflow
+from agent.planning.free_plan import free_plan, score_plan
+from agent.planning.routing.reading import rules_route
 from agent.prompts import prompt
 from agent.runtime import Runtime
 from workflows import Plan, WorkflowError
+from workflows.plan import REF
+
+
+def chosen_jobs(state: dict) -> list[str]:
+    """The jobs the stored reading delivers (two for a request with two deliverables)."""
+    intent = state.get("intent") or {}
+    return list((intent.get("reading") or {}).get("jobs") or ([intent["workflow"]] if intent.get("workflow") else []))
+
+
+def prefixed(plan: Plan, prefix: str) -> list:
+    """The plan's steps with ids (and the references to them) prefixed, to sit beside another job's steps."""
+    ids = {s.id for s in plan.steps}
+
+    def rename(value):
+        if isinstance(value, str):
+            return REF.sub(lambda m: "${" + _ref(m.group(1).strip()) + "}", value)
+        if isinstance(value, dict):
+            return {k: rename(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rename(v) for v in value]
+        return value
+
+    def _ref(ref: str) -> str:
+        parts = ref.split(".")
+        if parts[0] == "steps" and len(parts) > 1 and parts[1] in ids:
+            parts[1] = prefix + parts[1]
+        return ".".join(parts)
+
+    return [s.model_copy(update={"id": prefix + s.id, "args": rename(s.args), "foreach": rename(s.foreach),
+                                 "depends_on": [prefix + d for d in s.depends_on if d in ids]}) for s in plan.steps]
+
+
+def plan_jobs(rt: Runtime, state: dict, reasoning: str = "") -> Plan | None:
+    """A request with two deliverables: each job filled from the same request, the later job's steps
+    prefixed with its name, in the order the request gives them."""
+    jobs = [j for j in chosen_jobs(state) if j in rt.workflows]
+    if len(jobs) < 2:
+        return None
+    plans = [fill_workflow(rt, rt.workflows[j], state, reasoning) for j in jobs]  # MissingInput: a question
+    steps = list(plans[0].steps)
+    for job, plan in zip(jobs[1:], plans[1:]):
+        steps += prefixed(plan, f"{job}_")
+    params = {**plans[0].params, **{job: plan.params for job, plan in zip(jobs[1:], plans[1:])}}
+    merged = Plan(goal=plans[0].goal, workflow=jobs[0], params=params, steps=steps, jobs=jobs,
+                  slots={job: plan.slots for job, plan in zip(jobs, plans)},
+                  reasoning=f"two deliverables: {' then '.join(jobs)}")
+    return merged
 
 
 def _reason(rt: Runtime, state: dict) -> str:
@@ -28,6 +76,10 @@ def _reason(rt: Runtime, state: dict) -> str:
 
 
 def plan_cot(rt: Runtime, state: dict) -> Plan:
+    multi = plan_jobs(rt, state)
+    if multi is not None:
+        multi.strategy = "cot"
+        return multi
     wf_name = (state.get("intent") or {}).get("workflow")
     wf = rt.workflows.get(wf_name or "")
     if wf is not None and (not wf.steps or rt.llm_is_tiny):
@@ -45,6 +97,10 @@ def plan_cot(rt: Runtime, state: dict) -> Plan:
 def plan_tot(rt: Runtime, state: dict) -> Plan:
     """k candidates (the routed job, the other jobs the request points at, alternative fillings, a free
     plan), each scored."""
+    multi = plan_jobs(rt, state)
+    if multi is not None:  # the request names both jobs: nothing to choose between
+        multi.strategy = "tot"
+        return multi
     k = rt.settings.agent.tot_candidates
     route = rules_route(rt, state)
     chosen = (state.get("intent") or {}).get("workflow")
@@ -55,7 +111,10 @@ def plan_tot(rt: Runtime, state: dict) -> Plan:
     for i in range(k):
         try:
             candidates.append(_tot_candidate(rt, state, ranked, candidates, i))
-        except WorkflowError as exc:  # a candidate that cannot be filled is dropped, not fatal
+        except WorkflowError as exc:
+            if isinstance(exc, MissingInput) and i == 0 and chosen:
+                raise  # the routed job lacks an input: ask, do not plan another job instead
+            # any other candidate that cannot be filled is dropped, not fatal
             rt.trace.event("tot.candidate_dropped", index=i, error=str(exc)[:300])
     if not candidates:
         raise WorkflowError("no candidate plan could be built")

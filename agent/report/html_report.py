@@ -152,6 +152,28 @@ def _parody_scripts(step_results: dict) -> list[dict[str, Any]]:
     return out
 
 
+def trace_span(trace_path: Path) -> tuple[float, float] | None:
+    """(first, last) timestamp of a run's trace — the run's duration as its report states it (the studio's
+    run list shows the same). Reads only the ends of the file."""
+    def ts(line: bytes) -> float | None:
+        try:
+            value = json.loads(line).get("ts")
+        except (ValueError, AttributeError):
+            return None
+        return float(value) if isinstance(value, (int, float)) else None
+
+    try:
+        with open(trace_path, "rb") as fh:
+            first = ts(fh.readline())
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 65536))
+            tail = [ln for ln in fh.read().splitlines() if ln.strip()]
+    except OSError:
+        return None
+    last = next((t for t in map(ts, reversed(tail)) if t is not None), None)
+    return (first, last) if first is not None and last is not None else None
+
+
 def build_context(run_dir: Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     warnings: list[str] = []
@@ -173,8 +195,7 @@ def build_context(run_dir: Path) -> dict[str, Any]:
     status = result.get("status") or ("passed" if passed else "failed" if last else "incomplete" if not result
                                       else "done")
     errors = [e for e in trace if e.get("ok") is False or "error" in str(e.get("kind", ""))]
-    started = next((e["ts"] for e in trace if isinstance(e.get("ts"), (int, float))), None)
-    ended = next((e["ts"] for e in reversed(trace) if isinstance(e.get("ts"), (int, float))), None)
+    started, ended = trace_span(run_dir / "trace.jsonl") or (None, None)
     steps = [s for s in plan.get("steps", []) if isinstance(s, dict) and s.get("id")]
     return {
         "run_id": run_dir.name,

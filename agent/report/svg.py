@@ -4,7 +4,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-STATUS_COLOURS = {"ok": "#2f9e6e", "failed": "#d9480f", "skipped": "#adb5bd", "pending": "#868e96"}
+STATUS_COLOURS = {"ok": "#2f9e6e", "failed": "#d9480f", "skipped": "#adb5bd", "pending": "#868e96",
+                  "running": "#4263eb"}
 SCORER_COLOURS = ["#4263eb", "#12b886", "#f59f00", "#ae3ec9", "#e8590c", "#1098ad", "#5c940d"]
 
 

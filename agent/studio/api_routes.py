@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from agent.nodes.review import ReviewDecision
+from agent.planning.questions import InputAnswer
 from agent.studio.jobs import Job
 from agent.studio.service import RunRequest, Studio, StudioError
 from agent.studio.uploads import UploadError, library_films, store_upload
@@ -44,6 +45,18 @@ class BatchCreated(BaseModel):
     runs: list[RunCreated]
 
 
+class ReviewBody(ReviewDecision):
+    """A review decision as the API takes it: a field it does not know is an error, as for a run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class AnswerBody(InputAnswer):
+    """An answer to a run's question as the API takes it: unknown fields are refused too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 def studio(request: Request) -> Studio:
     return request.app.state.studio
 
@@ -58,11 +71,30 @@ def _created(job: Job) -> RunCreated:
                              "page": f"/ui/runs/{job.run_id}"})
 
 
-def parse_run_request(fields: dict[str, Any]) -> RunRequest:
+def validation_problems(exc: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors without the input they were about (a client's body is never echoed back)."""
+    return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_input=False)]
+
+
+def parse_run_request(fields: Any) -> RunRequest:
+    if not isinstance(fields, dict):
+        raise StudioError(422, f"the body is JSON {type(fields).__name__}, not an object: send "
+                               '{"request": "...", "film": ...} (a RunRequest)')
     try:
         return RunRequest.model_validate(fields)
     except ValidationError as exc:
-        raise StudioError(422, json.loads(exc.json(include_url=False))) from None
+        raise StudioError(422, validation_problems(exc)) from None
+
+
+async def json_body(request: Request) -> Any:
+    """The body parsed as JSON; a body that is not JSON, or nested past the parser's depth, is a 422."""
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise StudioError(422, "the body is not JSON (send a RunRequest, or a multipart form)") from None
+    except RecursionError:
+        raise StudioError(422, "the body's JSON is nested too deeply") from None
 
 
 async def run_request_from(request: Request, st: Studio) -> RunRequest:
@@ -73,16 +105,14 @@ async def run_request_from(request: Request, st: Studio) -> RunRequest:
         fields["review"] = fields.get("review", "").lower() in ("1", "true", "on", "yes")
         upload = form.get("file")
         if isinstance(upload, UploadFile) and upload.filename:
+            st.check(parse_run_request({**fields, "film": None}))  # the other fields first: a refusal stores nothing
             try:
-                fields["film"] = str(await run_in_threadpool(store_upload, upload.file, upload.filename, st.settings))
+                stored = await run_in_threadpool(store_upload, upload.file, upload.filename, st.settings)
             except UploadError as exc:
                 raise StudioError(exc.status, str(exc)) from None
+            fields["film"] = st.film_name(stored)
         return parse_run_request(fields)
-    try:
-        body = await request.json()
-    except ValueError:
-        raise StudioError(422, "the body is not JSON (send a RunRequest, or a multipart form)") from None
-    return parse_run_request(body if isinstance(body, dict) else {"request": body})
+    return parse_run_request(await json_body(request))
 
 
 @router.post("/runs", status_code=202, response_model=RunCreated, openapi_extra=_MULTIPART_RUN)
@@ -114,6 +144,13 @@ async def run_events(request: Request, job: Annotated[Job, Depends(existing_job)
         yield ServerSentEvent(data=event, event=event["type"], id=str(event["seq"]))
 
 
+@router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunCreated)
+def cancel_run(run_id: str, request: Request) -> RunCreated:
+    """Stop a queued or running run: its child processes are killed and it ends `cancelled`; resume
+    continues it from its last checkpoint."""
+    return _created(studio(request).cancel(run_id))
+
+
 @router.post("/runs/{run_id}/resume", status_code=202, response_model=RunCreated)
 def resume_run(run_id: str, request: Request) -> RunCreated:
     """Continue a run that stopped (error, or cut off by a server stop) from its last checkpoint."""
@@ -121,9 +158,15 @@ def resume_run(run_id: str, request: Request) -> RunCreated:
 
 
 @router.post("/runs/{run_id}/review", status_code=202, response_model=RunCreated)
-def review_run(run_id: str, decision: ReviewDecision, request: Request) -> RunCreated:
+def review_run(run_id: str, decision: ReviewBody, request: Request) -> RunCreated:
     """Answer the review a run waits for: approve, edit (script lines / a scene) or reject."""
     return _created(studio(request).review(run_id, decision.model_dump(exclude_none=True)))
+
+
+@router.post("/runs/{run_id}/input", status_code=202, response_model=RunCreated)
+def answer_run(run_id: str, answer: AnswerBody, request: Request) -> RunCreated:
+    """Answer the question a run waits for (status `needs_input`): `{"option": KEY}` or `{"value": "..."}`."""
+    return _created(studio(request).answer(run_id, answer.model_dump(exclude_none=True)))
 
 
 @router.post("/batches", status_code=202, response_model=BatchCreated, openapi_extra=_JSONL_BATCH)
@@ -144,19 +187,36 @@ async def create_batch(request: Request) -> BatchCreated:
     return BatchCreated(batch_id=batch_id, runs=[_created(j) for j in jobs])
 
 
-@router.get("/runs/{run_id}/files/{path:path}")
-def run_file(run_id: str, path: str, request: Request) -> FileResponse:
-    """A file of the run folder (the report, the video, keyframes); nothing outside it."""
+@router.get("/runs/{run_id}/files/{path:path}", response_model=None)
+def run_file(run_id: str, path: str, request: Request) -> Response:
+    """A file of the run folder (the report, the video, keyframes); nothing outside it. The report
+    is made when missing and links back to the run in the studio; a run that stopped before it had
+    a folder gets a short page saying why."""
     st = studio(request)
-    if path == "report.html":
-        _ensure_report(st, run_id)
-    return FileResponse(st.run_file(run_id, path))
+    if path != "report.html":
+        return FileResponse(st.run_file(run_id, path))
+    if not st.ensure_report(run_id):
+        job = st.job(run_id)  # 404 for an unknown run
+        page = request.app.state.templates.env.get_template("report_stopped.html.j2")
+        return HTMLResponse(page.render(job=job, error=st.redact(job.error, run_id), page="runs"))
+    html = st.run_file(run_id, path).read_text(encoding="utf-8")
+    return HTMLResponse(with_studio_link(html, run_id if st.store.get(run_id) else None))
+
+
+def with_studio_link(html: str, run_id: str | None) -> str:
+    """The report as the studio serves it: a link back to the run's page (a run the studio queued) and
+    to the run list at the top; the file on disk stays a stand-alone report."""
+    back = f'<a id="studio-link" href="/ui/runs/{run_id}">← back to this run in the studio</a> · ' if run_id else ""
+    link = ('<p class="studio-back" style="margin:0;padding:8px 24px;background:#f1f3f5;font:14px system-ui,sans-serif">'
+            f'{back}<a id="studio-runs-link" href="/ui/runs">all runs in the studio</a></p>')
+    at = html.find(">", html.find("<body")) + 1 if "<body" in html else 0
+    return html[:at] + link + html[at:]
 
 
 @router.get("/media", tags=["library"])
 def media(request: Request) -> list[dict]:
-    """Films in the media library (paths.media_roots), with the name to pass as `film`."""
-    return library_films(studio(request).settings)
+    """Films in the media library (paths.media_roots): the name to pass as `film`, and its size."""
+    return [{"name": f["name"], "size_mb": f["size_mb"]} for f in library_films(studio(request).settings)]
 
 
 @router.get("/healthz", tags=["server"])
@@ -165,11 +225,3 @@ def health(request: Request) -> dict[str, Any]:
     return {"ok": True, "queued": sum(j.status == "queued" for j in jobs),
             "running": sum(j.status == "running" for j in jobs)}
 
-
-def _ensure_report(st: Studio, run_id: str) -> None:
-    folder = st.run_dir(run_id)
-    report = folder / "report.html"
-    if folder.is_dir() and not report.exists():
-        from agent.report import render_report
-
-        render_report(folder)

@@ -6,6 +6,7 @@ from html import escape
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -14,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from agent.report.html_report import TEMPLATES as REPORT_TEMPLATES
-from agent.studio.security import StudioGuard, effective_token, is_loopback
+from agent.studio.security import BodyLimits, StudioGuard, effective_token, is_loopback
 from agent.studio.service import Studio, StudioError
 from tools.core.settings import Settings
 
@@ -60,6 +61,13 @@ def create_app(settings: Settings, *, host: str | None = None, token: str | None
     app.include_router(pages_library.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        # FastAPI's own 422 repeats the input it refused: a client's body is never echoed back.
+        problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                    for e in exc.errors()]
+        return JSONResponse({"detail": problems}, status_code=422)
+
     @app.exception_handler(StudioError)
     async def studio_error(request: Request, exc: StudioError):
         if request.url.path.startswith("/ui/") and "text/html" in request.headers.get("accept", ""):
@@ -68,8 +76,8 @@ def create_app(settings: Settings, *, host: str | None = None, token: str | None
         return JSONResponse({"detail": exc.detail}, status_code=exc.status)
 
     # The last added runs first: the Host check (DNS rebinding), CORS (answers preflights), token + limits.
-    app.add_middleware(StudioGuard, token=token, max_body_bytes=int(settings.studio.max_upload_mb * 1e6) + 1_000_000,
-                       allowed_origins=settings.studio.cors_origins)
+    app.add_middleware(StudioGuard, token=token, allowed_origins=settings.studio.cors_origins,
+                       limits=BodyLimits(settings.studio.max_upload_mb, settings.studio.max_body_kb))
     if settings.studio.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.studio.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"])

@@ -14,8 +14,9 @@ from agent.cli.console import NODE_ICONS, node_line
 from agent.studio.jobs import TERMINAL
 
 
-def compact(event: dict[str, Any]) -> dict[str, Any] | None:
-    """The studio form of one `Agent.stream` event (None for events it does not show)."""
+def compact(event: dict[str, Any], film: str | None = None) -> dict[str, Any] | None:
+    """The studio form of one `Agent.stream` event (None for events it does not show). `film`: the
+    name of the film the person chose, for the first line when the request itself names none."""
     kind = event.get("type")
     if kind == "progress":
         return {"type": "progress", "description": str(event.get("description", "working")),
@@ -23,6 +24,8 @@ def compact(event: dict[str, Any]) -> dict[str, Any] | None:
                 "done": bool(event.get("done"))}
     if kind == "node":
         node, update = event["node"], event.get("update") or {}
+        if node == "understand" and film and not (update.get("intent") or {}).get("film"):
+            update = {**update, "intent": {**(update.get("intent") or {}), "film": film}}
         line = Text.from_markup(node_line(node, update)).plain
         # Without the terminal's emoji (a browser without an emoji font draws boxes).
         out: dict[str, Any] = {"type": "node", "node": node, "text": line.removeprefix(NODE_ICONS.get(node, "")).strip()}
@@ -31,6 +34,8 @@ def compact(event: dict[str, Any]) -> dict[str, Any] | None:
             out["plan"] = {"workflow": plan.get("workflow"), "strategy": plan.get("strategy"),
                            "steps": [{"id": s["id"], "tool": s["tool"], "depends_on": s.get("depends_on", [])}
                                      for s in plan.get("steps", [])]}
+        if "pending" in update:  # the steps still to run, in order: execute runs the first one next
+            out["pending"] = list(update.get("pending") or [])
         if node in ("execute", "review"):
             out["steps"] = {sid: ("ok" if r.get("ok") else "skipped" if r.get("error_kind") == "skipped" else "failed")
                             for sid, r in (update.get("step_results") or {}).items()}

@@ -15,10 +15,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-FINAL = ("passed", "failed", "done", "rejected", "error")
+FINAL = ("passed", "failed", "done", "rejected", "error", "cancelled")
 RESUMABLE = ("error", "interrupted")  # a crashed run or one a stopped server left running
-TERMINAL = (*FINAL, "interrupted", "awaiting_review")  # nothing more happens until someone acts
+TERMINAL = (*FINAL, "interrupted", "awaiting_review", "needs_input")  # nothing more happens until someone acts
 
+# A person may stop a run that waits or works (POST /runs/{id}/cancel), and resume continues a
+# cancelled run from its checkpoint like a crashed one.
+CANCELLABLE = ("queued", "running", "waiting_for_gpu")
+RESUMABLE = (*RESUMABLE, "cancelled")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, request TEXT NOT NULL,
@@ -112,6 +116,14 @@ class JobStore:
         job = self.get(run_id)
         queued_at = job.created if job is not None and kind == "review" else time.time()
         self.update(run_id, kind=kind, status="queued", decision=decision, error=None, queued_at=queued_at)
+
+    def cancel_queued(self, run_id: str) -> bool:
+        """Cancel a run that has not started (atomically: a worker may be claiming it); False if it runs."""
+        with self._lock:
+            changed = self._db.execute("UPDATE jobs SET status = 'cancelled', finished = ?, error = ? "
+                                       "WHERE run_id = ? AND status = 'queued'",
+                                       (time.time(), "cancelled before it started", run_id)).rowcount
+        return changed == 1
 
     def claim(self, accept=lambda job: True) -> Job | None:
         """Mark the oldest queued job that `accept`s as running and return it."""

@@ -7,12 +7,14 @@ our own and no build step.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from agent.studio.answer import outcome
 from agent.studio.api_routes import existing_job, run_request_from, studio
 from agent.studio.jobs import TERMINAL, Job
 from agent.studio.run_view import RunView, fold
@@ -20,6 +22,7 @@ from agent.studio.service import StudioError, final_video, poster_image
 from agent.studio.uploads import library_films
 
 router = APIRouter(include_in_schema=False)
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.ico"
 
 
 def _render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -83,7 +86,12 @@ def run_page(run_id: str, request: Request):
     job = existing_job(run_id, request)
     view = _view(request, job)
     return _render(request, "run.html.j2", page="runs", job=job, view=view, live=job.status not in TERMINAL,
-                   video=final_video(job.result), poster=poster_image(job.result))
+                   video=final_video(job.result), poster=poster_image(job.result), outcome=_outcome(request, job))
+
+
+def _outcome(request: Request, job: Job) -> dict[str, Any]:
+    st = studio(request)
+    return outcome(job, lambda text: st.redact(text, job.run_id))
 
 
 @router.get("/ui/runs/{run_id}/live", response_class=EventSourceResponse)
@@ -100,7 +108,8 @@ async def live(request: Request, job: Annotated[Job, Depends(existing_job)], aft
                 yield ServerSentEvent(raw_data=_fragment(request, f"_{part}.html.j2", view=view), event=part)
     job = st.job(run_id)
     yield ServerSentEvent(raw_data=_fragment(request, "_outcome.html.j2", job=job, video=final_video(job.result),
-                                             poster=poster_image(job.result)), event="end")
+                                             poster=poster_image(job.result), outcome=_outcome(request, job)),
+                          event="end")
 
 
 def _decision(form) -> dict[str, Any]:
@@ -119,13 +128,36 @@ def _decision(form) -> dict[str, Any]:
 async def review_form(run_id: str, request: Request):
     st = studio(request)
     form = await request.form()
+    decision = _decision(form)
     try:
-        st.review(run_id, _decision(form))
+        st.review(run_id, decision)
     except StudioError as exc:
         if exc.status != 422:
             raise
-        job = st.job(run_id)  # show the form again with what is wrong
-        return HTMLResponse(_fragment(request, "_review.html.j2", job=job, error=exc.detail), status_code=200)
+        job = st.job(run_id)  # show the form again with what is wrong, and with what the person typed
+        edited = None
+        if decision["action"] == "edit" and "lines" in decision:
+            edited = {"title": decision.get("title") or "", "note": decision.get("note") or "",
+                      "lines": [{"character": c.strip(), "text": t.strip()}
+                                for c, t in zip(form.getlist("character"), form.getlist("text")) if t.strip()]}
+        return HTMLResponse(_fragment(request, "_review.html.j2", job=job, error=exc.detail, edited=edited),
+                            status_code=200)
+    return Response(status_code=204, headers={"HX-Redirect": f"/ui/runs/{run_id}"})
+
+
+@router.post("/ui/runs/{run_id}/input")
+async def question_form(run_id: str, request: Request):
+    """The question form: an option picked, or a typed answer."""
+    st = studio(request)
+    form = await request.form()
+    option, value = str(form.get("option") or ""), str(form.get("value") or "").strip()
+    try:
+        st.answer(run_id, {"value": value} if value else {"option": option})
+    except StudioError as exc:
+        if exc.status != 422:
+            raise
+        return HTMLResponse(_fragment(request, "_question.html.j2", job=st.job(run_id), error=exc.detail),
+                            status_code=200)
     return Response(status_code=204, headers={"HX-Redirect": f"/ui/runs/{run_id}"})
 
 
@@ -133,3 +165,14 @@ async def review_form(run_id: str, request: Request):
 def resume_button(run_id: str, request: Request):
     studio(request).resume(run_id)
     return Response(status_code=204, headers={"HX-Redirect": f"/ui/runs/{run_id}"})
+
+
+@router.post("/ui/runs/{run_id}/cancel")
+def cancel_button(run_id: str, request: Request):
+    studio(request).cancel(run_id)
+    return Response(status_code=204, headers={"HX-Redirect": f"/ui/runs/{run_id}"})
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    return FileResponse(FAVICON, media_type="image/x-icon")

@@ -1,6 +1,7 @@
 """The studio's library pages: the knowledge base (search, ingest) and the LoRA datasets (status, export)."""
 from __future__ import annotations
 
+import shutil
 import threading
 from collections import Counter
 from pathlib import Path
@@ -120,6 +121,12 @@ def datasets_page(request: Request):
     return _render(request, "datasets.html.j2", page="datasets", datasets=_dataset_rows(studio(request).settings))
 
 
+def _drop_if_empty(folder: Path) -> None:
+    """Remove a run folder that holds no file (only empty sub-folders)."""
+    if folder.is_dir() and not any(p.is_file() for p in folder.rglob("*")):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @router.post("/ui/datasets/{name}/export", response_class=HTMLResponse)
 async def dataset_export(name: str, request: Request):
     from tools.core.context import make_context
@@ -133,10 +140,17 @@ async def dataset_export(name: str, request: Request):
     settings = studio(request).settings
 
     def export():
-        return run_export(make_context(settings), DatasetStore.open(settings, name, create=False), fmt)
+        dataset = DatasetStore.open(settings, name, create=False)  # an unknown name is refused before a run folder exists
+        ctx = make_context(settings)
+        try:
+            return run_export(ctx, dataset, fmt)
+        except ToolError:
+            _drop_if_empty(ctx.workspace.root)  # a refused export leaves no empty runs/<id>/ behind
+            raise
 
     try:
         result = await run_in_threadpool(export)
     except ToolError as exc:
-        return HTMLResponse(_fragment(request, "_export.html.j2", error=str(exc), result=None), status_code=422)
+        return HTMLResponse(_fragment(request, "_export.html.j2", error=studio(request).redact(str(exc)), result=None),
+                            status_code=422)
     return HTMLResponse(_fragment(request, "_export.html.j2", error=None, result=result))

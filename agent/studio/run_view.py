@@ -20,6 +20,7 @@ class RunView:
     log: list[dict[str, Any]] = field(default_factory=list)  # {seq, text}
     steps: list[dict[str, Any]] = field(default_factory=list)
     step_status: dict[str, str] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)  # steps still to run; the graph runs them in order
     workflow: str | None = None
     strategy: str | None = None
     score: float | None = None
@@ -44,6 +45,9 @@ class RunView:
             if event.get("steps"):
                 self.step_status.update(event["steps"])
                 changed.add("plan")
+            if "pending" in event:
+                self.pending = list(event["pending"] or [])
+                changed.add("plan")
             if event.get("score") is not None:
                 self.score = event["score"]
                 changed.add("status")
@@ -54,13 +58,17 @@ class RunView:
                 self.progress[event["description"]] = event
             changed.add("progress")
         elif kind == "status":
+            said = _status_line(event)
+            if said:  # the run's own turns (cancelled, resumed, stopped) belong to its story too
+                self.log.append({"seq": event.get("seq", 0), "text": said})
+                changed.add("log")
             self.status = event.get("status", self.status)
             self.error = event.get("error") if self.status == "error" else None
             if event.get("score") is not None:
                 self.score = event["score"]
             if self.status not in ("running", "waiting_for_gpu", "queued"):
                 self.progress.clear()
-                changed.add("progress")
+                changed.update(("progress", "plan"))  # no step runs any more
             if self.status != "awaiting_review":
                 self.review = None
             changed.add("status")
@@ -70,18 +78,45 @@ class RunView:
         return changed
 
     @property
+    def running_step(self) -> str | None:
+        """The step executing now: the first one still pending while the run runs (execute takes them in order)."""
+        if self.status != "running":
+            return None
+        return self.pending[0] if self.pending else None
+
+    @property
     def plan_markup(self) -> Markup:
-        return Markup(plan_svg(self.steps, self.step_status))
+        status = dict(self.step_status)
+        if self.running_step:
+            status[self.running_step] = "running"
+        return Markup(plan_svg(self.steps, status))
 
     @property
     def progress_items(self) -> list[dict[str, Any]]:
         items = []
         for e in self.progress.values():
             total = e.get("total") or 0
-            pct = min(100.0, 100.0 * e.get("completed", 0) / total) if total else None
-            items.append({"description": e["description"], "completed": e.get("completed", 0), "total": total,
-                          "pct": pct})
+            done = e.get("completed", 0) or 0
+            pct = min(100.0, 100.0 * done / total) if total else None
+            items.append({"description": e["description"], "total": total, "pct": pct,
+                          "count": f"{_number(done)} of {_number(total)}" if total else ""})
         return items
+
+
+def _status_line(event: dict[str, Any]) -> str | None:
+    status = event.get("status")
+    if status == "cancelled":
+        return "cancelled" + (f": {event['note']}" if event.get("note") else "")
+    if status == "queued" and event.get("resume"):
+        return "resumed: queued again from the last checkpoint"
+    if status in ("error", "interrupted"):
+        return f"stopped ({status})"
+    return None
+
+
+def _number(value: float) -> str:
+    """A progress count as people write it: 3, not 3.0; 2.5 stays 2.5."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def fold(run_id: str, events: list[dict[str, Any]]) -> RunView:

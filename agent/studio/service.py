@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.studio.executor import Executor
 from agent.studio.hub import EventHub
-from agent.studio.jobs import RESUMABLE, Job, JobStore
-from agent.studio.security import ClientPathError, inside, library_file
+from agent.studio.jobs import CANCELLABLE, RESUMABLE, Job, JobStore
+from agent.studio.security import ClientPathError, inside, is_run_id, library_file, redact_paths
+from agent.studio.uploads import VIDEO_SUFFIXES
 from tools.core.settings import Settings
 from tools.core.settings.loader import resolve_path
 from tools.core.workspace import new_run_id
@@ -22,7 +23,8 @@ class RunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     request: str = Field(min_length=1, max_length=4000, description="what you want, in plain words")
-    film: str | None = Field(None, description="a film in the media library: its path relative to a media root")
+    film: str | None = Field(None, max_length=1000,
+                             description="a film in the media library: its path relative to a media root")
     strategy: Literal["react", "cot", "tot"] | None = None
     llm: Literal["local", "openai", "fake"] | None = Field(None, description="LLM backend (default llm.backend)")
     review: bool = Field(False, description="pause for approve/edit/reject at the workflow's review points")
@@ -44,9 +46,9 @@ class Studio:
         self.settings = settings
         self.store = JobStore(resolve_path(settings.studio.queue_db))
         self.hub = EventHub(self.store)
-        self.executor = Executor(settings, self.store, self.hub, make_agent)
         self.runs_dir = resolve_path(settings.paths.runs_dir)
         self.media_roots = [resolve_path(p) for p in settings.paths.media_roots]
+        self.executor = Executor(settings, self.store, self.hub, make_agent, redact=self.redact)
 
     def start(self) -> list[str]:
         recovered = self.store.recover(resume=self.settings.studio.resume_interrupted)
@@ -60,19 +62,43 @@ class Studio:
         self.executor.stop()
 
     # -- actions ----------------------------------------------------------------------------------------
-    def job_for(self, req: RunRequest, batch_id: str | None = None) -> Job:
+    def check(self, req: RunRequest) -> str:
+        """Refuse what cannot run before it is queued; returns the request text as the agent takes it."""
         from agent.api import AgentInputError, check_request
 
         try:
             text = check_request(req.request)
         except AgentInputError as exc:
             raise StudioError(422, str(exc)) from None
-        film = None
-        if req.film:
-            try:
-                film = str(library_file(self.media_roots, req.film))
-            except ClientPathError as exc:
-                raise StudioError(400, str(exc)) from None
+        if (req.llm or self.settings.llm.backend) == "fake" and not self.settings.llm.fake.script:
+            raise StudioError(422, "the fake LLM answers from a script and this server has none "
+                                   "(llm.fake.script): choose another LLM backend")
+        return text
+
+    def film_path(self, name: str) -> Path:
+        """The film a client names: a video file of the media library."""
+        try:
+            path = library_file(self.media_roots, name)
+        except ClientPathError as exc:
+            raise StudioError(400, str(exc)) from None
+        if path.suffix.lower() not in VIDEO_SUFFIXES:
+            raise StudioError(415, f"film {name!r} is not a video file (expected one of {sorted(VIDEO_SUFFIXES)}; "
+                                   "GET /media lists the films)")
+        return path
+
+    def film_name(self, path: Path | str | None) -> str | None:
+        """How a client sees a film: its path inside the media root that holds it."""
+        if not path:
+            return None
+        path = Path(path)
+        for root in self.media_roots:
+            if root.resolve() in path.parents:
+                return str(path.relative_to(root.resolve()))
+        return path.name
+
+    def job_for(self, req: RunRequest, batch_id: str | None = None) -> Job:
+        text = self.check(req)
+        film = str(self.film_path(req.film)) if req.film else None
         return Job(run_id=new_run_id(), request=text, film=film, strategy=req.strategy, llm=req.llm,
                    review=req.review, batch_id=batch_id)
 
@@ -94,9 +120,14 @@ class Studio:
             if not line.strip():
                 continue
             try:
-                jobs.append(self.job_for(RunRequest.model_validate(json.loads(line)), batch_id))
+                fields = json.loads(line)
+                if not isinstance(fields, dict):
+                    raise StudioError(422, f"a JSON {type(fields).__name__}, not an object")
+                jobs.append(self.job_for(RunRequest.model_validate(fields), batch_id))
             except json.JSONDecodeError as exc:
                 problems.append({"line": number, "error": f"not JSON: {exc.msg}"})
+            except RecursionError:
+                problems.append({"line": number, "error": "the JSON is nested too deeply"})
             except StudioError as exc:
                 problems.append({"line": number, "error": str(exc)})
             except ValueError as exc:  # pydantic's ValidationError
@@ -111,12 +142,28 @@ class Studio:
         job = self.job(run_id)
         if job.status == "awaiting_review":
             raise StudioError(409, f"run {run_id} waits for a review: POST /runs/{run_id}/review")
+        if job.status == "needs_input":
+            raise StudioError(409, f"run {run_id} waits for input: POST /runs/{run_id}/input")
         if job.status not in RESUMABLE:
             raise StudioError(409, f"run {run_id} is {job.status}; only a run that stopped ({', '.join(RESUMABLE)}) "
                                    "can be resumed")
-        self.store.requeue(run_id, "resume")
-        self.hub.publish(run_id, {"type": "status", "status": "queued", "resume": True})
+        kind = "resume" if job.started is not None else "run"  # cancelled before it started: run it now
+        self.executor.forget_cancel(run_id)
+        self.store.requeue(run_id, kind)
+        self.hub.publish(run_id, {"type": "status", "status": "queued", "resume": kind == "resume"})
         self.executor.wake()
+        return self.job(run_id)
+
+    def cancel(self, run_id: str) -> Job:
+        """Stop a queued or running run; it ends `cancelled` and may be resumed."""
+        job = self.job(run_id)
+        if job.status not in CANCELLABLE:
+            raise StudioError(409, f"run {run_id} is {job.status}; only a queued or running run can be cancelled"
+                              + (" (reject the review instead)" if job.status == "awaiting_review" else ""))
+        if not self.store.cancel_queued(run_id):  # it was already running: its worker stops it
+            self.executor.cancel(run_id)
+        else:
+            self.hub.publish(run_id, {"type": "status", "status": "cancelled", "note": "cancelled before it started"})
         return self.job(run_id)
 
     def review(self, run_id: str, decision: dict[str, Any]) -> Job:
@@ -135,6 +182,24 @@ class Studio:
         self.executor.wake()
         return self.job(run_id)
 
+    def answer(self, run_id: str, answer: dict[str, Any]) -> Job:
+        """Answer the question a run waits for (needs_input); checked in full before the run is queued again."""
+        from agent.planning.questions import AnswerError, resolve_answer
+        from agent.planning.routing.reading import datasets
+
+        job = self.job(run_id)
+        if job.status != "needs_input" or not job.pending_review:
+            raise StudioError(409, f"run {run_id} is {job.status}, not waiting for input")
+        try:
+            parsed, _ = resolve_answer(job.pending_review, answer, job.request, datasets(self.settings))
+        except (AnswerError, ValueError) as exc:
+            raise StudioError(422, str(exc).splitlines()[0]) from None
+        self.store.update(run_id, pending_review=None)
+        self.store.requeue(run_id, "review", parsed.model_dump(exclude_none=True))
+        self.hub.publish(run_id, {"type": "status", "status": "queued", "answer": parsed.option or "value"})
+        self.executor.wake()
+        return self.job(run_id)
+
     # -- views ------------------------------------------------------------------------------------------
     def job(self, run_id: str) -> Job:
         job = self.store.get(run_id)
@@ -143,10 +208,52 @@ class Studio:
         return job
 
     def run_dir(self, run_id: str) -> Path:
+        """The folder of one run: a direct child of runs/ named by a plain run id (never `.`)."""
         try:
-            return inside(self.runs_dir, run_id)
+            if not is_run_id(run_id):
+                raise ClientPathError(run_id)
+            folder = inside(self.runs_dir, run_id)
         except ClientPathError:
-            raise StudioError(404, f"no run {run_id!r}") from None
+            raise StudioError(404, f"no run {run_id[:80]!r}") from None
+        if folder.parent != self.runs_dir.resolve():
+            raise StudioError(404, f"no run {run_id[:80]!r}")
+        return folder
+
+    def ensure_report(self, run_id: str) -> bool:
+        """Write the run's report if its folder has none yet; False when there is no run folder."""
+        folder = self.run_dir(run_id)
+        if not (folder / "trace.jsonl").is_file():
+            return False
+        if not (folder / "report.html").exists():
+            from agent.report import render_report
+
+            render_report(folder)
+        return True
+
+    def report_seconds(self, run_id: str) -> float | None:
+        """The run's duration as its report states it (its trace, first event to last)."""
+        from agent.report.html_report import trace_span
+
+        span = trace_span(self.runs_dir / run_id / "trace.jsonl") if is_run_id(run_id) else None
+        return round(span[1] - span[0], 1) if span else None
+
+    def redact(self, text: str | None, run_id: str | None = None) -> str | None:
+        """A message or a result for a client: paths shown inside their run folder or media root."""
+        if not text:
+            return text
+        roots: dict[Path, str] = {root.resolve(): "" for root in self.media_roots}
+        roots[self.runs_dir.resolve()] = "runs"
+        if run_id and is_run_id(run_id):
+            roots[(self.runs_dir / run_id).resolve()] = ""
+        return redact_paths(text, roots)
+
+    def client_result(self, result: dict[str, Any] | None, run_id: str) -> dict[str, Any] | None:
+        """A result summary as a client sees it: artifact paths relative to the run folder, no server paths."""
+        if not result:
+            return result
+        shown = self.executor.redact_result(result, run_id)
+        shown["links"] = {"report": f"/runs/{run_id}/files/report.html", "files": f"/runs/{run_id}/files/"}
+        return shown
 
     def run_file(self, run_id: str, relative: str) -> Path:
         root = self.run_dir(run_id)
@@ -161,6 +268,9 @@ class Studio:
     def info(self, run_id: str) -> dict[str, Any]:
         job = self.job(run_id)
         data = job.model_dump(exclude={"decision"})
+        data["film"] = self.film_name(job.film)
+        data["error"] = self.redact(job.error, run_id)
+        data["result"] = self.client_result(job.result, run_id)
         data["progress"] = [{k: e[k] for k in ("description", "completed", "total")} for e in self.hub.progress(run_id)]
         data["links"] = {"self": f"/runs/{run_id}", "events": f"/runs/{run_id}/events", "page": f"/ui/runs/{run_id}",
                          "report": f"/runs/{run_id}/files/report.html"}
@@ -169,15 +279,20 @@ class Studio:
 
     def runs(self, limit: int = 200) -> list[dict[str, Any]]:
         """Runs queued through the studio, then runs made elsewhere (CLI, notebooks) found on disk."""
-        rows = [{"run_id": j.run_id, "status": j.status, "score": j.score, "seconds": j.seconds, "request": j.request,
-                 "created": j.created, "source": "studio"} for j in self.store.list(limit)]
+        rows = [{"run_id": j.run_id, "status": j.status, "score": j.score,
+                 "seconds": self.report_seconds(j.run_id) or (j.seconds or None),
+                 "request": j.request, "created": j.created, "source": "studio"} for j in self.store.list(limit)]
         known = {r["run_id"] for r in rows}
         if self.runs_dir.is_dir():
             disk = sorted((p for p in self.runs_dir.iterdir() if p.is_dir() and p.name not in known
-                           and (p / "result.json").exists()), key=lambda p: p.stat().st_mtime, reverse=True)
+                           and not p.name.startswith(DRY_RUN_PREFIXES) and (p / "result.json").exists()),
+                          key=lambda p: p.stat().st_mtime, reverse=True)
             for folder in disk[: max(0, limit - len(rows))]:
-                rows.append(_disk_row(folder))
+                rows.append({**_disk_row(folder), "seconds": self.report_seconds(folder.name)})
         return sorted(rows, key=lambda r: r["created"] or 0, reverse=True)
+
+
+DRY_RUN_PREFIXES = ("plan-", "tool-")  # `animstudio plan` / `tools call` folders: no run to list
 
 
 def poster_image(summary: dict | None) -> str | None:

@@ -86,14 +86,16 @@ def _probe(path: Path, name: str, settings: Settings) -> None:
 
 
 def library_films(settings: Settings, limit: int = 500) -> list[dict]:
-    """Video files in the media roots, for the new-request page and GET /media."""
+    """Video files in the media roots, for the new-request page and GET /media. A link that leads out
+    of its root is not listed (a run would refuse it)."""
     films: list[dict] = []
     for root in settings.paths.media_roots:
-        base = resolve_path(root)
+        base = resolve_path(root).resolve()
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
-            if path.suffix.lower() in VIDEO_SUFFIXES and path.is_file() and not path.name.startswith("."):
+            if path.suffix.lower() in VIDEO_SUFFIXES and path.is_file() and not path.name.startswith(".") \
+                    and base in path.resolve().parents:
                 films.append({"name": str(path.relative_to(base)), "root": str(base), "path": str(path),
                               "size_mb": round(path.stat().st_size / 1e6, 2)})
                 if len(films) >= limit:

@@ -214,5 +214,6 @@ def test_past_runs_lend_only_their_style_and_only_when_the_request_is_silent(age
 def test_a_film_workflow_without_a_film_says_what_is_missing(agent_settings, counters):
     result = Agent(settings=agent_settings(), llm=FakeChatModel(handler=handler_for())).run(
         "make a funny parody of Luca's ocean scene")
-    assert result.plan["steps"] == []
-    assert "needs a film" in result.final_answer and "--film" in result.final_answer
+    assert result.plan["steps"] == [] and result.status == "needs_input"  # it asks, never answers instead
+    assert result.question["kind"] == "film" and "--film" in result.question["how"]
+    assert "needs one" in result.question["question"]

@@ -127,25 +127,3 @@ def test_enough_phrasings_and_none_copied_from_the_workflow_examples() -> None:
     requests = [c[0] for c in CASES]
     assert len(requests) >= 40 and sum(extract_slots(r).language == "it" for r in requests) >= 10
     assert not examples & {r.lower() for r in requests}
-
-
-def test_chat_asks_which_scene_when_the_request_names_none(isolated_settings, tmp_path) -> None:
-    from agent.cli.chat import ChatSession
-
-    questions: list[str] = []
-    answers = iter(["where the old woman says the bridge is gone", ""])
-
-    def ask(question: str) -> str:
-        questions.append(question)
-        return next(answers)
-
-    film = tmp_path / "film.mp4"
-    film.write_bytes(b"")
-    chat = ChatSession(isolated_settings, film=film, ask=ask)
-    asked = chat.clarify("dub this with silly voices")
-    assert len(questions) == 1 and "Which scene?" in questions[0]
-    slots = extract_slots(asked)
-    assert slots.value("scene") == "the scene where the old woman says the bridge is gone"
-    assert slots.value("said") == "the bridge is gone"
-    assert chat.clarify("dub this with silly voices") == "dub this with silly voices"  # Enter: keep the request
-    assert chat.clarify("redub the lighthouse scene") == "redub the lighthouse scene" and len(questions) == 2

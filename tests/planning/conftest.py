@@ -26,7 +26,7 @@ def planning_settings_dict(world) -> dict:
 
 @pytest.fixture(scope="session")
 def router():
-    from agent.planning.router import Router
+    from agent.planning.routing.router import Router
     from tools.core.embeddings import get_embedder
     from tools.core.registry import all_tools
     from tools.core.settings import settings_from_dict

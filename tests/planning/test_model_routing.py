@@ -55,7 +55,7 @@ def test_an_unusable_model_answer_keeps_the_rules_route(planning_settings_dict):
     settings = settings_from_dict(with_sections(planning_settings_dict, agent={"routing": "model"}))
     preview = Agent(settings=settings, llm=FakeChatModel(handler=handler)).plan("taglia il film da 0:05 a 0:09")
     assert preview["intent"]["workflow"] == "cut_clip"
-    assert "--film" in preview["plan"]["reasoning"]  # the right job, which needs a film: it asks for one
+    assert preview["question"]["kind"] == "film" and "--film" in preview["question"]["how"]  # it asks for one
     kinds = [e["kind"] for e in read_trace(preview["run_dir"] + "/trace.jsonl")]
     assert "route.model_failed" in kinds
 
@@ -77,3 +77,31 @@ def test_an_openai_compatible_server_routes_over_http(planning_settings_dict, tm
     assert "JobChoice" in schema_names
     route_prompt = bodies[schema_names.index("JobChoice")]["messages"][-1]["content"]
     assert "answer_web" in route_prompt and "Request: the harbour moment" in route_prompt
+
+
+def _corrected_cast(planning_settings_dict, backend: str) -> dict:
+    def handler(call):
+        if call.schema_title == "JobChoice":
+            return {"job": "parody", "reason": "a comic redub"}
+        if call.schema_title == "parody_params":
+            return {"characters": ["Luca"]}  # "Harbourmaster Ball" is the scene's name, not a character
+        return handler_for()(call)
+
+    from pathlib import Path
+
+    film = Path(planning_settings_dict["paths"]["runs_dir"]).parent / "corrected.mp4"
+    if not film.exists():
+        make_video(film, [SceneSpec("solid", "blue", 1.0)], size=(96, 64))
+    settings = settings_from_dict(with_sections(planning_settings_dict, llm={"backend": backend}))
+    preview = Agent(settings=settings, llm=FakeChatModel(handler=handler)).plan(
+        "parody the Harbourmaster Ball scene with Luca", film=film)
+    return preview["plan"]["slots"]["characters"]
+
+
+def test_a_capable_model_corrects_the_rules_reading_and_other_models_do_not(planning_settings_dict):
+    """With llm.backend openai the model read the request too: a checked value of its own replaces the
+    rules' (capitalised words taken for characters); otherwise the rules' reading stands."""
+    openai = _corrected_cast(planning_settings_dict, "openai")
+    assert openai["value"] == ["Luca"] and openai["source"] == "model" and "Harbourmaster Ball" in openai["note"]
+    scripted = _corrected_cast(planning_settings_dict, "fake")
+    assert scripted["source"] == "request" and "Harbourmaster Ball" in scripted["value"]

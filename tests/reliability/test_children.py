@@ -99,3 +99,22 @@ def test_the_child_dies_with_its_parent(how):
     assert _gone(child), f"the child outlived its parent after {how.name}"
     if how == signal.SIGTERM:
         assert agent.returncode == 128 + signal.SIGTERM
+
+
+def test_children_get_at_most_the_address_space_the_agent_was_given():
+    """Under `prlimit --as` (a shared server) a child asking for more than the agent's own hard limit
+    gets that limit instead of failing to start, and an allocation past it names the inherited limit."""
+    script = (
+        "from tools.core.child_processes import ChildFailed, run_child\n"
+        "ok = run_child(['sh', '-c', 'ulimit -v'], address_space_mb=16384).stdout.decode().strip()\n"
+        "print('granted', ok)\n"
+        "try:\n"
+        "    run_child(['python3', '-c', 'bytearray(3 * 2**30)'], what='greedy tool', address_space_mb=16384)\n"
+        "except ChildFailed as exc:\n"
+        "    print('failed', exc.reason, '|', exc.message)\n")
+    done = subprocess.run(["prlimit", "--as=2147483648", sys.executable, "-c", script], capture_output=True, text=True, check=False,
+                          timeout=120, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "granted 2097152" in done.stdout  # kB: the 2 GiB the agent has, not the 16 GiB asked for
+    assert "failed memory | greedy tool ran out of memory" in done.stdout
+    assert "2048 MB address-space limit the agent was started with (ulimit -v / prlimit --as)" in done.stdout

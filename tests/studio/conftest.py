@@ -3,7 +3,9 @@ model, and a TestClient on a freshly built app (its workers run while the client
 from __future__ import annotations
 
 import json
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,25 @@ def wait_for(client, run_id: str, statuses: tuple[str, ...], timeout: float = 12
             return info
         time.sleep(0.1)
     raise AssertionError(f"run {run_id} stayed {info['status']}, expected one of {statuses}")
+
+
+@contextmanager
+def live_server(settings, host: str = "127.0.0.1"):
+    """The studio app served by uvicorn on a free loopback port, in a thread; yields its base URL and
+    stops it after (the same server `animstudio serve` runs, on a socket: real HTTP, real limits)."""
+    import uvicorn
+
+    from agent.studio import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, host=host), host=host, port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not server.started:
+        assert time.time() < deadline and thread.is_alive(), "the studio did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

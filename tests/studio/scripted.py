@@ -40,7 +40,7 @@ def st_draft(ctx, topic: str) -> dict:
     script = {"title": f"All about {topic}", "lines": [{**ln, "start": 1.0 + 3 * i, "end": 3.5 + 3 * i}
                                                         for i, ln in enumerate(LINES)], "effects": []}
     return {"script": script, "text": "\n".join(f"{ln['character']}: {ln['text']}" for ln in LINES),
-            "footage_duration": 12.0, "characters": ["Narrator", "Keeper"], "path": "llm"}
+            "footage_duration": 12.0, "characters": ["Narrator", "Keeper"], "source": "llm"}
 
 
 @tool(family="test")
@@ -81,6 +81,23 @@ def st_gpu(ctx, label: str) -> Text:
     with log.open("a") as fh:
         fh.write(json.dumps({"label": label, "start": start, "end": time.time()}) + "\n")
     return Text(text=label)
+
+
+@tool(family="test")
+def st_reel(ctx, seconds: float) -> Text:
+    """Run an external program for a while (a long render), the first time only: once resumed, the
+    reel is quick (a marker in the run folder says it was started before).
+
+    Args:
+        seconds: How long the first run of the program takes.
+    """
+    from tools.core.child_processes import run_child
+
+    marker = ctx.workspace.root / "reel.started"
+    first = not marker.exists()
+    marker.write_text("started", encoding="utf-8")
+    run_child(["sleep", str(seconds if first else 0.1)], what="reel", timeout_s=seconds + 30)
+    return Text(text="reel rendered")
 
 
 NOTES = """
@@ -156,9 +173,27 @@ checks:
 answer: "Painted ${steps.paint.text}"
 """
 
+REEL = """
+name: studio_reel
+description: render the long film reel with the external reel program, then note it
+examples: [render the long reel with the external program]
+parameters:
+  seconds: {type: float, default: 30, description: how long the reel program runs}
+steps:
+  - id: reel
+    tool: st_reel
+    args: {seconds: "${params.seconds}"}
+  - id: note
+    tool: st_note
+    args: {text: "${steps.reel.text}"}
+checks:
+  - {kind: steps_succeeded}
+answer: "Reel: ${steps.note.text}"
+"""
+
 
 def write_workflows(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in (("notes", NOTES), ("reviewed", REVIEWED), ("scenes", SCENES), ("gpu", GPU)):
+    for name, text in (("notes", NOTES), ("reviewed", REVIEWED), ("scenes", SCENES), ("gpu", GPU), ("reel", REEL)):
         (folder / f"{name}.yaml").write_text(text)
     return folder

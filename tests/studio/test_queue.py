@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from fastapi.testclient import TestClient
 
@@ -41,3 +42,41 @@ def test_nothing_is_gpu_heavy_on_the_cpu_profile(studio_settings, tmp_path, monk
     events, spans = _paint_twice(settings, tmp_path, monkeypatch)
     assert len(spans) == 2
     assert not any(e.get("status") == "waiting_for_gpu" for evs in events.values() for e in evs)
+
+
+def test_a_running_run_is_cancelled_with_its_children_and_resumes(client):
+    """Cancel stops the run's program at once (not at the end of its 30 s), the run ends `cancelled`
+    with the step unfinished, and resume runs that step again to the end."""
+    import psutil
+
+    from tools.core.child_processes import scope_children
+
+    run_id = client.post("/runs", json={"request": "spin the lengthy reel through its outside program"}).json()["run_id"]
+    deadline = time.time() + 60
+    while not (pids := scope_children(run_id)):
+        assert time.time() < deadline, client.get(f"/runs/{run_id}").json()
+        time.sleep(0.05)
+    started = time.time()
+    assert client.post(f"/runs/{run_id}/cancel").status_code == 202
+    info = wait_for(client, run_id, ("cancelled", "error", "passed"), timeout=20)
+    assert info["status"] == "cancelled" and time.time() - started < 10
+    assert not scope_children(run_id)
+    assert all(not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE for pid in pids)
+    assert client.post(f"/runs/{run_id}/cancel").status_code == 409  # nothing left to cancel
+    assert client.post(f"/runs/{run_id}/resume").status_code == 202
+    done = wait_for(client, run_id, ("passed", "failed", "error", "cancelled"))
+    assert done["status"] == "passed", done
+    assert done["result"]["final_answer"].startswith("Reel: reel rendered")
+
+
+def test_a_queued_run_is_cancelled_before_it_starts(studio_settings):
+    app = create_app(studio_settings(studio={"workers": 1}))
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        first = c.post("/runs", json={"request": "spin the lengthy reel through its outside program"}).json()["run_id"]
+        second = c.post("/runs", json={"request": "jot a quick note on tides"}).json()["run_id"]
+        assert c.post(f"/runs/{second}/cancel").json()["status"] == "cancelled"
+        assert c.post(f"/runs/{first}/cancel").status_code == 202
+        wait_for(c, first, ("cancelled",), timeout=30)
+        assert c.get(f"/runs/{second}").json()["started"] is None  # it never ran
+        assert c.post(f"/runs/{second}/resume").status_code == 202  # a run that never started just runs
+        assert wait_for(c, second, ("passed", "error"))["status"] == "passed"

@@ -4,7 +4,7 @@ import textwrap
 import pytest
 from pydantic import ValidationError
 
-from agent.planning.builders import static_errors
+from agent.planning.free_plan import static_errors
 from tools.core.scheduler.ordering import order_steps
 from workflows.loader import WorkflowError, load_workflow
 from workflows.plan import Plan, Step, argument_errors

@@ -10,7 +10,11 @@ Every child process:
 - is bounded in memory twice: RLIMIT_AS (address space; an allocation past it fails inside the
   child, which then exits with "Cannot allocate memory") and a watchdog thread that polls the
   resident memory of the whole group and kills it past the limit — the second also catches
-  programs that reserve little and touch a lot;
+  programs that reserve little and touch a lot. A limit is never set above what the agent itself
+  may grant (its own hard limit, e.g. under `ulimit -v` or `prlimit --as`): it is clamped, and a
+  child that fails under such an inherited limit says so;
+- may belong to a scope (a run): `cancel_scope` kills the scope's children and refuses new ones,
+  so cancelling one run of a server stops its programs and leaves the other runs' alone;
 - is bounded in time by the same watchdog;
 - ends in a ChildFailed that says what really happened: the limit it hit, the signal that
   stopped it, or its exit code with the tail of its stderr.
@@ -18,6 +22,8 @@ Every child process:
 from __future__ import annotations
 
 import atexit
+import contextlib
+import contextvars
 import ctypes
 import ctypes.util
 import errno
@@ -28,6 +34,8 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -64,11 +72,17 @@ class ChildFailed(ToolError):
     """A child process failed; `reason` says how (exit, signal, timeout, memory, interrupted, missing)."""
 
     def __init__(self, what: str, reason: Reason, *, returncode: int | None = None, stderr_tail: str = "",
-                 peak_rss_mb: float = 0.0, limit: float | None = None, address_space: bool = False, hint: str = ""):
+                 peak_rss_mb: float = 0.0, limit: float | None = None, address_space: bool = False, hint: str = "",
+                 inherited: bool = False):
         self.what, self.reason, self.returncode = what, reason, returncode
         self.stderr_tail, self.peak_rss_mb, self.limit = stderr_tail, peak_rss_mb, limit
         message = _describe(what, reason, returncode, stderr_tail, peak_rss_mb, limit)
-        if address_space:
+        if address_space and inherited:
+            message = (f"{what} ran out of memory: an allocation failed under the {limit:.0f} MB address-space "
+                       "limit the agent was started with (ulimit -v / prlimit --as)")
+            hint = hint or (f"that limit is too small for {what}: raise it (limits.child_address_space_mb "
+                            "only lowers it further)")
+        elif address_space:
             message = f"{what} ran out of memory: an allocation failed under its {limit:.0f} MB address-space limit"
         super().__init__(message, hint or _HINTS.get(reason, ""))
 
@@ -106,9 +120,83 @@ def _tail(data: bytes, lines: int = 6) -> str:
     return " | ".join(line.strip() for line in text[-lines:])[:1200]
 
 
+def address_space_limit_mb() -> float | None:
+    """This process's own address-space limit (ulimit -v / prlimit --as) in MB, or None when unlimited."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else round(soft / 2**20, 1)
+
+
+_NO_ADDRESS_SPACE = ("can't start new thread", "failed to map segment", "cannot allocate memory",
+                     "out of memory", "std::bad_alloc")
+
+
+def out_of_address_space(exc: BaseException) -> str | None:
+    """A message naming the limit when `exc` is this process running out of address space under
+    an inherited RLIMIT_AS (an allocation, a thread stack or a library mapping that failed); else None."""
+    limit = address_space_limit_mb()
+    if limit is None:
+        return None
+    text = str(exc).lower()
+    if not (isinstance(exc, MemoryError) or getattr(exc, "errno", None) == errno.ENOMEM
+            or any(marker in text for marker in _NO_ADDRESS_SPACE)):
+        return None
+    return (f"the agent ran out of address space under the limit it was started with: {limit:.0f} MB "
+            f"(ulimit -v / prlimit --as) — {type(exc).__name__}: {str(exc)[:200]}")
+
+
 # -- live children, so signal handlers and atexit can stop them ----------------------------------
 _live: dict[int, "Child"] = {}
 _live_lock = threading.Lock()
+_scope: contextvars.ContextVar[str | None] = contextvars.ContextVar("animstudio_child_scope", default=None)
+_cancelled: set[str] = set()
+
+
+class Cancelled(BaseException):
+    """The run this child belongs to was cancelled. A BaseException, like KeyboardInterrupt: no tool
+    turns it into a failed step, so the graph stops with the step unfinished and a resume runs it again."""
+
+
+class ScopedThreadPool(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the submitter's context: children they start belong to the
+    submitter's scope (a cancelled run stops them too)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[None]:
+    """Children started inside (this thread, and threads that copy its context) belong to `name`."""
+    token = _scope.set(name)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def cancel_scope(name: str) -> list[int]:
+    """Kill the scope's running children and refuse new ones in it; returns the pids that were killed."""
+    with _live_lock:
+        _cancelled.add(name)
+        children = [c for c in _live.values() if c.scope == name]
+    killed = []
+    for child in children:
+        if child.running():
+            child.kill("interrupted")
+            killed.append(child.proc.pid)
+    return killed
+
+
+def forget_scope(name: str) -> None:
+    """Allow children in a cancelled scope again (the cancelled run is resumed)."""
+    with _live_lock:
+        _cancelled.discard(name)
+
+
+def scope_children(name: str) -> list[int]:
+    """Pids of the scope's children that are still running."""
+    with _live_lock:
+        return [pid for pid, c in _live.items() if c.scope == name and c.running()]
 
 
 def live_children() -> list[int]:
@@ -157,16 +245,28 @@ def install_signal_handlers() -> None:
 
 
 # -- starting ------------------------------------------------------------------------------------
-def _preexec(address_space: int | None, parent: int):
-    """Runs in the child between fork and exec: no allocation-heavy Python here."""
+def granted(resource_id: int, wanted: int) -> tuple[int, bool]:
+    """The most of `wanted` this process may give a child for an rlimit: (value, clamped).
+
+    A child can never raise a limit above its parent's hard limit (setrlimit fails, and with it the
+    start of the child); under a tighter inherited limit the child gets that one instead."""
+    _soft, hard = resource.getrlimit(resource_id)
+    if hard != resource.RLIM_INFINITY and wanted > hard:
+        return hard, True
+    return wanted, False
+
+
+def _preexec(limits: list[tuple[int, int]], parent: int):
+    """Runs in the child between fork and exec: no allocation-heavy Python here. `limits` are
+    (resource, value) pairs already clamped to what this process may grant."""
 
     def setup() -> None:
         if _prctl is not None:
             _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             if os.getppid() != parent:  # the parent died before prctl took effect
                 os._exit(137)
-        if address_space:
-            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+        for resource_id, value in limits:
+            resource.setrlimit(resource_id, (value, value))
 
     return setup
 
@@ -236,6 +336,8 @@ class Child:
     env: dict[str, str] | None = None
     reason: Reason | None = field(default=None, init=False)
     peak_rss: int = field(default=0, init=False)
+    scope: str | None = field(default=None, init=False)
+    inherited_limit: bool = field(default=False, init=False)  # the address space was clamped to the agent's own
 
     def __post_init__(self) -> None:
         self.args = [str(a) for a in self.args]
@@ -246,14 +348,22 @@ class Child:
         self.memory_mb = float(self.memory_mb if self.memory_mb is not None else _defaults["memory_mb"])
         if self.address_space_mb is None:
             self.address_space_mb = float(_defaults["address_space_mb"])
-        address_space = int(self.address_space_mb * 2**20) if self.address_space_mb > 0 else None
+        limits: list[tuple[int, int]] = []
+        if self.address_space_mb > 0:
+            address_space, self.inherited_limit = granted(resource.RLIMIT_AS, int(self.address_space_mb * 2**20))
+            self.address_space_mb = round(address_space / 2**20, 1)
+            limits.append((resource.RLIMIT_AS, address_space))
+        self.scope = _scope.get()
+        with _live_lock:
+            if self.scope in _cancelled:
+                raise Cancelled(self.scope)
         self._done = threading.Event()
         self._started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
                 self.args, stdin=subprocess.PIPE if self.stdin else subprocess.DEVNULL,
                 stdout=_stream(self.stdout), stderr=_stream(self.stderr), cwd=self.cwd, env=self.env,
-                process_group=0, preexec_fn=_preexec(address_space, os.getpid()), close_fds=True)
+                process_group=0, preexec_fn=_preexec(limits, os.getpid()), close_fds=True)
         except FileNotFoundError as exc:
             raise ChildFailed(self.what, "missing", hint=f"install {Path(self.args[0]).name} or fix its setting") from exc
         except PermissionError as exc:
@@ -261,9 +371,12 @@ class Child:
         except OSError as exc:  # e.g. ENOMEM: the program cannot even start under the address-space limit
             if exc.errno != errno.ENOMEM:
                 raise
-            raise ChildFailed(self.what, "memory", limit=self.address_space_mb, address_space=True) from exc
+            raise ChildFailed(self.what, "memory", limit=self.address_space_mb, address_space=True,
+                              inherited=self.inherited_limit) from exc
         with _live_lock:
             _live[self.proc.pid] = self
+            if self.scope in _cancelled:  # cancelled while it was starting
+                self.kill("interrupted")
         self._err: list[bytes] = []
         self._err_reader = None
         if self.stderr == "capture":
@@ -310,10 +423,13 @@ class Child:
 
     # -- ending ------------------------------------------------------------------------------------
     def wait(self) -> int:
-        """Wait for the child to end, then stop its watchdog and anything it left behind."""
+        """Wait for the child to end, then stop its watchdog and anything it left behind. A child of a
+        cancelled scope raises Cancelled: its output is not a result."""
         if self.proc.returncode is None:
             self.proc.wait()
         self._finish()
+        if self.scope is not None and self.scope in _cancelled:
+            raise Cancelled(self.scope)
         return self.proc.returncode
 
     def _finish(self) -> None:
@@ -359,9 +475,10 @@ class Child:
             return ChildFailed(self.what, "signal", returncode=code, stderr_tail=_tail(stderr),
                                peak_rss_mb=self.peak_rss_mb)
         tail = _tail(stderr)
-        if self.address_space_mb and "Cannot allocate memory" in stderr.decode("utf-8", "replace"):
+        said = stderr.decode("utf-8", "replace")[-65536:].lower()
+        if self.address_space_mb and any(m in said for m in ("cannot allocate memory", "memoryerror", "bad_alloc")):
             return ChildFailed(self.what, "memory", returncode=code, stderr_tail=tail, peak_rss_mb=self.peak_rss_mb,
-                               limit=self.address_space_mb, address_space=True)
+                               limit=self.address_space_mb, address_space=True, inherited=self.inherited_limit)
         return ChildFailed(self.what, "exit", returncode=code, stderr_tail=tail, peak_rss_mb=self.peak_rss_mb)
 
     def __enter__(self) -> "Child":

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 from pydantic import BaseModel, Field
 from threadpoolctl import threadpool_limits
 
+from tools.core.child_processes import ScopedThreadPool
 from tools.core.context import ToolContext
 from tools.core.findings import Code
 from tools.core.registry import InputPath, tool
@@ -178,7 +178,7 @@ def evaluate(ctx: ToolContext, video: Path | None = None, target_duration: float
     # product; a scorer launching ffmpeg while another multiplies vectors can hang in that handover (seen as a
     # deadlock in the fork handler). The gate's products are small: one BLAS thread, and no pool to hand over.
     with threadpool_limits(limits=1, user_api="blas"), \
-            ctx.progress.task("Evaluating quality", total=4) as task, ThreadPoolExecutor(max_workers=2) as pool:
+            ctx.progress.task("Evaluating quality", total=4) as task, ScopedThreadPool(max_workers=2) as pool:
         jobs = {}
         if video is not None:
             source_height = _film_height(scene.film, v.ffprobe)

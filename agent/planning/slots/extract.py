@@ -44,7 +44,11 @@ def register_rule(name: str, rule: Rule) -> None:
 
 @lru_cache(maxsize=1)
 def vocabulary() -> dict:
-    return yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+    from agent.planning.slots.numbers import number_table
+
+    data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+    data["numbers"] = number_table(data["number_words"])
+    return data
 
 
 def _phrase(words: str) -> re.Pattern:
@@ -317,9 +321,14 @@ def characters(request: str, slots: RequestSlots, ctx: Context) -> None:
             if m and name not in [f[1] for f in found]:
                 found.append((m.start(), name, m.group(0)))
                 break
-    for m in _CAPITALISED.finditer(_mask_quotes(request)):
+    not_names = {w.lower() for w in vocabulary()["not_names"]}
+    style_after = re.compile(vocabulary()["style_after_name"], re.I)
+    masked = _mask_quotes(request)
+    for m in _CAPITALISED.finditer(masked):
         word = m.group(1)
-        if m.start() == 0 or word.lower() in _NOT_NAMES or word.lower() in titles:
+        if m.start() == 0 or word.lower() in _NOT_NAMES or word.lower() in titles or word.lower() in not_names:
+            continue
+        if style_after.match(masked, m.end()):  # "Pixar-style voices": a style, not a character
             continue
         if any(word.lower() in f[1].lower() for f in found):
             continue
@@ -381,11 +390,6 @@ _SCENE_JOB = re.compile(r"\b(?:parod\w*|spoof\w*|re-?dub\w*|dub\w*|meme|subtitl\
 def is_scene_job(request: str) -> bool:
     """A job on one scene of a film (parody, dub, subtitles, a cut)."""
     return bool(_SCENE_JOB.search(request))
-
-
-def asks_which_scene(request: str) -> bool:
-    """A job on one scene of the film whose request names no scene: worth asking the user which one."""
-    return is_scene_job(request) and "scene" not in extract_slots(request).found
 
 
 def scene_answer_phrase(answer: str) -> str:

@@ -24,17 +24,17 @@ def words() -> dict:
 # ---- numbers and times -------------------------------------------------------------------------
 
 
-def _number_word(token: str) -> int | None:
-    token = token.lower()
-    if token.isdigit():
-        return int(token)
-    value = vocabulary()["numbers"].get(token) or words()["more_numbers"].get(token)
+def _number_word(token: str) -> float | None:
+    token = " ".join(token.lower().split())
+    if re.fullmatch(r"\d+(?:\.\d+)?", token):
+        return float(token) if "." in token else int(token)
+    value = vocabulary()["numbers"].get(token) or words()["quantities"].get(token)
     return None if value is None else int(value)
 
 
 @lru_cache(maxsize=1)
 def _count_pattern() -> re.Pattern:
-    numbers = sorted({*vocabulary()["numbers"], *words()["more_numbers"]}, key=len, reverse=True)
+    numbers = sorted({*vocabulary()["numbers"], *words()["quantities"]}, key=len, reverse=True)
     items = "|".join(words()["countable"])
     return re.compile(r"(?<!\w)(\d{1,2}|" + "|".join(re.escape(w) for w in numbers) + r")\s+(?:\w+\s+){0,2}?(?:"
                       + items + r")\b", re.I)
@@ -54,47 +54,102 @@ def count(request: str, slots: RequestSlots, ctx: Context) -> None:
 
 
 _CLOCK = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d+)?"
-_SECONDS = r"\d+(?:[.,]\d+)?\s*(?:s|sec|secs|seconds?|secondi|secondo)?"
-_TIME = rf"(?:{_CLOCK}|\d+m\s*\d+s|{_SECONDS})"
-_RANGE = re.compile(
-    rf"\b(?:from|between|da|dal|dai|tra|fra)?\s*(?:the\s+|il\s+)?(?:seconds?|secondi|secondo|minute|minuto)?\s*"
-    rf"(?P<a>{_TIME})\s*(?:-|–|to|until|till|and|a|al|e|fino\s+a|fino\s+al)\s*(?P<b>{_TIME})", re.I)
-_FIRST = re.compile(r"\b(?:the\s+first|i\s+primi|le\s+prime)\s+(?P<n>\d+|\w+)\s+(?P<unit>seconds?|secondi|minutes?|minuti)\b",
-                    re.I)
+_UNIT_S = r"(?:s|sec|secs|seconds?|secondi|secondo)"
+_UNIT_M = r"(?:m|min|mins|minutes?|minuti|minuto)"
 
 
-def _seconds(text: str) -> float | None:
-    text = text.strip().lower().replace(",", ".")
-    if ":" in text:
-        parts = [float(p) for p in text.split(":")]
+@lru_cache(maxsize=1)
+def _time_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
+    """A time: a clock (1:05), "1m05s", or a number (digits or words) with its unit before or after
+    ("minute 3", "secondo 45", "40 seconds", "ninety s"); a range of two; "the first N"; N from T."""
+    numbers = "|".join(re.escape(w) for w in sorted(vocabulary()["numbers"], key=len, reverse=True))
+    num = rf"(?:\d+(?:[.,]\d+)?|(?<!\w)(?:{numbers})(?!\w))"
+    time = (rf"(?:(?P<{{g}}clock>{_CLOCK})|(?P<{{g}}ms>\d+m\s*\d+s)|"
+            rf"(?:(?:the\s+|il\s+)?(?P<{{g}}pre>{_UNIT_S[3:-1]}|{_UNIT_M[3:-1]})\s+)?(?P<{{g}}n>{num})"
+            rf"(?:\s*-?\s*(?P<{{g}}post>{_UNIT_M[3:-1]}|{_UNIT_S[3:-1]})\b(?:\s+mark)?)?)")
+    a, b = time.replace("{g}", "a_"), time.replace("{g}", "b_")
+    span = re.compile(rf"\b(?:from|between|da|dal|dai|tra|fra)?\s*{a}\s*(?:-|–|to|until|till|and|a|al|e|fino\s+a|"
+                      rf"fino\s+al)\s*{b}", re.I)
+    first = re.compile(rf"\b(?:the\s+first|i\s+primi|le\s+prime)\s+(?P<n>{num})\s+(?P<unit>{_UNIT_S[3:-1]}|{_UNIT_M[3:-1]})\b",
+                       re.I)
+    length = rf"(?P<d>{num})\s*-?\s*(?P<du>{_UNIT_S[3:-1]}|{_UNIT_M[3:-1]})\b"
+    start = time.replace("{g}", "s_")
+    after = re.compile(rf"{length}\s+(?:starting|beginning|from|da|dal|a\s+partire\s+da)\s+(?:at\s+|from\s+)?(?:the\s+)?{start}", re.I)
+    before = re.compile(rf"(?:starting|beginning|from|da|dal|a\s+partire\s+da)\s+(?:at\s+)?(?:the\s+)?{start}[\s,]+(?:for\s+|per\s+)?{length}", re.I)
+    return span, first, after, before
+
+
+def _value(m: re.Match, g: str, unit_hint: str | None = None) -> tuple[float | None, bool]:
+    """Seconds of the time in group prefix `g`, and whether it carried its own unit."""
+    if m.group(g + "clock"):
         total = 0.0
-        for p in parts:
-            total = total * 60 + p
-        return total
-    m = re.fullmatch(r"(\d+)m\s*(\d+)s", text)
-    if m:
-        return int(m.group(1)) * 60 + int(m.group(2))
-    m = re.match(r"\d+(?:\.\d+)?", text)
-    return float(m.group(0)) if m else None
+        for part in m.group(g + "clock").replace(",", ".").split(":"):
+            total = total * 60 + float(part)
+        return total, True
+    if m.group(g + "ms"):
+        mins, secs = re.fullmatch(r"(\d+)m\s*(\d+)s", m.group(g + "ms")).groups()
+        return int(mins) * 60 + int(secs), True
+    n = _number_word(m.group(g + "n").replace(",", "."))
+    unit = m.group(g + "pre") or m.group(g + "post") or unit_hint
+    if n is None:
+        return None, False
+    scale = 60 if unit and re.fullmatch(_UNIT_M, unit, re.I) else 1
+    return float(n) * scale, bool(m.group(g + "pre") or m.group(g + "post"))
 
 
 def time_range(request: str, slots: RequestSlots, ctx: Context) -> None:
-    """"from 0:12 to 0:27", "seconds 5 to 18", "da 1:05 a 1:20", "the first 10 seconds"."""
-    for m in _RANGE.finditer(request):
-        a, b = _seconds(m.group("a")), _seconds(m.group("b"))
-        has_unit = any(c in m.group(0).lower() for c in (":", "sec", "s ", "m ")) or re.search(r"\d\s*s\b", m.group(0))
-        if a is None or b is None or not has_unit or b <= a:
+    """"from 0:12 to 0:27", "seconds 5 to 18", "between forty and ninety seconds", "da 1:05 a 1:20",
+    "dal minuto 3 al minuto 4", "the first 10 seconds", "15 seconds starting at 0:40"."""
+    span, first, after, before = _time_patterns()
+    for m in span.finditer(request):
+        b, b_unit = _value(m, "b_")
+        hint = m.group("b_pre") or m.group("b_post")
+        a, a_unit = _value(m, "a_", hint)
+        if a is None or b is None or not (a_unit or b_unit) or b <= a:
             continue
         slots.add("start_s", a, m.group(0))
         slots.add("end_s", b, m.group(0))
         return
-    m = _FIRST.search(request)
+    m = first.search(request)
     if m:
         n = _number_word(m.group("n"))
         if n:
-            scale = 60 if m.group("unit").lower().startswith("min") else 1
+            scale = 60 if re.fullmatch(_UNIT_M, m.group("unit"), re.I) else 1
             slots.add("start_s", 0.0, m.group(0))
             slots.add("end_s", float(n * scale), m.group(0))
+            return
+    m = re.search(rf"(?:from|starting\s+(?:at|from)|beginning\s+at|a\s+partire\s+da|dal|che\s+parte\s+da[l]?)\s+"
+                  rf"(?:the\s+|il\s+)?(?P<t>{_CLOCK}|(?:second[oi]?|minut[oi])\s+\d+|\d+\s*{_UNIT_S}\b)(?!\s*(?:-|–|to|a|al|e|and|until|fino)\s*\d)",
+                  request, re.I)
+    open_start = m.group(0) if m else None
+    for pattern in (after, before):
+        m = pattern.search(request)
+        if m:
+            start, _ = _value(m, "s_")
+            length = _number_word(m.group("d").replace(",", "."))
+            if start is not None and length:
+                length *= 60 if re.fullmatch(_UNIT_M, m.group("du"), re.I) else 1
+                slots.add("start_s", start, m.group(0))
+                slots.add("end_s", start + float(length), m.group(0))
+                return
+    if open_start:  # only where it starts ("from 0:40 onwards"): the end is asked for
+        start = _clock_or_seconds(open_start)
+        if start is not None:
+            slots.add("start_s", start, open_start)
+
+
+def _clock_or_seconds(text: str) -> float | None:
+    m = re.search(_CLOCK, text)
+    if m:
+        total = 0.0
+        for part in m.group(0).replace(",", ".").split(":"):
+            total = total * 60 + float(part)
+        return total
+    m = re.search(r"(\d+(?:[.,]\d+)?)", text)
+    if not m:
+        return None
+    scale = 60 if re.search(r"minut", text, re.I) else 1
+    return float(m.group(1).replace(",", ".")) * scale
 
 
 def training_steps(request: str, slots: RequestSlots, ctx: Context) -> None:
@@ -196,7 +251,7 @@ def dataset_name(request: str, slots: RequestSlots, ctx: Context) -> None:
 def _command_prefix() -> re.Pattern:
     verbs = "|".join(words()["draw_verbs"])
     nouns = "|".join(words()["countable"])
-    numbers = "|".join(re.escape(w) for w in sorted({*vocabulary()["numbers"], *words()["more_numbers"]}, key=len,
+    numbers = "|".join(re.escape(w) for w in sorted({*vocabulary()["numbers"], *words()["quantities"]}, key=len,
                                                     reverse=True))
     return re.compile(
         r"^\s*(?:(?:please|can you|could you|i (?:want|need|would like|'d like)|per favore|puoi|vorrei|mi serve)\s+)*"
@@ -231,7 +286,12 @@ def control_type(request: str, slots: RequestSlots, ctx: Context) -> None:
 
 
 def emotion(request: str, slots: RequestSlots, ctx: Context) -> None:
-    for name, said_as in words()["emotions"].items():
+    from tools.audio.voice_shaping import default_emotions  # the one list of emotions a voice can take
+
+    known = default_emotions()
+    for name, said_as in words()["emotion_words"].items():
+        if name not in known:
+            continue
         for word in said_as:
             m = re.search(r"(?<!\w)" + re.escape(word) + r"(?!\w)", request, re.I)
             if m:

@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 # request: the user's words; model: the LLM's filling; past_run: an earlier run's style;
 # default: the workflow's declared default; run: what this run was given (the film path);
-# derived: made from the other values by the parameter's `derive` rule.
-SlotSource = Literal["request", "model", "past_run", "default", "run", "derived"]
+# derived: made from the other values by the parameter's `derive` rule; answer: the person's answer to a question.
+SlotSource = Literal["request", "model", "past_run", "default", "run", "derived", "answer"]
 
 
 class SlotValue(BaseModel):

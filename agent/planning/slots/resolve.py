@@ -1,6 +1,9 @@
 """Merging the request's slots with the model's filling, past runs and defaults, with provenance.
 
 Rules, in order, for a workflow parameter bound to a slot kind:
+0. the person answered the run's question for it → that value; with a capable model (`llm.backend:
+   openai`) a checked model value that differs from the rules' reading corrects it (the model read the
+   request too); with the embedded model the rules decide;
 1. the request states it → that value; a model value replaces it only when it *refines* it (keeps
    every content word the user wrote), e.g. "the dragon bit" → "the bit where the dragon attacks";
 2. the request is silent → a model value that passes the kind's check (grounded in the request,
@@ -94,7 +97,7 @@ def _empty(value: Any) -> bool:
 
 
 def resolve_one(name: str, kind: str | None, default: Any, stated: SlotValue | None, model: Any, past: Any,
-                past_run: str, ctx: CheckContext) -> SlotValue:
+                past_run: str, ctx: CheckContext, model_may_correct: bool = False) -> SlotValue:
     note = ""
     checked = None
     if not _empty(model) and kind is not None:
@@ -103,6 +106,11 @@ def resolve_one(name: str, kind: str | None, default: Any, stated: SlotValue | N
             note = f"model value {model!r} refused: {why}" if checked is None else f"model value trimmed: {why}"
     elif not _empty(model):
         checked = model
+    if stated is not None and model_may_correct and checked is not None and checked != stated.value and not note:
+        # A capable model read the request too: its value, checked like any model value (grounded in the
+        # request, a known name...), corrects the rules' reading ("in Spanish" is a language, not a character).
+        return SlotValue(value=checked, source="model", evidence=f"corrects the rules' {stated.evidence!r}",
+                         note=f"the rules read {stated.value!r}")
     if stated is not None:
         if kind == "characters" and checked:
             merged = list(dict.fromkeys([*stated.value, *checked]))
@@ -126,19 +134,25 @@ def resolve_one(name: str, kind: str | None, default: Any, stated: SlotValue | N
 
 def resolve_slots(parameters: dict[str, Any], request_slots: RequestSlots, *, model: dict[str, Any] | None = None,
                   past: dict[str, Any] | None = None, past_run: str = "", run_values: dict[str, Any] | None = None,
-                  known_names: list[str] | None = None) -> dict[str, SlotValue]:
-    """One SlotValue per workflow parameter. `parameters` maps names to objects with `slot`, `source`, `default`."""
-    model, past, run_values = model or {}, past or {}, run_values or {}
+                  known_names: list[str] | None = None, answers: dict[str, Any] | None = None,
+                  model_may_correct: bool = False) -> dict[str, SlotValue]:
+    """One SlotValue per workflow parameter. `parameters` maps names to objects with `slot`, `source`, `default`.
+    `answers` (the person's answers to the run's questions) win over everything."""
+    model, past, run_values, answers = model or {}, past or {}, run_values or {}, answers or {}
     ctx = CheckContext(request=request_slots.request, known_names=list(known_names or []))
     out: dict[str, SlotValue] = {}
     for name, param in parameters.items():
+        if name in answers and not _empty(answers[name]):
+            out[name] = SlotValue(value=answers[name], source="answer", evidence="the answer to the run's question")
+            continue
         if getattr(param, "source", "llm") != "llm":
             if name in run_values:
                 out[name] = SlotValue(value=run_values[name], source="run", evidence=f"given to this run ({param.source})")
             continue
         kind = getattr(param, "slot", None)
         stated = request_slots.stated(kind) if kind else None
-        out[name] = resolve_one(name, kind, param.default, stated, model.get(name), past.get(name), past_run, ctx)
+        out[name] = resolve_one(name, kind, param.default, stated, model.get(name), past.get(name), past_run, ctx,
+                                model_may_correct)
     for name, param in parameters.items():
         rule = getattr(param, "derive", None)
         if rule and name in out and _empty(out[name].value):

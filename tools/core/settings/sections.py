@@ -320,6 +320,9 @@ class StudioSettings(Section):
     # Browsers on other origins allowed to call the API; none by default (the pages are same-origin).
     cors_origins: list[str] = Field(default_factory=list)
     max_upload_mb: float = Field(2048.0, gt=0)
+    # Any other request body (a JSON run request, a review, a JSONL batch sent as text): a run request
+    # needs a few kB; a larger body is refused (413) before it is read.
+    max_body_kb: float = Field(1024.0, gt=0)
     # Uploads are stored in this folder of the first paths.media_roots entry.
     upload_dir: str = "uploads"
     # The run queue (survives a restart) and its events.
@@ -337,6 +340,7 @@ class LimitsSettings(Section):
     # Resident memory of one child process (and anything it starts); past it the child is killed.
     child_memory_mb: int = Field(3072, ge=64)
     # Address space (RLIMIT_AS) of one child: allocations past it fail inside the child. 0 = off.
+    # Never more than the agent's own hard limit (under ulimit -v / prlimit --as it is clamped to it).
     child_address_space_mb: int = Field(16384, ge=0)
     # Wall-clock limit of a child that has no limit of its own (renders use video.render_timeout_s).
     child_timeout_s: float = Field(3600.0, gt=0)

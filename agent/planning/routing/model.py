@@ -11,7 +11,7 @@ from typing import Literal
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from agent.planning.router import Route
+from agent.planning.routing.router import Route
 from agent.prompts import prompt
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 from workflows import Workflow
@@ -58,4 +58,6 @@ def route_with_model(rt, request: str, rules: Route, film_given: bool, inputs: l
     why = [f"model: {choice.reason}" if choice.reason else "model"]
     if workflow != rules.workflow:
         why.append(f"the rules said {rules.workflow or FREE}")
-    return Route(workflow, rules.score, rules.ranking, why, "model", rules.signals)
+    agrees = workflow == rules.workflow  # the model confirms the rules: their second deliverable stands
+    return Route(workflow, rules.score, rules.ranking, why, "model", rules.signals, rules.candidates,
+                 jobs=rules.jobs if agrees else ([workflow] if workflow else []), close=rules.close if agrees else None)

@@ -21,12 +21,25 @@ FRESH = re.compile(
     r"recent(?:ly)?|upcoming|coming out|release date|box office|just (?:announced|released|came out)|announced|"
     r"trending|20[2-9]\d|ultim[oaie]|notizi\w+|oggi|quest['’ ]?anno|questa settimana|questo mese|prossim[oaie]|"
     r"in uscita|annunciat\w|di recente|recent\w+|incass\w+|botteghino)\b", re.I)
-# "can you draw...?" is a request, not a question.
-POLITE = re.compile(r"^\s*(?:can|could|would|will)\s+you\s+(?!tell|explain|say\b|describe|remind)|"
-                    r"^\s*(?:puoi|potresti|riesci a)\s+(?!dirmi|spiegarmi|raccontarmi)", re.I)
+# An order phrased as a question is an order: "can you draw…?", "can I get…?", "do a parody…?",
+# "can Pip say '…'?", "mi fai…?". Only what is left is a question.
+POLITE = re.compile(r"^\s*(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?(?!tell|explain|say\b|describe|remind)|"
+                    r"^\s*(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:get|have|see)\b|"
+                    r"^\s*(?:please\s+)?do\s+(?:a|an|some|me|us|the|this|that|my|it)\b|"
+                    r"^\s*(?:can|could|will|would)\s+(?:the\s+)?[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?\s+"
+                    r"(?:say|speak|shout|whisper|sing|read|yell)\b|"
+                    r"^\s*(?:mi\s+)?(?:puoi|potresti|riesci a|fai|faresti|fareste)\s+(?!dirmi|spiegarmi|raccontarmi)", re.I)
+# "the latest scene" is the last one in the film, not news.
+IN_FILM = re.compile(r"\s+(?:scene|shot|bit|part|moment|clip|frame|line|sequence|one|scena|inquadratura|parte|"
+                     r"battuta|sequenza)s?\b", re.I)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-SIGNALS = ("question", "fresh", "quote", "time_range", "count", "preset_character", "dataset_named",
+SIGNALS = ("question", "fresh", "quote", "time_range", "time_start", "count", "preset_character", "dataset_named",
            "image_input", "folder_input", "film_given")
+
+
+def is_fresh(request: str) -> bool:
+    """Recent facts asked for; a recency word before a part of the film ("the latest scene") is a place in it."""
+    return any(not IN_FILM.match(request, m.end()) for m in FRESH.finditer(request))
 
 
 def request_signals(request: str, slots: Any, *, film_given: bool, inputs: list[str | Path] | None = None) -> dict[str, bool]:
@@ -36,11 +49,12 @@ def request_signals(request: str, slots: Any, *, film_given: bool, inputs: list[
     quoted = bool(said and said.evidence[:1] in "\"'“«‘")
     named_inputs = [Path(p) for p in inputs or []]
     return {
-        "question": bool(QUESTION.search(request)) and not POLITE.search(request),
-        "fresh": bool(FRESH.search(request)),
+        "question": bool(QUESTION.search(request)) and not POLITE.search(request.strip()),
+        "fresh": is_fresh(request),
         # A line to voice: quoted words, or "make X say ..." (a speaker and the words they say).
         "quote": quoted or bool(said and "speaker" in found and not said.evidence.lower().startswith(("where", "when"))),
         "time_range": "start_s" in found and "end_s" in found,
+        "time_start": "start_s" in found and "end_s" not in found,  # "from 0:40 onwards": a clip by time
         "count": "count" in found,
         "preset_character": "character" in found,
         "dataset_named": "dataset" in found,

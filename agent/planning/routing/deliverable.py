@@ -1,0 +1,76 @@
+"""What the user wants back: the request's head clause (what to make), its purpose clause (what it is
+for), and its deliverables when it asks for two ("write a joke and have Pip say it").
+
+The router scores each job's cues on the head clause; words of a purpose clause count half, so "cut
+the scene so I can send it" is a cut and "grab the frames so I can train a LoRA" a dataset for one. A
+head clause splits into two deliverables at a coordinator ("and", "then", "e") whose next words open
+with a verb; each part is routed on its own, and the request becomes a plan of both jobs.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+WORDS = Path(__file__).with_name("deliverable.yaml")
+
+
+@lru_cache(maxsize=1)
+def words() -> dict:
+    return yaml.safe_load(WORDS.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _purpose() -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in words()["purpose"]), re.I)
+
+
+@lru_cache(maxsize=1)
+def _coordinator() -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in words()["coordinators"]), re.I)
+
+
+@dataclass
+class Parts:
+    head: str  # what to make
+    purpose: str  # what it is for ("" when the request does not say)
+    deliverables: list[str]  # the head split into the deliverables it asks for (one, mostly)
+
+
+def split_purpose(request: str) -> tuple[str, str]:
+    m = _purpose().search(request)
+    if m is None or m.start() == 0:
+        return request, ""
+    return request[: m.start()].rstrip(" ,;"), request[m.start():]
+
+
+def split_deliverables(head: str, opens_with_verb) -> list[str]:
+    """`head` cut at each coordinator whose next words open with a verb (`opens_with_verb(text)`)."""
+    parts, start = [], 0
+    for m in _coordinator().finditer(head):
+        rest = head[m.end():]
+        if m.start() > start and rest and opens_with_verb(rest):
+            parts.append(head[start:m.start()])
+            start = m.end()
+    parts.append(head[start:])
+    return [p.strip(" ,;.") for p in parts if p.strip(" ,;.")]
+
+
+def read_parts(request: str, opens_with_verb) -> Parts:
+    head, purpose = split_purpose(request)
+    return Parts(head=head, purpose=purpose, deliverables=split_deliverables(head, opens_with_verb))
+
+
+def function_words() -> set[str]:
+    return set(words()["function_words"])
+
+
+def light_verbs() -> list[str]:
+    return list(words()["light_verbs"])
+
+
+def imperative_words() -> list[str]:
+    return list(words()["imperatives"])
