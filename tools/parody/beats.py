@@ -15,9 +15,10 @@ from pydantic import BaseModel, Field
 from tools.parody.facts import Event, Said, SceneFacts
 from tools.parody.timing import SPEECH_CPS
 
-LEAD_IN_S = 0.4
+LEAD_IN_S = 0.9  # the first line waits for the cut from the title card (heard whole, not clipped by it)
 PAD_S = 0.2  # kept clear around the original dialogue
 MIN_GAP_S = 1.3  # shorter gaps carry no line (≈ 3 words)
+LINE_GAP_S = 0.5  # between two lines: separate subtitle cues, a breath between voices
 MAX_GAP_RANGE = (2.4, 4.5)  # a longer gap is split (one line each): footage / 4.2, kept in this range
 CHARS_PER_WORD = 5.8  # average English word + space, for the word budget
 
@@ -106,7 +107,7 @@ def longest_gap(footage: float) -> float:
 def _split(start: float, end: float, after: Said | None, longest: float) -> list[Gap]:
     n = max(1, math.ceil((end - start) / longest - 0.1))
     step = (end - start) / n
-    return [Gap(start=round(start + i * step, 2), end=round(start + (i + 1) * step - (0.3 if i < n - 1 else 0), 2),
+    return [Gap(start=round(start + i * step, 2), end=round(start + (i + 1) * step - (LINE_GAP_S if i < n - 1 else 0), 2),
                 after=after if i == 0 else None) for i in range(n)]
 
 

@@ -13,7 +13,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from tools.parody.beats import Gap, beat_timeline
+from tools.parody.beats import LINE_GAP_S, Gap, beat_timeline
 from tools.parody.facts import SceneFacts
 from tools.parody.models import TITLE_CARD_S, ParodyScript, ScriptEffect, ScriptLine
 from tools.parody.techniques import Technique, catalogue
@@ -148,7 +148,7 @@ def _write(facts: SceneFacts, footage: float, technique: Technique, cast: list[s
     slots: list[str] = []
     gap_of: list[int] = []
     for i, gap in enumerate(gaps):
-        t = max(gap.start + 0.1, lines[-1].end + 0.3 if lines else 0.0)  # a line timed long may reach into this gap
+        t = max(gap.start + 0.1, lines[-1].end + LINE_GAP_S if lines else 0.0)  # a line timed long may reach into this gap
         for kind in [*_slot_for(i, gap, len(gaps), offers, slots), "any"]:
             if len(lines) >= MAX_LINES:
                 break
@@ -168,7 +168,7 @@ def _write(facts: SceneFacts, footage: float, technique: Technique, cast: list[s
                                     source="engine", refers=refers))
             slots.append(kind)
             gap_of.append(i)
-            t = end + 0.3
+            t = end + LINE_GAP_S
             if gap.end - t < 1.3:
                 break
     if named and technique.voice != "narrator" and lines and all(l.character != lead for l in lines):

@@ -138,7 +138,8 @@ def comedy_input(ctx: ToolContext, film: Path | None, scene: SceneRef | None, le
     previous = [t for e in memory.load(ctx.settings) if e.film == film_name and not e.script.startswith(this_run)
                 and {" ".join(x.lower().split()) for x in e.lines} != mine for t in e.lines]
     return ComedyInput(facts=phrases, beats=[(b.t + TITLE_CARD_S, b.kind) for b in beats],
-                       gags=[e.at + TITLE_CARD_S for e in effects], said=said, length=length, previous=previous)
+                       gags=[e.at + TITLE_CARD_S for e in effects], said=said, length=length, previous=previous,
+                       start=TITLE_CARD_S)
 
 
 def _identity(ctx: ToolContext, images: list[Path], characters: list[str]):

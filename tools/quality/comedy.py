@@ -31,6 +31,7 @@ class ComedyInput(BaseModel):
     gags: list[float] = Field(default_factory=list)  # times of freezes, zooms, sound effects
     said: list[tuple[float, float]] = Field(default_factory=list)  # the film's own lines, heard under the parody
     length: float = 0.0  # the parody's length
+    start: float = 0.0  # where the footage starts (after a title card): dead air is counted from there
     previous: list[str] = Field(default_factory=list)  # lines of the film's earlier parodies
     planned: list[tuple[str, float, float]] = Field(default_factory=list)  # the script's own timing (else as heard)
 
@@ -77,7 +78,7 @@ def score_comedy(lines: list[tuple[str, float, float]], data: ComedyInput) -> Sc
                              message=f"speech covers {share:.0%} of the parody (at least {SPEECH_SHARE:.0%} wanted)"))
     busy = sorted([(a, b) for _, a, b in lines] + [(t - 0.2, t + 0.2) for t in data.gags] + list(data.said))
     missed, long_gaps = [], 0
-    t = 0.0
+    t = data.start
     for a, b in busy + [(data.length, data.length)]:
         if a - t > LONG_GAP_S:
             inside = [(bt, k) for bt, k in data.beats if t < bt < a]
