@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 from tools.parody.facts import Event, Said, SceneFacts
 from tools.parody.timing import SPEECH_CPS
 
-LEAD_IN_S = 0.9  # the first line waits for the cut from the title card (heard whole, not clipped by it)
+LEAD_IN_S = 0.4
 PAD_S = 0.2  # kept clear around the original dialogue
 MIN_GAP_S = 1.3  # shorter gaps carry no line (≈ 3 words)
-LINE_GAP_S = 0.5  # between two lines: separate subtitle cues, a breath between voices
+LINE_GAP_S = 0.3  # between two lines
 MAX_GAP_RANGE = (2.4, 4.5)  # a longer gap is split (one line each): footage / 4.2, kept in this range
 CHARS_PER_WORD = 5.8  # average English word + space, for the word budget
 
