@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg espeak-ng fonts-dejavu-core chromium tesseract-ocr)
+APT_PACKAGES=(ffmpeg espeak-ng fonts-dejavu-core chromium tesseract-ocr melt)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

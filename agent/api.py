@@ -207,14 +207,22 @@ class Agent:
         return result
 
     def resume(self, thread_id: str, on_event=None, review: dict | None = None,
-               answer: dict | str | None = None, plan_only: bool = False) -> RunResult:
+               answer: dict | str | None = None, plan_only: bool = False,
+               timeline: str | Path | None = None) -> RunResult:
         """Continue a killed run from its last checkpoint; finished steps are not repeated (agent/checkpoints.py).
+
+        `timeline`: a finished run's timeline changed in an editor (.otio, .kdenlive, .fcpxml, ...): its
+        render is redone from it and scored as the next iteration (agent/timeline_edit.py).
 
         A run paused for review continues with the person's decision: `review={"action": "approve"}`,
         `{"action": "reject", "note": ...}` or `{"action": "edit", "lines": [...]}` / `{"action": "edit",
         "scene": N}` (agent/nodes/review.py). A run waiting for input continues with the answer:
         `answer={"option": KEY}` or `{"value": "refs/"}` (agent/planning/questions.py). `plan_only`: stop
         before the first tool runs (the answered run's plan, as `Agent.plan` shows it; resume again to run it)."""
+        if timeline is not None:
+            from agent.timeline_edit import rerender_from_timeline
+
+            return rerender_from_timeline(self, thread_id, timeline, on_event)
         settings, named = load_run_setup(self.settings, thread_id)
         started = time.perf_counter()
         with checkpointed_graph(settings, thread_id, None, self._llm, named) as (rt, graph):

@@ -34,6 +34,8 @@ def recursion_limit(rt: Runtime, n_steps_hint: int = 40) -> int:
 def after_execute(state: dict, rt: Runtime) -> str:
     if due_point(state, rt) is not None:
         return "review"  # a person approves, edits or rejects the step's result first
+    if state.get("status") == "no_progress":
+        return "finish"  # a repair reproduced the previous output (agent/nodes/converge.py)
     return "execute" if more_to_run(state) else "evaluate"
 
 
@@ -51,7 +53,7 @@ def build_graph(rt: Runtime, checkpointer: Any = None, *, interrupt_before: list
     g.add_edge("web", "plan")
     g.add_conditional_edges("plan", after_plan, ["execute", "ask", "finish"])  # refused: straight to the answer
     g.add_edge("ask", "plan")  # the answer fills what was missing; plan again
-    g.add_conditional_edges("execute", lambda s: after_execute(s, rt), ["review", "execute", "evaluate"])
+    g.add_conditional_edges("execute", lambda s: after_execute(s, rt), ["review", "execute", "evaluate", "finish"])
     g.add_conditional_edges("review", route_after_review, ["execute", "evaluate", "finish"])
     g.add_conditional_edges("evaluate", lambda s: route_after_evaluate(s, rt), ["finish", "reflect"])
     g.add_conditional_edges("reflect", route_after_reflect, ["execute", "finish"])

@@ -73,6 +73,9 @@ class AgentState(TypedDict, total=False):
     question: dict[str, Any] | None  # what the run waits for (agent/planning/questions.PendingQuestion)
     answers: Annotated[dict[str, Any], merge_dicts]  # typed values the person's answers gave (parameter → value)
     inputs: Annotated[list[str], append]  # files and folders given in answers since the run started
+    fingerprints: Annotated[dict[str, str], merge_dicts]  # step id → its last output's fingerprint (converge.py)
+    redo_roots: list[str]  # the steps the last evaluation blamed or that failed (reflect), before their dependants
+    stop_reason: str  # why the loop stopped before its cap (a repair that changed nothing), and what to change
 
 
 # ---- typed views of the state's parts (used by nodes, the Agent API and the CLI) -------------
@@ -121,3 +124,5 @@ class StepResult(BaseModel):
     iteration: int = 0
     optional: bool = False
     artifacts: list[dict] = Field(default_factory=list)
+    fingerprint: str = ""  # of the output's content (agent/nodes/converge.py)
+    unchanged: bool = False  # redone, and its output is the previous iteration's

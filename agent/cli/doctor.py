@@ -25,6 +25,31 @@ def _version(cmd: list[str]) -> str:
     return (out.strip().splitlines() or ["?"])[0][:80]
 
 
+def _endpoint_row(settings: Settings) -> tuple[bool, str, str]:
+    """What the configured endpoint supports (agent/llm/probe.py), in one line."""
+    from agent.llm.probe import probe_configured
+
+    found = probe_configured(settings)
+    if not found.get("reachable"):
+        return False, found.get("detail", "unreachable"), "llm.openai.base_url"
+    yes = {True: "yes", False: "no", None: "?"}
+    detail = (f"models: {', '.join(found['models'][:3]) or '-'}; json_schema {yes[found.get('json_schema')]}, "
+              f"json_object {yes[found.get('json_object')]}, tools {yes[found.get('tools')]}, "
+              f"streaming {yes[found.get('streaming')]}; {found.get('tokens_per_s') or '?'} tokens/s; "
+              f"structured output will use {found['structured_mode']}")
+    return True, detail, "llm.openai.structured_mode"
+
+
+def _writers(settings: Settings) -> str:
+    from agent.llm.model_install import installed_models
+
+    rows = installed_models(settings)
+    have = [f"{r['name']} ({r['path']})" for r in rows if r["installed"]]
+    missing = [r["name"] for r in rows if not r["installed"]]
+    return ("installed: " + ", ".join(have) if have else "none installed") + (
+        f"; `animstudio models install {missing[0]}` adds one" if missing else "")
+
+
 def checks(settings: Settings) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
@@ -65,8 +90,11 @@ def checks(settings: Settings) -> list[dict[str, Any]]:
         info = describe_llm(settings, probe=settings.llm.backend == "openai")
         add(f"llm ({settings.llm.backend})", bool(info.get("found", info.get("ok", True))),
             str(info.get("model") or info.get("detail") or info)[:200], str(info.get("setting", "llm.backend")))
+        if settings.llm.backend == "openai" and info.get("found"):
+            add("llm endpoint", *_endpoint_row(settings))
     except Exception as exc:
         add("llm", False, f"{type(exc).__name__}: {exc}", "llm.backend")
+    add("llm writers", True, _writers(settings), "llm.local.model_path")
     try:
         from tools.core.embeddings import embedding_model_path
 

@@ -1,4 +1,4 @@
-"""`animstudio`: run, chat, plan, tools, config, doctor, demo, report (+ kb and dataset sub-apps)."""
+"""`animstudio`: run, chat, plan, tools, config, doctor, demo, report, export (+ kb and dataset sub-apps)."""
 from __future__ import annotations
 
 import json
@@ -60,13 +60,14 @@ def _interactive(as_json: bool) -> bool:
 
 def _run_with_display(agent, request: str | None, film: Optional[Path], as_json: bool, resume: str | None,
                       run_id: str | None = None, inputs: list[Path] | None = None, review: bool | None = None,
-                      decision: dict | None = None, job: str | None = None, answer: dict | None = None):
+                      decision: dict | None = None, job: str | None = None, answer: dict | None = None,
+                      timeline: Path | None = None):
     from agent.cli.console import EventPrinter, print_result
 
     printer = None if as_json else EventPrinter(console)
     try:
         if resume:
-            result = agent.resume(resume, on_event=printer, review=decision, answer=answer)
+            result = agent.resume(resume, on_event=printer, review=decision, answer=answer, timeline=timeline)
         else:
             result = agent.run(request, film=film, run_id=run_id, inputs=inputs, on_event=printer, review=review,
                                interactive=_interactive(as_json), job=job)
@@ -111,15 +112,22 @@ def run(request: Optional[str] = typer.Argument(None, help="What you want, in pl
         inputs: Optional[list[Path]] = typer.Option(None, "--input", "-i",
                                                     help="Another file or folder for this run, e.g. refs/ (repeatable)."),
         review: Optional[bool] = ReviewOpt, sets: Optional[list[str]] = SetOpt,
-        job: Optional[str] = typer.Option(None, "--job", help="Plan this job (a workflow name) instead of routing.")):
+        job: Optional[str] = typer.Option(None, "--job", help="Plan this job (a workflow name) instead of routing."),
+        timeline: Optional[str] = typer.Option(None, "--timeline", help="Also write each edit's timeline in these "
+                                               "formats (kdenlive,mlt,fcpxml,fcp7,edl; .otio always); with --resume: "
+                                               "a timeline you edited, to re-render and score.")):
     """Run a request through the agent; leaves runs/<run_id>/ with trace, artifacts and report.
 
     A request that leaves out what its job needs asks for it: at a terminal, then and there; with --json
     (or no terminal) the run stops with exit code 2 and the question in the output (`animstudio answer`)."""
     from agent.api import Agent
+    from agent.cli.export_cli import timeline_option
 
     if not resume and not request:
         _fail("give a request, e.g. animstudio run \"make a funny parody of the ocean scene\" --film film.mp4")
+    edited, formats = timeline_option(timeline, bool(resume))
+    if formats:
+        sets = [*(sets or []), f"video.timeline_formats={json.dumps(formats)}"]
     settings = _settings(config, llm, sets, strategy)
     if run_id and not resume:  # said before any output; Agent.run claims the folder atomically
         from tools.core.workspace import run_folder
@@ -128,7 +136,8 @@ def run(request: Optional[str] = typer.Argument(None, help="What you want, in pl
             _fail(f"Run id {run_id!r} is already taken by an earlier run",
                   f"choose another --run-id, or continue that run with --resume {run_id}")
     agent = Agent(settings=settings)
-    result = _run_with_display(agent, request, film, as_json, resume, run_id, inputs, review, job=job)
+    result = _run_with_display(agent, request, film, as_json, resume, run_id, inputs, review, job=job,
+                               timeline=edited)
     raise typer.Exit(run_exit_code(result))
 
 
@@ -342,11 +351,12 @@ def docs_sync():
 
 @app.command()
 @_guard
-def doctor(config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt):
-    """Check Python, torch, CUDA/NVML, ffmpeg, espeak-ng and every configured model."""
+def doctor(config: Optional[Path] = ConfigOpt, llm: Optional[str] = LlmOpt, sets: Optional[list[str]] = SetOpt):
+    """Check Python, torch, CUDA/NVML, ffmpeg, espeak-ng and every configured model (an openai endpoint is
+    probed: models, json_schema/json_object/tools/streaming, tokens/s)."""
     from agent.cli.doctor import print_doctor
 
-    print_doctor(out, _settings(config, None, sets))
+    print_doctor(out, _settings(config, llm, sets))
 
 
 @app.command()
@@ -387,6 +397,21 @@ def report(run_id: str, config: Optional[Path] = ConfigOpt,
         webbrowser.open(path.as_uri())
 
 
+@app.command("export")
+@_guard
+def export(run_id: str = typer.Argument(..., help="The run whose edits to export."),
+           formats: Optional[list[str]] = typer.Option(None, "--format", "-F",
+                                                       help="otio | kdenlive | mlt | fcpxml | fcp7 | edl (repeatable or "
+                                                            "comma-separated; default: all)."),
+           render: bool = typer.Option(False, "--render", help="Render the MLT timeline with melt and compare it "
+                                                               "with the project's own render."),
+           config: Optional[Path] = ConfigOpt, sets: Optional[list[str]] = SetOpt):
+    """Write the timelines of a run's edits (parody, cut, subtitled scene) for an editor; the run report links them."""
+    from agent.cli.export_cli import export_run
+
+    export_run(_settings(config, None, sets), run_id, formats, render, out)
+
+
 def _mount(module: str, name: str, help_text: str) -> None:
     try:
         sub = __import__(module, fromlist=["app"]).app
@@ -398,6 +423,7 @@ def _mount(module: str, name: str, help_text: str) -> None:
 _mount("agent.cli.kb_cli", "kb", "The knowledge base: ingest, search, list, stats.")
 _mount("agent.cli.dataset_cli", "dataset", "The movie→LoRA dataset pipeline.")
 _mount("agent.cli.asr_cli", "asr", "Speech models: assemble the multilingual Whisper base.")
+_mount("agent.cli.models_cli", "models", "Local LLM writers: list, install (opt-in downloads).")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from agent.llm.capabilities import names_format
 from agent.llm.errors import LLMError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -129,6 +130,11 @@ class ChatCompletionsClient:
         if status == 404:
             raise LLMError(where, "check llm.openai.base_url (usually ends in /v1) and llm.openai.model "
                                   "(the model name the server serves)")
+        if status >= 400 and names_format(detail):
+            # A rejected response_format/schema fails the same way every time, whatever the status
+            # (llama-cpp-python's server answers 500): no retry; the backend steps down instead.
+            raise LLMError(where, "the server rejects this structured-output mode; "
+                                  "set llm.openai.structured_mode to json_object or none", retryable=False)
         if status in RETRY_STATUS:
             header = resp.headers.get("retry-after")
             retry_after = float(header) if header and header.replace(".", "", 1).isdigit() else None

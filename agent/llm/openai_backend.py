@@ -1,8 +1,9 @@
 """`openai` backend: any OpenAI-compatible Chat Completions endpoint.
 
 vLLM, Ollama (/v1), llama.cpp server, LM Studio and OpenAI itself. Streaming (SSE), tool calls
-and structured output (response_format json_schema → json_object → prompt only, stepping down
-once when a server rejects a mode) all work; errors name the setting to fix.
+and structured output (response_format json_schema → json_object → prompt only: an error that names
+the format or the schema steps down, whatever its status, and the finding is kept per endpoint in
+agent/llm/capabilities.py) all work; errors name the setting to fix.
 """
 from __future__ import annotations
 
@@ -12,15 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
+from agent.llm.capabilities import STRUCTURED_MODES, EndpointCache, cache_for, lower_mode, names_format
 from agent.llm.errors import LLMConfigError, LLMError
 from agent.llm.http_client import ChatCompletionsClient
 from agent.llm.managed import ManagedChatModel, _CallRecord
 from agent.llm.messages import chunk_from_delta, message_from_wire, text_of, to_wire, usage_metadata
-from agent.llm.schema import inline_refs, schema_name
-
-STRUCTURED_MODES = ("json_schema", "json_object", "none")
+from agent.llm.schema import inline_refs, prepare_schema, schema_name
 
 
 class OpenAIChatModel(ManagedChatModel):
@@ -33,7 +33,11 @@ class OpenAIChatModel(ManagedChatModel):
     temperature: float = 0.3
     max_tokens: int = 1024
     structured_mode: str = "json_schema"
+    # Where the mode an endpoint needs is kept between runs (agent/llm/capabilities.py).
+    endpoint_cache: EndpointCache = Field(default_factory=lambda: EndpointCache(None), exclude=True)
 
+    _mode_checked: bool = PrivateAttr(default=False)
+    _schema_in_json_object: bool = PrivateAttr(default=True)
     _client: ChatCompletionsClient | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
@@ -114,33 +118,57 @@ class OpenAIChatModel(ManagedChatModel):
                 if delta or choice.get("finish_reason"):
                     yield chunk_from_delta(delta, choice.get("finish_reason"))
 
+    def _starting_mode(self, rec: _CallRecord) -> str:
+        """The configured mode, or the lower one this endpoint was found to need (this run or an earlier one)."""
+        if not self._mode_checked:
+            self._mode_checked = True
+            known = self.endpoint_cache.structured_mode(self.base_url, self.resolved_model())
+            if self.endpoint_cache.read(self.base_url, self.model_name).get("json_object_schema") is False:
+                self._schema_in_json_object = False
+            if known and STRUCTURED_MODES.index(known) > STRUCTURED_MODES.index(self.structured_mode):
+                self.trace.event("llm.structured_mode", endpoint=self.base_url, model=self.model_name,
+                                 configured=self.structured_mode, mode=known, source="endpoint cache")
+                rec.extra["structured_fallback"] = f"{self.structured_mode}->{known} (endpoint cache)"
+                self.structured_mode = known
+        return self.structured_mode
+
     def _complete_json(self, messages: list[BaseMessage], schema: dict[str, Any], rec: _CallRecord) -> str:
-        modes = list(STRUCTURED_MODES[STRUCTURED_MODES.index(self.structured_mode):])
-        for i, mode in enumerate(modes):
+        mode: str | None = self._starting_mode(rec)
+        while mode is not None:
             kwargs: dict[str, Any] = {}
             if mode == "json_schema":
                 kwargs["response_format"] = {"type": "json_schema", "json_schema": {
                     "name": schema_name(schema), "schema": inline_refs(schema), "strict": False}}
             elif mode == "json_object":
-                kwargs["response_format"] = {"type": "json_object"}
+                # The schema rides along: llama.cpp's servers constrain json_object to it, others ignore it.
+                kwargs["response_format"] = {"type": "json_object", **(
+                    {"schema": prepare_schema(schema)} if self._schema_in_json_object else {})}
             try:
                 message = self._complete(messages, None, rec, **kwargs)
             except LLMError as exc:
-                # 400/422 on response_format: the server lacks this mode; step down once and remember.
-                if mode != "none" and i + 1 < len(modes) and _rejects_format(exc):
-                    rec.extra["structured_fallback"] = f"{mode}->{modes[i + 1]}"
-                    self.structured_mode = modes[i + 1]
+                if mode == "json_object" and self._schema_in_json_object and names_format(exc.message):
+                    self._schema_in_json_object = False  # refused with the schema: try plain JSON mode first
+                    self.endpoint_cache.update(self.base_url, self.model_name, json_object_schema=False)
                     continue
-                raise
+                lower = lower_mode(mode)
+                # The error names the response format or the schema (400, 422, or llama-cpp's 500):
+                # this server lacks the mode. Step down, and keep the finding for the next calls and runs.
+                if lower is None or not names_format(exc.message):
+                    raise
+                self._step_down(mode, lower, exc.message, rec)
+                mode = lower
+                continue
             rec.extra["structured_mode"] = mode
             return text_of(message.content)
         raise LLMError("no structured-output mode worked", "set llm.openai.structured_mode: none")
 
-
-def _rejects_format(exc: LLMError) -> bool:
-    text = exc.message.lower()
-    status = "http 400" in text or "http 422" in text
-    return status and any(word in text for word in ("response_format", "json", "schema", "format"))
+    def _step_down(self, mode: str, lower: str, error: str, rec: _CallRecord) -> None:
+        rec.extra["structured_fallback"] = f"{mode}->{lower}"
+        self.structured_mode = lower
+        self.trace.event("llm.step_down", endpoint=self.base_url, model=self.model_name, **{"from": mode},
+                         to=lower, error=error[:300])
+        self.endpoint_cache.update(self.base_url, self.model_name, structured_mode=lower,
+                                   rejected={mode: error[:300]})
 
 
 def _wire_tool_choice(choice: Any) -> Any:
@@ -162,4 +190,5 @@ def create_openai_model(settings, scheduler=None, trace=None) -> OpenAIChatModel
     return OpenAIChatModel(
         base_url=cfg.base_url, model_name=cfg.model, api_key_env=cfg.api_key_env, timeout_s=cfg.timeout_s,
         max_retries=cfg.max_retries, retry_backoff_s=cfg.retry_backoff_s, temperature=cfg.temperature,
-        max_tokens=cfg.max_tokens, structured_mode=cfg.structured_mode, scheduler=scheduler, **kwargs)
+        max_tokens=cfg.max_tokens, structured_mode=cfg.structured_mode, scheduler=scheduler,
+        endpoint_cache=cache_for(settings), **kwargs)

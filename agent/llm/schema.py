@@ -55,6 +55,10 @@ def bound_schema(schema: dict[str, Any], max_string: int = DEFAULT_MAX_STRING,
         if "string" in types and "enum" not in out and "const" not in out and "format" not in out \
                 and "pattern" not in out:
             out["maxLength"] = min(int(out.get("maxLength", max_string)), max_string)
+        if "integer" in types and "enum" not in out and isinstance(out.get("minimum"), int) \
+                and isinstance(out.get("maximum"), int) and 0 <= out["maximum"] - out["minimum"] <= 20:
+            # llama.cpp's schema converter ignores minimum/maximum; a small range as an enum is enforced.
+            out["enum"] = list(range(out["minimum"], out["maximum"] + 1))
         if "array" in types:
             out["maxItems"] = min(int(out.get("maxItems", max_items)), max(max_items, int(out.get("minItems", 0))))
         if "object" in types and "properties" in out and "additionalProperties" not in out:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.nodes.common import traced
+from agent.nodes.converge import consumed, fingerprint, unchanged_repair
 from agent.nodes.react import react_step
 from agent.runtime import Runtime
 from agent.state import StepResult
@@ -77,10 +78,23 @@ def execute(state: dict, rt: Runtime) -> dict:
         return {}
     step = plan.step(pending[0])
     result = run_step(step, state, rt)
+    if result.ok:
+        result.fingerprint = fingerprint(result.result, consumed(plan.steps, step.id))
+        before = (state.get("fingerprints") or {}).get(step.id)
+        result.unchanged = result.iteration > 0 and before == result.fingerprint
     rt.trace.event("step.done", step=step.id, tool=step.tool, ok=result.ok, error=result.error,
-                   seconds=result.seconds, iteration=result.iteration)
-    return {"step_results": {step.id: result.model_dump(mode="json")}, "pending": pending[1:],
-            "artifacts": result.artifacts}
+                   seconds=result.seconds, iteration=result.iteration, fingerprint=result.fingerprint)
+    dumped = result.model_dump(mode="json")
+    update = {"step_results": {step.id: dumped}, "pending": pending[1:], "artifacts": result.artifacts,
+              "fingerprints": {step.id: result.fingerprint}}
+    stop = unchanged_repair(step.id, step.tool, dumped, state)
+    if stop:
+        rt.trace.event("loop.stop", step=step.id, iteration=result.iteration, fingerprint=result.fingerprint,
+                       skipped=pending[1:], reason=stop)
+        update["pending"] = []
+        update["status"] = "no_progress"
+        update["stop_reason"] = stop
+    return update
 
 
 def more_to_run(state: dict) -> bool:

@@ -93,6 +93,8 @@ def compose_answer(state: dict, rt: Runtime) -> str:
     if q:
         parts.append(f"Quality score {q[-1]['combined']:.2f} (threshold {q[-1]['threshold']:.2f}) "
                      f"after {len(q)} iteration(s).")
+    if state.get("stop_reason"):
+        parts.append(state["stop_reason"][:1].upper() + state["stop_reason"][1:])
     # Cite knowledge and web sources; past runs inform the plan but are not sources of facts.
     cites = [Evidence.model_validate(e).citation() for e in state.get("evidence") or []
              if e.get("origin") not in ("notice", "runs") and e.get("kind") != "runs"]

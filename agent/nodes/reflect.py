@@ -98,7 +98,7 @@ def reflect(state: dict, rt: Runtime) -> dict:
     if not order:
         return {"iteration": iteration, "status": "no_progress", "feedback": feedback}
     return {"iteration": iteration, "pending": order, "feedback": feedback, "plan": plan.model_dump(mode="json"),
-            "status": "running"}
+            "status": "running", "redo_roots": sorted(failing | blamed)}
 
 
 def route_after_reflect(state: dict) -> str:

@@ -89,7 +89,7 @@ def _trace_rows(trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _media(run_dir: Path, artifacts: list[dict[str, Any]]) -> dict[str, Any]:
-    images, videos, others = [], [], []
+    images, videos, others, timelines = [], [], [], []
     for a in artifacts:
         path = str(a.get("path", ""))
         kind = a.get("kind") or ""
@@ -98,7 +98,9 @@ def _media(run_dir: Path, artifacts: list[dict[str, Any]]) -> dict[str, Any]:
         href, full = _href(run_dir, path)
         item = {"path": path, "href": href, "kind": kind, "metadata": meta, "exists": full.exists(),
                 "label": meta.get("scene") or meta.get("title") or meta.get("prompt") or Path(path).name}
-        if kind == "image" or ext in IMAGE_EXT:
+        if kind == "timeline":  # an edit's timeline for an editor, with what its format cannot hold
+            timelines.append(item)
+        elif kind == "image" or ext in IMAGE_EXT:
             item["src"] = _image_src(run_dir, path) if full.exists() else ""
             images.append(item)
         elif kind == "video" or ext in VIDEO_EXT:
@@ -108,7 +110,8 @@ def _media(run_dir: Path, artifacts: list[dict[str, Any]]) -> dict[str, Any]:
     final = next((v for v in reversed(videos) if v["metadata"].get("final")), videos[-1] if videos else None)
     scenes = [i for i in images if i["metadata"].get("scene") is not None or "scene" in i["path"].lower()]
     generated = [i for i in images if i not in scenes]
-    return {"final_video": final, "videos": videos, "scenes": scenes, "generated": generated, "others": others}
+    return {"final_video": final, "videos": videos, "scenes": scenes, "generated": generated, "others": others,
+            "timelines": timelines}
 
 
 def _scene_search(run_dir: Path, step_results: dict) -> list[dict[str, Any]]:

@@ -114,7 +114,7 @@ steps:
     args: {text: "${steps.draft.text}"}
   - id: final
     tool: g_write
-    args: {text: "${steps.polish.text}", name: final}
+    args: {text: "${steps.polish.text} (take ${run.iteration})", name: final}
   - id: score
     tool: g_score
     args: {score: SCORE, blame: final}

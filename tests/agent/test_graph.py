@@ -217,3 +217,38 @@ def test_a_film_workflow_without_a_film_says_what_is_missing(agent_settings, cou
     assert result.plan["steps"] == [] and result.status == "needs_input"  # it asks, never answers instead
     assert result.question["kind"] == "film" and "--film" in result.question["how"]
     assert "needs one" in result.question["question"]
+
+
+STUCK_WORKFLOW = """
+name: test_stuck
+description: write a fixed caption about a topic and score it low
+examples: [write a fixed caption]
+steps:
+  - id: caption
+    tool: g_write
+    args: {text: "the same caption every time", name: caption}
+  - id: score
+    tool: g_score
+    args: {score: 0.2, blame: caption}
+    depends_on: [caption]
+checks:
+  - {kind: steps_succeeded}
+  - {kind: scorer, step: score, scorer: notes}
+on_blame:
+  caption: [caption]
+answer: "Caption: ${steps.caption.text}"
+"""
+
+
+def test_a_repair_that_reproduces_its_output_stops_the_loop_with_the_reason(agent_settings, counters, tmp_path):
+    settings = agent_settings(agent={"max_iterations": 4})
+    (Path(settings.agent.workflow_dirs[0]) / "stuck.yaml").write_text(STUCK_WORKFLOW)
+    llm = FakeChatModel(handler=handler_for())
+    result = Agent(settings=settings, llm=llm).run("write a fixed caption about a topic")
+    assert result.plan["workflow"] == "test_stuck"
+    assert count_of(counters, "g_write_caption") == 2  # redone once, came back the same
+    assert count_of(counters, "g_score") == 1  # the score after it was not run again
+    stops = [e for e in kinds(result) if e["kind"] == "loop.stop"]
+    assert len(stops) == 1 and stops[0]["step"] == "caption" and stops[0]["skipped"] == ["score"]
+    assert result.status == "failed" and "What you can change" in result.final_answer
+    assert [q["iteration"] for q in result.quality] == [0]

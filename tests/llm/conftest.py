@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from tests.llm.chat_server import ChatServer
@@ -24,7 +28,9 @@ def scheduler(trace):
     return ResourceScheduler(trace=trace)
 
 
-def openai_settings(base_url: str, **overrides):
+def openai_settings(base_url: str, cache_dir: Path | None = None, **overrides):
     cfg = {"base_url": base_url, "model": "test-model", "timeout_s": 2.0, "max_retries": 2,
            "retry_backoff_s": 0.01, **overrides}
-    return settings_from_dict({"llm": {"backend": "openai", "openai": cfg}})
+    # The per-endpoint cache (agent/llm/capabilities.py) stays out of the project's .cache.
+    cache = cache_dir or Path(tempfile.gettempdir()) / f"animstudio-llm-tests-{os.getpid()}"
+    return settings_from_dict({"llm": {"backend": "openai", "openai": cfg}, "paths": {"cache_dir": str(cache)}})

@@ -110,16 +110,60 @@ def test_structured_mode_steps_down_when_server_rejects_it(server, trace):
                       {"json": completion('{"character": "Giulia", "seconds": 1}')}]
     llm = create_chat_model(openai_settings(server.base_url), None, trace)
     assert invoke_structured(llm, ["shot"], Shot).character == "Giulia"
-    assert server.posts[1]["body"]["response_format"] == {"type": "json_object"}
+    fmt = server.posts[1]["body"]["response_format"]
+    assert fmt["type"] == "json_object" and fmt["schema"]["properties"]["seconds"]["type"] == "number"
     assert llm.structured_mode == "json_object"  # remembered for later calls
     assert [e for e in trace.read() if e["kind"] == "llm.call"][-1]["structured_fallback"] == "json_schema->json_object"
+    step = [e for e in trace.read() if e["kind"] == "llm.step_down"]
+    assert len(step) == 1 and step[0]["from"] == "json_schema" and step[0]["to"] == "json_object"
+
+
+# llama-cpp-python's server: HTTP 500 with the pydantic error of its request model.
+LLAMA_CPP_500 = {"status": 500, "json": {"error": {"message": "1 validation error:\n  {'type': 'literal_error', 'loc': "
+                 "('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\"}",
+                 "type": "internal_server_error"}}}
+
+
+def test_a_500_that_names_the_format_steps_down_without_retrying(server, trace, tmp_path):
+    server.actions = [LLAMA_CPP_500, {"json": completion('{"character": "Luca", "seconds": 2}')}]
+    settings = openai_settings(server.base_url, tmp_path / "cache", max_retries=2)
+    llm = create_chat_model(settings, None, trace)
+    assert invoke_structured(llm, ["shot"], Shot).character == "Luca"
+    assert len(server.posts) == 2  # no retry of a rejection that would repeat itself
+    assert llm.structured_mode == "json_object"
+    # kept per endpoint: a new model (a new run) starts in json_object without asking json_schema again
+    server.actions = [{"json": completion('{"character": "Alberto", "seconds": 3}')}]
+    again = create_chat_model(settings, None, trace)
+    assert invoke_structured(again, ["shot"], Shot).character == "Alberto"
+    assert server.posts[-1]["body"]["response_format"]["type"] == "json_object" and len(server.posts) == 3
+    assert [e["source"] for e in trace.read() if e["kind"] == "llm.structured_mode"] == ["endpoint cache"]
+
+
+def test_a_plain_500_is_still_retried_and_not_stepped_down(server):
+    server.actions = [{"status": 500, "json": {"error": {"message": "out of memory"}}},
+                      {"json": completion('{"character": "Luca", "seconds": 2}')}]
+    llm = create_chat_model(openai_settings(server.base_url))
+    assert invoke_structured(llm, ["shot"], Shot).character == "Luca"
+    assert llm.structured_mode == "json_schema" and server.posts[1]["body"]["response_format"]["type"] == "json_schema"
+
+
+def test_json_object_schema_refused_then_plain_json_object_then_prompt_only(server, trace):
+    reject = {"status": 422, "json": {"detail": "response_format: extra field 'schema' not permitted"}}
+    server.actions = [reject, {"status": 400, "json": {"error": {"message": "json_object is not supported"}}},
+                      {"json": completion('Sure: {"character": "Ercole", "seconds": 4}')}]
+    llm = create_chat_model(openai_settings(server.base_url, structured_mode="json_object"), None, trace)
+    assert invoke_structured(llm, ["shot"], Shot).character == "Ercole"
+    sent = [p["body"].get("response_format") for p in server.posts]
+    assert sent[0]["type"] == "json_object" and "schema" in sent[0]
+    assert sent[1] == {"type": "json_object"} and sent[2] is None
+    assert llm.structured_mode == "none"
 
 
 def test_json_object_mode(server):
     server.actions = [{"json": completion('{"character": "Luca", "seconds": 3}')}]
     llm = create_chat_model(openai_settings(server.base_url, structured_mode="json_object"))
     assert invoke_structured(llm, ["shot"], Shot).seconds == 3
-    assert server.posts[0]["body"]["response_format"] == {"type": "json_object"}
+    assert server.posts[0]["body"]["response_format"]["type"] == "json_object"
 
 
 def test_server_errors_are_retried_then_succeed(server):

@@ -65,3 +65,18 @@ def parody_settings(tmp_path, shared_chroma):
     from tools.core.settings import settings_from_dict
 
     return lambda **sections: settings_from_dict(parody_settings_dict(tmp_path, shared_chroma, **sections))
+
+
+@pytest.fixture(scope="session")
+def good_run(parody_film, shared_chroma, tmp_path_factory):
+    """One finished parody of the 14 s film (16 s asked for), shared by the end-to-end and timeline tests."""
+    from agent import Agent
+    from agent.llm import FakeChatModel
+    from tests.parody.scripted import parody_handler
+    from tools.core.settings import settings_from_dict
+
+    root = tmp_path_factory.mktemp("parody_good")
+    # The shipped knowledge is ingested: the sample film's characters (Pip, Captain Brine, Gull) are known.
+    settings = settings_from_dict(parody_settings_dict(root, shared_chroma, rag={"auto_ingest": True}))
+    return Agent(settings=settings, llm=FakeChatModel(handler=parody_handler(duration=16.0))).run(
+        "make a funny 16 second parody of the ocean scene", film=parody_film)  # a stated length beats the scene's

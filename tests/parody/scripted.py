@@ -26,6 +26,8 @@ def parody_handler(duration: float = 12.0, draft: dict | None = None, verdicts: 
     """Answers by requested schema: intent, workflow slots, script drafts, judge verdicts (in order, last repeats)."""
     verdicts = list(verdicts or [])
 
+    notes = [v["feedback"] for v in verdicts or [] if v and v.get("feedback")]
+
     def handler(call):
         title = call.schema_title
         if title == "Intent":
@@ -33,7 +35,10 @@ def parody_handler(duration: float = 12.0, draft: dict | None = None, verdicts: 
         if title and title.endswith("_params"):
             return {"scene": "the ocean scene", "tone": "deadpan", "target_duration_s": duration}
         if title == "ScriptDraft":
-            return draft or E2E_DRAFT
+            base = draft or E2E_DRAFT
+            if any(note in call.last_text for note in notes):  # a rewrite that takes the judge's note, as a model would
+                return {**base, "lines": base["lines"][:-1] + [{"character": "Gull", "text": "Fine. Eleven out of ten."}]}
+            return base
         if title == "JudgeVerdict":
             return verdicts.pop(0) if len(verdicts) > 1 else (verdicts[0] if verdicts else None)
         if call.mode in ("chat", "stream"):

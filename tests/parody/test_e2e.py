@@ -5,28 +5,15 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from agent import Agent
 from agent.llm import FakeChatModel
-from tests.parody.conftest import parody_settings_dict
 from tests.parody.media_checks import band_db, frame, mono, tool_counts
 from tests.parody.scripted import parody_handler
 from tools.core.trace import read_trace
 from tools.media.probe import media_info
 
 REQUEST = "make a funny parody of the ocean scene"
-SIXTEEN = "make a funny 16 second parody of the ocean scene"  # a stated length beats the scene's own
-
-
-@pytest.fixture(scope="module")
-def good_run(parody_film, shared_chroma, tmp_path_factory):
-    from tools.core.settings import settings_from_dict
-
-    root = tmp_path_factory.mktemp("parody_good")
-    # The shipped knowledge is ingested: the sample film's characters (Pip, Captain Brine, Gull) are known.
-    settings = settings_from_dict(parody_settings_dict(root, shared_chroma, rag={"auto_ingest": True}))
-    return Agent(settings=settings, llm=FakeChatModel(handler=parody_handler(duration=16.0))).run(SIXTEEN, film=parody_film)
 
 
 def _render(result) -> dict:

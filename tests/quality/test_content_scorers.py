@@ -64,6 +64,8 @@ def test_names_roles_and_places_in_a_script():
     assert mentioned_names("This is Zorblax Quenterby. Zorblax Quenterby has a plan.") == ["Zorblax Quenterby"]
     assert mentioned_names("Today I conquer the forest! Ocean. Ancient. Vast.") == []
     assert mentioned_names("Welcome to Portorosso, Luca!") == ["Portorosso", "Luca"]
+    # a sentence opener is not part of the name that follows it (the template's "And Girl steps up")
+    assert mentioned_names("And Girl steps up. And Zorblax laughs.") == ["Girl", "Zorblax"]
     assert is_generic_role("Narrator") and is_generic_role("the big bunny") and is_generic_role("A Passing Fish")
     assert not is_generic_role("The Ocean's Revenge") and not is_generic_role("Zorblax")
     own = [SCENES[2].text, "spoof the woods"]
@@ -138,3 +140,16 @@ def test_answer_scorer(embed, tmp_path: Path):
     broken = score_answer(request, "Notes about the tides: none.", [], exists, 3, 3, Q, embed)
     assert not broken.passed and any(f.code == Code.tool_errors for f in broken.findings)
     assert named_files("see ./runs/x/out.mp4 and img.PNG.") == ["runs/x/out.mp4", "img.PNG"]
+
+
+def test_a_place_the_scenes_own_facts_show_is_never_foreign():
+    """The template names "the forest" for a scene described "some green plants or trees": the place comes from
+    the scene's own facts, so request_fit must not blame it (a rewrite could never remove it)."""
+    own = ["evenly lit scene; some green plants or trees; dominant colours green, brown", "spoof the walk"]
+    others = ["green vegetation: forest, trees, grass, nature, woods", "ocean or sea under a blue sky: waves"]
+    assert foreign_places("Welcome to the forest, said nobody.", own, others) == []
+    assert foreign_places("Welcome to the woods. The ocean calls.", own, others) == ["ocean"]
+    # a kind shown only by another scene is still caught, whatever word the script uses for it
+    assert foreign_places("A jungle of problems.", ["a sandy desert at noon"], others) == ["jungle"]
+    assert foreign_places("To the harbour!", ["dark water at night: harbour, port, bay or sea at night"],
+                          others) == []

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from tools.core.json_shape import example_object, required_fields, unwrap_echo
 from tools.core.trace import NULL_TRACE, Trace
 
 T = TypeVar("T", bound=BaseModel)
@@ -71,6 +72,30 @@ def _schema_of(schema: type[BaseModel]) -> dict[str, Any]:
     return schema.model_json_schema()
 
 
+def json_instruction(json_schema: dict[str, Any]) -> str:
+    """What the model is told: an example object with typed placeholders, not the raw schema (small models
+    shown a schema answer with the schema)."""
+    required = required_fields(json_schema)
+    return ("Answer with a single JSON object only, no prose, shaped like this example "
+            "(replace each <...> with a real value):\n" + example_object(json_schema)
+            + (f"\nRequired fields: {', '.join(required)}." if required else ""))
+
+
+def _validate(schema: type[T], json_schema: dict[str, Any], data: Any) -> T:
+    """Validate; an answer that echoes the schema's shape around its values is read for the values."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError:
+        unwrapped = unwrap_echo(data, json_schema)
+        if unwrapped == data:
+            raise
+        try:
+            return schema.model_validate(unwrapped)
+        except ValidationError:
+            pass
+        raise
+
+
 def invoke_structured(llm: Any, messages: list[Any], schema: type[T], *, retries: int = 2,
                       trace: Trace = NULL_TRACE, purpose: str = "") -> T:
     """Ask `llm` for an instance of `schema`. Backends exposing `invoke_json_schema` get constrained decoding.
@@ -81,10 +106,7 @@ def invoke_structured(llm: Any, messages: list[Any], schema: type[T], *, retries
     from langchain_core.messages import AIMessage, HumanMessage
 
     json_schema = _schema_of(schema)
-    instruction = (
-        "Answer with a single JSON object only, no prose, matching this JSON schema:\n"
-        + json.dumps(json_schema, separators=(",", ":"), ensure_ascii=False)
-    )
+    instruction = json_instruction(json_schema)
     convo = _with_instruction(list(messages), instruction)
     last_error = ""
     for attempt in range(retries + 1):
@@ -94,7 +116,7 @@ def invoke_structured(llm: Any, messages: list[Any], schema: type[T], *, retries
         else:
             raw = _content(llm.invoke(convo))
         try:
-            value = schema.model_validate(extract_json(raw))
+            value = _validate(schema, json_schema, extract_json(raw))
         except (ValueError, ValidationError) as exc:
             last_error = str(exc)[:800]
             # Decoded under a JSON grammar and still no JSON: the same grammar gives the same failure,

@@ -5,7 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ArtifactKind = Literal["video", "audio", "image", "subtitles", "text", "json", "dataset", "lora", "report", "other"]
+ArtifactKind = Literal["video", "audio", "image", "subtitles", "timeline", "text", "json", "dataset", "lora", "report",
+                       "other"]
 
 
 class ToolError(Exception):

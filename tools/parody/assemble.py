@@ -51,6 +51,7 @@ class ParodyResult(ToolResult):
     in_scene: float = 1.0  # share of the video's seconds whose picture comes from the matched scene
     changes: list[str] = Field(default_factory=list)  # what this iteration did differently
     warnings: list[str] = Field(default_factory=list)
+    timelines: dict[str, str] = Field(default_factory=dict)  # format → the edit's timeline for an editor
 
     def summary(self) -> str:
         extra = f"; changed: {'; '.join(self.changes)}" if self.changes else ""
@@ -224,6 +225,6 @@ def assemble_parody(ctx: ToolContext, film: InputPath, scene: SceneRef, script: 
     return ParodyResult(video=rendered.path, subtitles=rendered.subtitles, duration=rendered.duration,
                         planned_duration=decided["duration"], lines=out_lines, inserts=inserts,
                         window=decided["window"], speed=decided["speed"], timeline=spans, in_scene=decided["in_scene"],
-                        changes=changes,
+                        changes=changes, timelines=rendered.timelines,
                         warnings=rendered.warnings, artifacts=artifacts)
 

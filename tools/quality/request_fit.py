@@ -16,6 +16,7 @@ import re
 from typing import Sequence
 
 from tools.core.findings import Code
+from tools.core.places import kinds_evidenced, kinds_named, place_nouns, stem
 from tools.core.settings.sections import QualitySettings
 from tools.quality.report import Check, ScoreReport, linear
 from tools.quality.scene_fit import Embed, SceneInfo, request_scene_words
@@ -24,12 +25,8 @@ SCENE_WORDS_MIN = 0.2  # cosine similarity at which a script is recognisably abo
 ROLES = {"narrator", "announcer", "commentator", "voice", "voiceover", "crowd", "everyone", "all", "chorus",
          "audience", "host", "reporter", "stranger", "someone", "nobody"}
 _ARTICLES = {"the", "a", "an", "our", "your", "some", "that", "this", "another", "one", "il", "la", "lo", "un", "una"}
-# Place nouns (English, a few Italian): the words that tie a line to one setting.
-PLACES = {"ocean", "sea", "seaside", "beach", "shore", "coast", "island", "underwater", "reef",
-          "forest", "woods", "jungle", "meadow", "harbour", "harbor", "port", "pier", "dock", "bay", "lighthouse",
-          "town", "city", "village", "street", "streets", "desert", "dune", "dunes", "mountain", "mountains", "snow",
-          "glacier", "cave", "cliff", "hut", "cabin", "castle", "tower", "temple", "river", "lake", "swamp",
-          "sunset", "sunrise", "mare", "spiaggia", "bosco", "foresta", "porto", "città", "montagna", "neve"}
+# Place nouns come from the one place vocabulary (tools/core/places.yaml) the script writer uses too.
+PLACES = place_nouns()
 
 
 def _tokens(text: str) -> set[str]:
@@ -47,6 +44,9 @@ def is_generic_role(speaker: str) -> bool:
 
 
 _NOT_NAMES = {"i", "i'm", "i'll", "i've", "i'd", "ok", "okay", "tv", "mr", "mrs", "ms", "dr"}
+# Words that open a sentence before a name ("And Pip…", "Meanwhile Gull…"); capitalised only by position.
+_OPENERS = {"and", "but", "so", "then", "now", "oh", "well", "meanwhile", "suddenly", "yes", "no", "hey", "e", "ma",
+            "poi", "ecco"}
 
 
 _CAP = r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]*"
@@ -62,6 +62,9 @@ def mentioned_names(text: str) -> list[str]:
         for m in _RUN.finditer(body):
             words = [w for w in m.group(0).split() if w.lower().strip("'") not in _NOT_NAMES]
             opening = not body[:m.start()].strip(" '(-")
+            if opening and len(words) > 1 and words[0].lower() in _OPENERS:
+                # "And Girl steps up": the opener is not part of the name; what follows it is mid-sentence
+                words, opening = words[1:], False
             if words and (not opening or len(words) > 1):
                 found.append(" ".join(words))
     return list(dict.fromkeys(found))
@@ -78,17 +81,23 @@ def name_known(name: str, known: Sequence[str], texts: Sequence[str]) -> bool:
 
 
 def foreign_places(script: str, own: Sequence[str], others: Sequence[str]) -> list[str]:
-    """Place words the script uses that this scene and the request never mention but another scene does."""
+    """Place words the script uses whose place this scene and the request never show but another scene does.
+
+    "Shows" reads the scene's facts through the place vocabulary: a description saying "trees" shows a
+    forest, so a script set in "the forest" is not blamed for it (a rewrite could not remove a place the
+    scene's own facts put there, and the loop would never converge)."""
     used = _tokens(script) & PLACES
-    here = set().union(*(_tokens(t) for t in own)) if own else set()
-    there = set().union(*(_tokens(t) for t in others)) if others else set()
-
-    def stem(w: str) -> str:
-        return w[:-1] if w.endswith("s") and len(w) > 3 else w
-
-    here_stems = {stem(w) for w in here}
-    there_stems = {stem(w) for w in there}
-    return sorted(w for w in used if stem(w) not in here_stems and stem(w) in there_stems)
+    here_words = {stem(w) for t in own for w in _tokens(t)}
+    there_words = {stem(w) for t in others for w in _tokens(t)}
+    here, there = kinds_evidenced(own), kinds_evidenced(others)
+    foreign = []
+    for word in used:
+        kinds = kinds_named(word)
+        if stem(word) in here_words or kinds & here:
+            continue
+        if stem(word) in there_words or kinds & there:
+            foreign.append(word)
+    return sorted(foreign)
 
 
 def score_request_fit(lines: Sequence[tuple[str, str]], request: str, used: SceneInfo, scenes: Sequence[SceneInfo],

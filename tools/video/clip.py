@@ -96,6 +96,25 @@ def extract_clip(ctx: ToolContext, film: InputPath, start: float, end: float,
         raise ToolError(f"the clip came out {got.duration:.2f}s long instead of {end - start:.2f}s",
                         "the source may have broken timestamps; try mode='reencode' on a remuxed copy")
     rel = ctx.workspace.relative(out)
+    artifacts = [Artifact(path=rel, kind="video", metadata={"source": str(film), "start": start, "end": end,
+                                                            "mode": chosen})]
     return ClipResult(path=rel, source=str(film), start=start, end=end, duration=got.duration, mode=chosen,
-                      artifacts=[Artifact(path=rel, kind="video",
-                                          metadata={"source": str(film), "start": start, "end": end, "mode": chosen})])
+                      artifacts=artifacts + _timeline(ctx, film, start, end, info, out))
+
+
+def _timeline(ctx: ToolContext, film: Path, start: float, end: float, info, out: Path) -> list[Artifact]:
+    """The cut as a one-clip timeline (an editor opens the film at that range; no sound processing)."""
+    from tools.video.edl import EDL, Clip, Ducking
+    from tools.video.timeline.build import Frame, Source
+    from tools.video.timeline.export import wanted_formats, write_timelines
+
+    edl = EDL(clips=[Clip(source=str(film), start=start, end=end)], loudness_lufs=None, duck=Ducking(enabled=False),
+              output=ctx.workspace.relative(out))
+    try:
+        files = write_timelines(ctx, edl, {str(film): Source(path=film, duration=info.duration, has_audio=info.has_audio)},
+                                Frame(int(info.width or 0), int(info.height or 0), float(info.fps or 25.0)), out,
+                                wanted_formats(ctx))
+    except Exception as exc:  # the clip is cut: a timeline that cannot be written is only traced
+        ctx.trace.event("video.timeline.failed", error=f"{type(exc).__name__}: {exc}"[:500])
+        return []
+    return files.artifacts()

@@ -13,8 +13,10 @@ from tools.core.types import Artifact, ToolError, ToolResult
 from tools.media.ffmpeg import require_binary
 from tools.media.probe import media_info
 from tools.media.subtitles import build_cues, to_ass, to_srt
-from tools.video.edl import EDL, Clip, FreezeFrame
-from tools.video.filtergraph import SourceInfo, compile_edl, segment_duration
+from tools.video.edit_check import checked_edit
+from tools.video.edl import EDL
+from tools.video.filtergraph import compile_edl
+from tools.video.timeline.build import Frame, Source
 
 
 class RenderResult(ToolResult):
@@ -27,94 +29,13 @@ class RenderResult(ToolResult):
     seconds: float
     subtitles: str | None = None
     warnings: list[str] = []
+    timelines: dict[str, str] = {}  # format → the edit's timeline file (tools/video/timeline)
+    not_kept: dict[str, list[str]] = {}  # format → features of this edit it cannot hold
 
     def summary(self) -> str:
         warn = f"; {len(self.warnings)} warnings: " + "; ".join(self.warnings[:3]) if self.warnings else ""
         return (f"rendered {self.path}: {self.duration:.2f}s {self.width}x{self.height}@{self.fps:g} "
                 f"in {self.seconds:.1f}s{warn}")
-
-
-def _resolve_sources(ctx: ToolContext, edl: EDL) -> tuple[dict[str, SourceInfo], list[str]]:
-    """Probe every file the EDL names; collect every problem instead of stopping at the first."""
-    vs = ctx.settings.video
-    infos: dict[str, SourceInfo] = {}
-    problems: list[str] = []
-    names = [c.source for c in edl.clips if isinstance(c, (Clip, FreezeFrame))]
-    names += [t.source for t in edl.audio if t.source]
-    for name in dict.fromkeys(names):
-        try:
-            path = ctx.workspace.resolve_input(name)
-            info = media_info(path, vs.ffprobe, limits=ctx.settings.limits)
-            infos[name] = SourceInfo(path=path, duration=info.duration, has_audio=info.has_audio,
-                                     has_video=info.has_video)
-        except ToolError as exc:
-            problems.append(f"{name}: {exc.message}")
-    return infos, problems
-
-
-def _check(edl: EDL, infos: dict[str, SourceInfo], problems: list[str]) -> EDL:
-    """Fill open clip ends and check every time against the sources and the timeline."""
-    edl = edl.model_copy(deep=True)
-    for n, seg in enumerate(edl.clips, 1):
-        src = infos.get(getattr(seg, "source", ""))
-        where = f"clip {n}"
-        if isinstance(seg, Clip) and src:
-            if not src.has_video:
-                problems.append(f"{where}: {seg.source} has no video stream")
-            if seg.start >= src.duration:
-                problems.append(f"{where}: start {seg.start}s is past the end of {seg.source} ({src.duration:.2f}s)")
-            if seg.end is None:
-                seg.end = src.duration
-            elif seg.end > src.duration + 0.05:
-                problems.append(f"{where}: end {seg.end}s is past the end of {seg.source} ({src.duration:.2f}s)")
-            seg.end = min(seg.end, src.duration)
-            if seg.end <= seg.start:
-                problems.append(f"{where}: the clip is empty ({seg.start}s–{seg.end}s)")
-        elif isinstance(seg, FreezeFrame) and src:
-            if not src.has_video:
-                problems.append(f"{where}: {seg.source} has no video stream")
-            if seg.at >= src.duration:
-                problems.append(f"{where}: freeze time {seg.at}s is past the end of {seg.source} ({src.duration:.2f}s)")
-    for t in edl.audio:
-        src = infos.get(t.source or "")
-        if t.source and src:
-            if not src.has_audio:
-                problems.append(f"audio {t.source}: the file has no audio stream")
-            if t.start >= src.duration:
-                problems.append(f"audio {t.source}: start {t.start}s is past its end ({src.duration:.2f}s)")
-            if t.end is not None and t.end > src.duration + 0.05:
-                problems.append(f"audio {t.source}: end {t.end}s is past its end ({src.duration:.2f}s)")
-    if problems:
-        return edl
-    durations = [segment_duration(s) for s in edl.clips]
-    for n, (seg, prev, cur) in enumerate(zip(edl.clips[1:], durations, durations[1:]), 2):
-        if seg.transition and seg.transition.duration >= min(prev, cur):
-            problems.append(f"clip {n}: the {seg.transition.duration}s transition is as long as a clip it joins "
-                            f"({min(prev, cur):.2f}s)")
-    total = sum(durations) - sum(s.transition.duration for s in edl.clips[1:] if s.transition)
-    for ov in edl.overlays:
-        if ov.start >= total:
-            problems.append(f"overlay {ov.text[:30]!r} starts at {ov.start}s but the edit is {total:.2f}s long")
-    for line in edl.subtitles:
-        if line.start >= total:
-            problems.append(f"subtitle {line.text[:30]!r} starts at {line.start}s but the edit is {total:.2f}s long")
-    for t in edl.audio:
-        if t.at >= total:
-            problems.append(f"audio {(t.source or t.effect)!r} starts at {t.at}s but the edit is {total:.2f}s long")
-    return edl
-
-
-def _output_format(edl: EDL, infos: dict[str, SourceInfo], ctx: ToolContext) -> tuple[int, int, float]:
-    vs = ctx.settings.video
-    first = next((c for c in edl.clips if isinstance(c, (Clip, FreezeFrame))), None)
-    w, h, fps = edl.width, edl.height, edl.fps
-    if first is not None and (w is None or h is None or fps is None):
-        info = media_info(infos[first.source].path, vs.ffprobe, limits=ctx.settings.limits)
-        if w is None or h is None:
-            w, h = (info.width or vs.width), (info.height or vs.height)
-            w, h = w - w % 2, h - h % 2
-        fps = fps or info.fps or vs.fps
-    return w or vs.width, h or vs.height, round(float(fps or vs.fps), 3)
 
 
 def _fresh_output(ctx: ToolContext, name: str) -> Path:
@@ -153,18 +74,14 @@ def run_ffmpeg_with_progress(ctx: ToolContext, args: list[str], total: float, la
         raise failure
 
 
-def render(ctx: ToolContext, edl: EDL) -> RenderResult:
-    """Validate, compile and render `edl` (the function behind the tool; usable from code)."""
+def render(ctx: ToolContext, edl: EDL, timeline_formats: list[str] | None = None) -> RenderResult:
+    """Validate, compile and render `edl` (the function behind the tool; usable from code). The edit's
+    timeline (.otio and the formats asked for) is written next to the MP4."""
     vs = ctx.settings.video
     t0 = time.perf_counter()
-    infos, problems = _resolve_sources(ctx, edl)
-    edl = _check(edl, infos, problems)
-    if problems:
-        raise ToolError(f"The edit has {len(problems)} problem{'s' if len(problems) > 1 else ''}: "
-                        + "; ".join(problems), "fix these times/files in the EDL and render again")
+    edl, infos, (width, height, fps) = checked_edit(ctx, edl)
     if not edl.output.lower().endswith(".mp4"):
         raise ToolError(f"output {edl.output!r} must be an .mp4 file", "e.g. output='renders/parody.mp4'")
-    width, height, fps = _output_format(edl, infos, ctx)
     ffmpeg = require_binary(vs.ffmpeg, "video.ffmpeg")
     out = _fresh_output(ctx, edl.output)
     partial = out.with_name(f".{out.stem}.partial.mp4")  # renamed to `out` once complete and checked
@@ -216,11 +133,24 @@ def render(ctx: ToolContext, edl: EDL) -> RenderResult:
     artifacts.insert(0, Artifact(path=rel, kind="video", metadata={"duration": got.duration, "width": width,
                                                                    "height": height, "fps": fps}))
     artifacts.append(Artifact(path=ctx.workspace.relative(graph_copy), kind="text", metadata={"what": "ffmpeg filter graph"}))
+    from tools.video.timeline.export import wanted_formats, write_timelines
+
+    files: dict[str, str] = {}
+    not_kept: dict[str, list[str]] = {}
+    try:  # the MP4 is done: a timeline that cannot be written is a warning, not a lost render
+        timeline = write_timelines(ctx, edl, {k: Source(path=v.path, duration=v.duration, has_audio=v.has_audio)
+                                              for k, v in infos.items()}, Frame(width, height, fps), out,
+                                   wanted_formats(ctx, timeline_formats))
+        artifacts += timeline.artifacts()
+        files, not_kept = timeline.files, timeline.not_kept
+    except Exception as exc:
+        warnings.append(f"the timeline was not written: {getattr(exc, 'message', None) or exc}")
+        ctx.trace.event("video.timeline.failed", error=f"{type(exc).__name__}: {exc}"[:500])
     seconds = round(time.perf_counter() - t0, 3)
     ctx.trace.event("video.render.done", output=rel, duration=got.duration, seconds=seconds)
     return RenderResult(path=rel, duration=got.duration, expected_duration=round(compiled.duration, 4), width=width,
                         height=height, fps=fps, seconds=seconds, subtitles=srt_rel, warnings=warnings,
-                        artifacts=artifacts)
+                        timelines=files, not_kept=not_kept, artifacts=artifacts)
 
 
 def _validate(out: Path, expected: float, fps: float, vs):

@@ -156,6 +156,9 @@ class VideoSettings(Section):
     render_timeout_s: float = 3600.0
     # Rendered duration may differ from the EDL's by at most max(this, 2 frames).
     duration_tolerance_s: float = 0.15
+    # Every render also writes its timeline (.otio); these formats too (`animstudio run --timeline`).
+    timeline_formats: list[Literal["otio", "kdenlive", "mlt", "fcpxml", "fcp7", "edl"]] = Field(default_factory=list)
+    melt: str = "melt"  # renders an exported MLT timeline (the round trip, `animstudio export --render`)
 
 
 class LibrarySettings(Section):
