@@ -47,11 +47,15 @@ def demo_lines(run: Path | None) -> list[tuple[str, str]]:
             raise SystemExit(f"{run} has no parody/script_*.json")
         data = json.loads(scripts[-1].read_text(encoding="utf-8"))
         return [(ln["character"], ln["text"]) for ln in data["script"]["lines"]]
-    from tools.parody.template import _VARIANTS, template_script
+    from tools.parody.comedy import write
+    from tools.parody.facts import facts_without_film
+    from tools.parody.models import SceneRef
+    from tools.parody.techniques import catalogue
 
+    facts = facts_without_film(SceneRef(start=0.0, end=20.0, description=SCENE))
     out: list[tuple[str, str]] = []
-    for i in range(len(_VARIANTS)):
-        out += [(ln.character, ln.text) for ln in template_script(CAST, SCENE, 20.0, i).lines]
+    for tech in catalogue().techniques[:5]:  # five techniques of the comedy engine, as the demo's scene
+        out += [(ln.character, ln.text) for ln in write(facts, 20.0, tech, CAST, set(), seed=1).script.lines]
     return out
 
 

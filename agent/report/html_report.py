@@ -139,6 +139,22 @@ def _scene_search(run_dir: Path, step_results: dict) -> list[dict[str, Any]]:
     return out
 
 
+def _parody_scripts(step_results: dict) -> list[dict[str, Any]]:
+    """Each write_parody_script step: its technique, the scene facts it was written from, and where every line
+    came from (the model, a repair of the model's line, or the engine)."""
+    out = []
+    for step_id, res in (step_results or {}).items():
+        got = (res or {}).get("result") if isinstance(res, dict) and res.get("tool") == "write_parody_script" else None
+        if not isinstance(got, dict) or not isinstance(got.get("script"), dict):
+            continue
+        out.append({"step": step_id, "technique": got.get("technique", ""), "source": got.get("source", ""),
+                    "why": got.get("why", ""), "facts": got.get("facts") or [],
+                    "lines": [{"character": ln.get("character", ""), "text": ln.get("text", ""),
+                               "start": ln.get("start", 0.0), "source": ln.get("source", "")}
+                              for ln in got["script"].get("lines") or [] if isinstance(ln, dict)]})
+    return out
+
+
 def trace_span(trace_path: Path) -> tuple[float, float] | None:
     """(first, last) timestamp of a run's trace — the run's duration as its report states it (the studio's
     run list shows the same). Reads only the ends of the file."""
@@ -202,6 +218,7 @@ def build_context(run_dir: Path) -> dict[str, Any]:
         "evidence": [e for e in result.get("evidence", []) if isinstance(e, dict)],
         "media": _media(run_dir, [a for a in result.get("artifacts", []) if isinstance(a, dict)]),
         "scene_search": _scene_search(run_dir, result.get("step_results") or {}),
+        "parody_scripts": _parody_scripts(result.get("step_results") or {}),
         "trace": _trace_rows(trace),
         "errors": len(errors),
         "warnings": warnings,

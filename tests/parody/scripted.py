@@ -8,10 +8,11 @@ GOOD_DRAFT = {"title": "Pip's Big Splash", "lines": [
     {"character": "Gull", "text": "Amateur. Zero out of ten."}],
     "effects": [{"kind": "freeze_frame", "at": 4.0, "caption": "Pip, moments before"}]}
 
-# Sparse on purpose: pauses between lines leave room to measure the original sound un-ducked.
+# Sparse on purpose: pauses between lines leave room to measure the original sound un-ducked. About this
+# scene (Pip, the ocean), as the comedy check wants half the lines to name something on screen.
 E2E_DRAFT = {"title": "Pip's Big Splash", "lines": [
     {"character": "Narrator", "text": "This is Pip. Pip believes he can fly."},
-    {"character": "Pip", "text": "Watch this, everyone!"},
+    {"character": "Pip", "text": "Watch this, ocean!"},
     {"character": "Gull", "text": "Zero out of ten."}],
     "effects": [{"kind": "freeze_frame", "at": 5.0, "caption": "Pip, moments before"}]}
 

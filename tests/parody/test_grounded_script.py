@@ -25,17 +25,16 @@ def _script(settings, handler=None, **args):
 
 
 @pytest.mark.parametrize("iteration", range(5))
-def test_the_template_is_built_from_this_scene(isolated_settings, iteration):
+def test_the_engine_writes_from_this_scene(isolated_settings, iteration):
     res = _script(isolated_settings, request="a deadpan spoof of the bit where the old hermit meets the girl",
                   iteration=iteration)
     assert res["source"] == "template"
     text = res["text"].lower()
     speakers = {line["character"] for line in res["script"]["lines"]}
     assert speakers <= {"Narrator", "Old Hermit", "Girl", "A Passing Stranger"}, speakers
-    assert "Old Hermit" in speakers or "Girl" in speakers
+    assert speakers & {"Old Hermit", "Girl"} or "old hermit" in text  # the request's character speaks or is named
     assert not [w for w in OTHER_PLACES if f" {w}" in f" {text}"], text  # no other scene's place words
-    if "{line}" in str(__import__("tools.parody.template", fromlist=["x"]).templates()["variants"][iteration]):
-        assert "who goes there at this hour?" in text  # the scene's own line, quoted back
+    assert "who goes there" in text or "just a traveller" in text  # a line said in the scene, quoted back
 
 
 def test_names_nobody_gave_are_never_spoken(isolated_settings):

@@ -19,7 +19,7 @@ pytest.importorskip("faster_whisper", reason="faster-whisper is not installed")
 SHORT_DRAFT = {"title": "Pip Takes the Plunge", "lines": [
     {"character": "Narrator", "text": "Pip is brave today."},
     {"character": "Pip", "text": "I am diving in now!"},
-    {"character": "Narrator", "text": "He did not dive."}], "effects": []}
+    {"character": "Narrator", "text": "Pip did not dive."}], "effects": []}
 PARODY_S = 7.5  # 5.5 s of footage: three short lines fit, and the long film's scenes are about as long
 
 # Pip's preset talks so fast and so high that speech recognition hears nothing it can use.

@@ -137,3 +137,20 @@ def test_report_in_headless_chromium(run_dir: Path, tmp_path: Path) -> None:
     assert img.shape[1] == 1280 and img.reshape(-1, 3).std(axis=0).mean() > 20  # a rendered page, not blank
     keep = Path("/tmp/animstudio_report_screenshot.png")
     shutil.copy(shot, keep)  # for a person to look at
+
+
+def test_the_parody_script_shows_each_line_source_and_its_facts(run_dir: Path) -> None:
+    result = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
+    result["step_results"] = {"script": {"tool": "write_parody_script", "result": {
+        "technique": "nature documentary", "source": "llm_repaired", "why": "best of 2 model draft(s)",
+        "facts": ["place: the forest", "motion peak at 2.5s (left)"],
+        "script": {"title": "T", "lines": [
+            {"character": "Narrator", "text": "Observe the hermit.", "start": 0.5, "source": "model"},
+            {"character": "Narrator", "text": "He bolts left.", "start": 3.0, "source": "model_repaired"},
+            {"character": "Narrator", "text": "Nature is cruel.", "start": 6.0, "source": "engine"}]}}}}
+    (run_dir / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    html = render_report(run_dir).read_text(encoding="utf-8")
+    assert "nature documentary" in html and "motion peak at 2.5s (left)" in html
+    for text, source in (("Observe the hermit.", "model"), ("He bolts left.", "model_repaired"),
+                         ("Nature is cruel.", "engine")):
+        assert re.search(re.escape(text) + r"\s*<span[^>]*>\(" + source + r"\)", html), (text, source)

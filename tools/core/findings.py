@@ -70,6 +70,11 @@ class Code(str, Enum):
     unknown_character = "unknown_character"
     foreign_place = "foreign_place"
     judge_low = "judge_low"
+    # comedy (tools/quality/comedy.py)
+    comedy_off_screen = "comedy_off_screen"    # too few lines name something of the scene
+    comedy_thin_speech = "comedy_thin_speech"  # too little of the parody is voiced
+    comedy_beat_missed = "comedy_beat_missed"  # a long gap with a beat carries no line or gag
+    comedy_repeated = "comedy_repeated"        # lines of the film's earlier parodies came back
     # images
     image_unreadable = "image_unreadable"
     image_blurry = "image_blurry"
@@ -100,6 +105,7 @@ DEFAULT_BLAME: dict[Code, Blame] = {
     Code.footage_outside_scene: B.render, Code.scene_mismatch: B.find, Code.scene_ambiguous: B.find,
     Code.script_empty: B.script, Code.script_off_request: B.script, Code.unknown_character: B.script,
     Code.foreign_place: B.script, Code.judge_low: B.script,
+    **{c: B.script for c in Code if c.value.startswith("comedy_")},
     Code.image_unreadable: B.images, Code.image_blurry: B.images, Code.image_off_identity: B.images,
     Code.answer_missing: B.answer, Code.answer_off_request: B.answer, Code.answer_file_missing: B.answer,
     Code.answer_files_unnamed: B.answer, Code.tool_errors: B.answer,

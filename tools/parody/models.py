@@ -21,6 +21,9 @@ class ScriptLine(BaseModel):
     text: str = Field(description="the spoken line, short", max_length=160)
     start: float = Field(0.0, description="seconds from the start of the scene footage")
     end: float = Field(0.0, description="seconds from the start of the scene footage")
+    # Where the line came from: the model as written, the model's line shortened/split/re-timed, or the engine.
+    source: Literal["model", "model_repaired", "engine"] = "engine"
+    refers: list[str] = Field(default_factory=list)  # the scene facts it names: action, said, look, place, character
 
 
 class ScriptEffect(BaseModel):
@@ -68,11 +71,12 @@ class SceneRef(BaseModel):
 
 
 class DraftLine(BaseModel):
-    """A line as the model writes it: who and what. Timing is decided afterwards, deterministically."""
+    """A line as the model writes it: the slot it fills (0 = the next one, in order), who and what."""
 
     model_config = ConfigDict(extra="ignore")
-    character: str = Field(max_length=24)
-    text: str = Field(max_length=90)
+    slot: int = Field(0, ge=0, le=12)
+    character: str = Field("Narrator", max_length=24)
+    text: str = Field(max_length=120)
 
 
 class DraftEffect(BaseModel):
@@ -83,13 +87,10 @@ class DraftEffect(BaseModel):
 
 
 class ScriptDraft(BaseModel):
-    """The compact schema the model fills (short, so a small local model answers in seconds)."""
+    """The compact schema the model fills (short, so a small local model answers in seconds); timing and
+    sizing are the engine's (tools/parody/model_lines.py)."""
 
     model_config = ConfigDict(extra="ignore")
-    title: str = Field(max_length=50)
-    lines: list[DraftLine] = Field(max_length=6)
+    title: str = Field("", max_length=50)
+    lines: list[DraftLine] = Field(default_factory=list, max_length=10)
     effects: list[DraftEffect] = Field(default_factory=list, max_length=2)
-
-    def to_script(self) -> ParodyScript:
-        return ParodyScript(title=self.title, lines=[ScriptLine(character=l.character, text=l.text) for l in self.lines],
-                            effects=[ScriptEffect(kind=e.kind, at=e.at, caption=e.caption) for e in self.effects])

@@ -17,9 +17,10 @@ from tools.core.context import ToolContext
 from tools.core.findings import Finding
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult
-from tools.parody.models import SceneRef
+from tools.parody.models import TITLE_CARD_S, SceneRef, ScriptEffect, ScriptLine
 from tools.quality.av import LineWindow
 from tools.quality.burned_subtitles import TimeSpan
+from tools.quality.comedy import ComedyInput
 from tools.quality.evaluate import SceneContext, evaluate, save_report
 from tools.quality.scene_fit import SceneInfo
 
@@ -106,6 +107,41 @@ def scene_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, t
                         film_transcript=" ".join(s.transcript for s in scenes))
 
 
+def comedy_input(ctx: ToolContext, film: Path | None, scene: SceneRef | None, length: float,
+                 effects: list[ScriptEffect], lines: list[str], request: str = "",
+                 cast: list[str] | None = None) -> ComedyInput | None:
+    """The scene's facts and beats (output seconds) and the film's earlier parodies (other runs), for the comedy
+    check. The cast's names count as naming who is on screen when someone is."""
+    if scene is None:
+        return None
+    from tools.parody import memory
+    from tools.parody.beats import beat_timeline, play_map, to_footage
+    from tools.parody.facts import scene_facts, with_request_place
+    from tools.parody.techniques import catalogue
+
+    measured = scene_facts(ctx, film, scene)
+    facts = with_request_place(measured, request)  # the place the user named counts, and so does the measured one
+    footage = max(1.0, length - TITLE_CARD_S)
+    beats, _ = beat_timeline(facts, footage)
+    passes = play_map(facts.duration, footage)
+    said = [(a + TITLE_CARD_S, b + TITLE_CARD_S) for s in facts.said
+            for a, b in zip(to_footage(s.start, passes, footage), to_footage(min(s.end, facts.duration), passes, footage + 60))]
+    directions = {e.detail for e in facts.events if e.kind == "motion_peak"}
+    phrases = {"place": [p.removeprefix("the ") for p in dict.fromkeys((measured.place, facts.place)) if p != "this place"],
+               "character": [c.role for c in facts.characters] + (list(cast or []) if facts.characters else []),
+               "look": [c.look for c in facts.characters if c.look],
+               "action": [a for d in directions for a in catalogue().actions.get(d, [])],
+               "said": [s.text for s in facts.said]}
+    mine = {" ".join(t.lower().split()) for t in lines}
+    film_name = film.name if film else ""
+    this_run = str(ctx.workspace.root)
+    previous = [t for e in memory.load(ctx.settings) if e.film == film_name and not e.script.startswith(this_run)
+                and {" ".join(x.lower().split()) for x in e.lines} != mine for t in e.lines]
+    return ComedyInput(facts=phrases, beats=[(b.t + TITLE_CARD_S, b.kind) for b in beats],
+                       gags=[e.at + TITLE_CARD_S for e in effects], said=said, length=length, previous=previous,
+                       start=TITLE_CARD_S)
+
+
 def _identity(ctx: ToolContext, images: list[Path], characters: list[str]):
     """Inserts show the lead character: score them against its reference pictures when it has some."""
     if not images or not characters:
@@ -125,7 +161,8 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
                  target_duration: float | None = None, characters: list[str] | None = None,
                  images: list[str] | None = None, film: InputPath | None = None, scene: SceneRef | None = None,
                  timeline: list[TimeSpan] | None = None, matches: list[dict[str, Any]] | None = None,
-                 title: str = "", extend: bool = False) -> ParodyScore:
+                 title: str = "", extend: bool = False, effects: list[ScriptEffect] | None = None,
+                 planned: list[ScriptLine] | None = None) -> ParodyScore:
     """Score a finished parody: video (duration, A/V sync, black/frozen picture), audio levels, speech (every
     line heard back and compared with the script), subtitles (rules, and drawn in the picture), scene fit (the
     footage comes from the scene the request names), request fit (the script is about this scene, with this
@@ -146,9 +183,17 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
         matches: find_scene's `matches` (their scores say how sure the search was).
         title: The parody's title.
         extend: The request asked for more than the scene: footage running on into the next scenes is fine.
+        effects: The script's effects (freezes, zooms, sound effects: the gags the comedy check finds on beats).
+        planned: The script's lines as timed by the writer: the comedy check measures the script on them (how the
+            voices came out is the speech scorer's business); empty = the lines as heard.
     """
     paths = [ctx.workspace.resolve_input(p) for p in images or [] if str(p).lower().endswith((".png", ".jpg", ".jpeg"))]
     context = scene_context(ctx, film, scene, list(timeline or []), list(matches or []), title, extend)
+    length = target_duration or (max((ln.end for ln in lines or []), default=0.0) + 1.0)
+    context.comedy = comedy_input(ctx, film, scene, length, list(effects or []), [ln.text for ln in lines or []],
+                                  request, list(characters or []))
+    if context.comedy is not None and planned:
+        context.comedy.planned = [(ln.text, ln.start + TITLE_CARD_S, ln.end + TITLE_CARD_S) for ln in planned]
     report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,
                       ", ".join(characters or []), identity=_identity(ctx, paths, characters or []), scene=context,
                       burned=True)

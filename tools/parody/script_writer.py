@@ -1,35 +1,34 @@
-"""Tool `write_parody_script`: the LLM drafts, deterministic rules repair and time, a critic picks the best.
+"""Tool `write_parody_script`: a parody script written from the scene's facts, within one comedy technique.
 
-Paths (reported in the result): "llm" (the model's script needed no repair), "llm_repaired" (lines
-dropped/cleaned, always re-timed) or "template" (no model, the model failed, or every candidate was
-too weak: a technique from knowledge/comedy filled with the run's characters and scene).
+The scene's facts (tools/parody/facts.py) give its beat timeline; a technique from the catalogue
+(knowledge/comedy/techniques.yaml) is chosen by what the scene offers and what earlier parodies of the film
+used (tools/parody/memory.py); the engine (tools/parody/comedy.py) writes a line in every gap, sized to it.
+With an LLM the model writes the lines slot by slot within that technique (tools/parody/model_lines.py);
+the engine repairs and fills only what it left empty. Paths: "llm" (every line the model's own),
+"llm_repaired" (some shortened, split or filled by the engine) or "template" (no usable model line: the
+engine's script). Each line carries its own `source`: model, model_repaired or engine.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-import time
-from typing import Any, Literal
+from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
 from tools.core.context import ToolContext
 from tools.core.findings import Code, Finding, findings, messages
-from tools.core.prompts import PromptBook
 from tools.core.registry import tool
-from tools.core.structured_output import invoke_structured
 from tools.core.types import Artifact, ToolError, ToolResult
-from tools.parody.cast import allowed_names, ground_speakers, resolve_cast
-from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef, ScriptDraft
-from tools.parody.template import generic_roles, place_of, technique_of, template_script
-from tools.parody.timing import candidate_score, fit_effects, fit_lines, repair
-
-MIN_USABLE_LINES = 3
-MIN_CANDIDATE_SCORE = 0.55
-TECHNIQUES = ["deadpan narration", "mismatched voice-over (sports commentary)", "movie-trailer voice with bathos",
-              "nature-documentary narration", "inner monologue with a freeze-frame caption"]
-
-PROMPTS = PromptBook.beside(__file__)
+from tools.parody import comedy, memory, model_lines
+from tools.parody.cast import allowed_names, resolve_cast
+from tools.parody.facts import SceneFacts, cache_path, scene_facts, with_request_place
+from tools.parody.models import TITLE_CARD_S, ParodyScript, SceneRef
+from tools.parody.techniques import Technique, asked_for, choose
+from tools.parody.template import FALLBACK_LEAD, FALLBACK_SECOND, generic_roles
+from tools.parody.timing import candidate_score
 
 
 class Candidate(ToolResult):
@@ -48,10 +47,15 @@ class ScriptResult(ToolResult):
     characters: list[str]
     technique: str = ""
     candidates: list[Candidate] = Field(default_factory=list)
+    facts: list[str] = Field(default_factory=list)  # the scene facts it was written from, one per line
+    facts_path: str = ""  # the cached facts record (empty when no film was given)
+    line_sources: dict[str, int] = Field(default_factory=dict)  # model / model_repaired / engine → lines
+    model_speed: dict[str, float] = Field(default_factory=dict)  # tokens, seconds, tokens_per_s of the first call
 
     def summary(self) -> str:
-        return (f"script '{self.script.title}' ({self.source}: {self.why}): {len(self.script.lines)} lines, "
-                f"{len(self.script.effects)} effects over {self.footage_duration:.1f}s")
+        sources = ", ".join(f"{k} {v}" for k, v in self.line_sources.items() if v)
+        return (f"script '{self.script.title}' ({self.technique}; {self.source}: {self.why}): {len(self.script.lines)} "
+                f"lines ({sources}), {len(self.script.effects)} effects over {self.footage_duration:.1f}s")
 
 
 # A parody that follows its scene's length stays within this (seconds): 12 s leave a short scene room for
@@ -71,31 +75,6 @@ def footage_seconds(duration_s: float) -> float:
     if not 6.0 <= duration_s <= 300.0:
         raise ToolError(f"duration_s={duration_s} is out of range", "ask for a parody of 6 to 300 seconds")
     return round(duration_s - TITLE_CARD_S, 2)
-
-
-def _prompt(scene: SceneRef, request: str, cast: list[str], tone: str, footage: float, feedback: list[str],
-            techniques: list[str], alternative: int) -> str:
-    said = " / ".join(f'"{line.text}"' for line in scene.lines[:6])
-    redo = PROMPTS("script_feedback", problems="\n- ".join(feedback[:6])) if feedback else ""
-    return PROMPTS("script_request", request=request or "a funny parody of this scene", footage=footage,
-                   scene=scene.description or "a scene from the film",
-                   said=f"What is said in it (the original dialogue): {said}" if said else "Nobody speaks in it.",
-                   cast=", ".join(cast) or "unknown",
-                   tone=tone or "funny", technique=techniques[alternative % len(techniques)],
-                   lines=max(3, min(6, int(footage // 5))), feedback=redo)
-
-
-def _techniques(ctx: ToolContext) -> list[str]:
-    """Comedy technique names from the knowledge base (kind: comedy), else the built-in list."""
-    if ctx.knowledge is None:
-        return TECHNIQUES
-    try:
-        hits = ctx.knowledge.search("parody comedy technique narration editing gag", k=6, filters={"kind": "comedy"})
-    except Exception:
-        return TECHNIQUES
-    names = [str(getattr(h, "title", "")).strip() for h in hits]
-    names = [n for n in dict.fromkeys(names) if n]
-    return names + [t for t in TECHNIQUES if t not in names] if names else TECHNIQUES
 
 
 def _script_text(script: ParodyScript) -> str:
@@ -121,38 +100,27 @@ def scrub(script: ParodyScript, refused: dict[str, set[str]]) -> ParodyScript:
     return script.model_copy(update={"lines": lines})
 
 
-def _llm_candidates(ctx: ToolContext, prompt_args: dict[str, Any], cast: list[str], allowed: set[str], footage: float,
-                    count: int, budget_s: float, offset: int,
-                    refused: dict[str, set[str]]) -> tuple[list[tuple[ParodyScript, Candidate]], list[str]]:
-    from langchain_core.messages import HumanMessage, SystemMessage
 
-    llm = ctx.llm
-    out: list[tuple[ParodyScript, Candidate]] = []
-    notes: list[str] = []
-    started = time.perf_counter()
-    last = 0.0
-    for k in range(count):
-        elapsed = time.perf_counter() - started
-        if k and elapsed + last > budget_s:
-            notes.append(f"stopped after {k} candidate(s): the next would pass the {budget_s:.0f}s budget")
-            break
-        t0 = time.perf_counter()
-        msg = _prompt(alternative=k + offset, **prompt_args)
-        try:
-            draft = invoke_structured(llm, [SystemMessage(content=PROMPTS("script_system")), HumanMessage(content=msg)], ScriptDraft,
-                                      retries=ctx.settings.llm.structured_retries, trace=ctx.trace,
-                                      purpose=f"parody_script:{k}")
-        except Exception as exc:  # a weak or unreachable model must not stop the parody: the template takes over
-            notes.append(f"candidate {k + 1}: the model failed ({type(exc).__name__}: {str(exc)[:120]})")
-            last = time.perf_counter() - t0
-            continue
-        last = time.perf_counter() - t0
-        fixed, problems = repair(scrub(ground_speakers(draft.to_script(), allowed, cast), refused), footage, cast)
-        score, parts = candidate_score(fixed, footage, cast)
-        out.append((fixed, Candidate(source="llm", score=score, parts=parts, problems=problems)))
-        ctx.trace.event("parody.candidate", index=k, score=score, lines=len(fixed.lines), problems=problems[:5],
-                        seconds=round(last, 2))
-    return out, notes
+def _film_path(ctx: ToolContext, film: str) -> Path | None:
+    if not film:
+        return None
+    try:
+        path = ctx.workspace.resolve_input(film)
+    except (ToolError, ValueError, OSError):
+        return None
+    return path if path.is_file() else None
+
+
+def _technique(facts: SceneFacts, request: str, tone: str, history: list[memory.Entry], film: str,
+               scene: SceneRef, iteration: int, cast: list[str], voiced: bool = False) -> Technique:
+    named = asked_for(request, tone)
+    if named is not None and iteration == 0:
+        return named
+    here = [e.technique for e in history if memory.same_scene(e, film, (scene.start, scene.end))]
+    in_film = [e.technique for e in history if e.film == film]
+    offers = facts.offers() | ({"character"} if cast else set()) | ({"second"} if len(cast) > 1 else set())
+    return choose(offers, here + ([named.id] if named else []), in_film, iteration,
+                  key=f"{film}|{scene.start:.2f}", voiced=voiced)
 
 
 @tool(family="parody")
@@ -160,76 +128,102 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
                         tone: str = "funny", duration_s: float | None = None, feedback: list[Finding] | None = None,
                         candidates: int = 1, iteration: int = 0, film: str = "",
                         time_budget_s: float = 60.0) -> ScriptResult:
-    """Write a timed parody script (title, spoken lines, comic effects) for a scene, fitted to its length.
+    """Write a timed parody script (title, spoken lines, comic effects) for a scene from what happens in it.
 
     Args:
-        scene: The scene to parody (a find_scene match's `scene`: start, end, description).
+        scene: The scene to parody (a find_scene match's `scene`: start, end, description, lines).
         request: The user's request, in their words.
         characters: Character names to voice; empty = taken from the knowledge base for this film.
-        tone: The tone, e.g. "funny", "deadpan", "over-dramatic".
+        tone: The tone, e.g. "funny", "deadpan", or a technique such as "nature documentary".
         duration_s: Length of the finished parody in seconds (a 2 s title card included); empty = the scene's
             own length, kept between 12 and 45 s.
         feedback: Findings of the evaluations so far; the new script fixes the latest and never brings back a name
             or place an evaluation refused.
-        candidates: How many scripts to draft; the best by a deterministic critic is kept.
-        iteration: The agent's iteration (a redo picks another comedy technique).
-        film: The film's path or name (to find its characters in the knowledge base).
-        time_budget_s: Stop drafting further candidates when the next would pass this many seconds.
+        candidates: How many model drafts at most (fewer when the model is slow: see time_budget_s).
+        iteration: The agent's iteration (a redo takes another comedy technique).
+        film: The film's path (its scene facts are measured from it, and cached) or name.
+        time_budget_s: Seconds the model may spend drafting; the candidate count follows its measured speed.
     """
     if not 1 <= candidates <= 6:
         raise ToolError(f"candidates={candidates} is out of range", "use 1 to 6")
     footage = footage_seconds(target_duration(scene, duration_s))
-    said = [line.text for line in scene.lines]
     found = findings(feedback or [])
     refused = refused_words(found)
     cast = [c for c in resolve_cast(ctx, list(characters or []), film, scene.description) or
             generic_roles(request, scene.description) if c not in refused["names"]]
-    allowed = allowed_names(cast, request, said)
-    feedback = [m[:200] for m in messages(found)]
-    if refused["names"] or refused["places"]:
-        feedback.append("Do not use " + "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in refused.items() if v))
-    with ctx.progress.task("Writing the parody script", total=candidates + 1) as task:
-        pool: list[tuple[ParodyScript, Candidate]] = []
+    allowed = allowed_names(cast, request, [line.text for line in scene.lines])
+    feedback_text = [m[:200] for m in messages(found)]
+    with ctx.progress.task("Writing the parody script", total=candidates + 2) as task:
+        path = _film_path(ctx, film)
+        facts = scene_facts(ctx, path, scene)
+        facts = with_request_place(facts, request)
+        if set(facts.place.lower().split()) & refused["places"]:
+            facts = facts.model_copy(update={"place": "this place", "place_words": {}})
+        task.advance()
+        film_key = path.name if path else Path(film).name if film else ""
+        history = memory.load(ctx.settings)
+        named_cast = bool({c.lower() for c in characters or []} & {c.lower() for c in cast})  # the user named who speaks
+        technique = _technique(facts, request, tone, history, film_key, scene, iteration, cast, named_cast)
+        used = {comedy.norm(t) for e in history for t in e.lines}
+        seed = hash_seed(film_key, scene, iteration, len(history))
+        lead = cast[0] if cast else FALLBACK_LEAD
+        second = cast[1] if len(cast) > 1 else FALLBACK_SECOND
+        written = comedy.write(facts, footage, technique, cast, used, seed, lead, second, named_cast)
+        engine = scrub(written.script, refused)
+        script, source, why, pool, speed = engine, "template", "", [], {}
         notes: list[str] = []
         if ctx.llm is None:
             notes.append("no LLM configured (llm.backend)")
+        elif engine.lines:
+            slots = model_lines.slots_of(written)
+            text = model_lines.prompt(slots, facts, technique, request, cast, feedback_text)
+            answers, notes, speed = model_lines.draft(ctx, text, candidates, time_budget_s)
+            names = {n.lower(): n for n in allowed} | {"narrator": "Narrator"}
+            for answer in answers:
+                merged, problems = model_lines.merge(written.script, slots, answer, names, footage, used)
+                merged = scrub(merged, refused)
+                score, parts = candidate_score(merged, footage, cast)
+                mine = sum(l.source != "engine" for l in merged.lines) / max(1, len(merged.lines))
+                pool.append((merged, Candidate(source="llm", score=round(0.5 * score + 0.5 * mine, 4), parts=parts,
+                                               problems=problems)))
+                ctx.trace.event("parody.candidate", score=score, model_share=round(mine, 2), problems=problems[:5])
+        task.advance(candidates)
+        best = max(pool, key=lambda sc: sc[1].score) if pool else None
+        if best is not None and any(l.source != "engine" for l in best[0].lines):
+            script = best[0]
+            source = "llm" if all(l.source == "model" for l in script.lines) else "llm_repaired"
+            why = f"best of {len(pool)} model draft(s) within '{technique.name}', critic {best[1].score:.2f}" + (
+                f" ({'; '.join(notes)[:300]})" if notes else "")
         else:
-            args = {"scene": scene, "request": request, "cast": cast, "tone": tone, "footage": footage,
-                    "feedback": feedback, "techniques": _techniques(ctx)}
-            pool, notes = _llm_candidates(ctx, args, cast, allowed, footage, candidates, time_budget_s, iteration,
-                                          refused)
-        task.update(completed=candidates)
-        usable = [(s, c) for s, c in pool if len(s.lines) >= MIN_USABLE_LINES and c.score >= MIN_CANDIDATE_SCORE]
-        if usable:
-            script, best = max(usable, key=lambda sc: sc[1].score)
-            source = "llm" if not best.problems else "llm_repaired"
-            why = f"best of {len(pool)} model candidate(s), critic score {best.score:.2f}"
-            technique = TECHNIQUES[(iteration + pool.index((script, best))) % len(TECHNIQUES)]
-            if not script.title:
-                script = script.model_copy(update={"title": f"{cast[0] if cast else 'A'} Parody"})
-        else:
-            weak = [f"candidate scored {c.score:.2f} with {len(s.lines)} usable lines ({'; '.join(c.problems[:2])})"
-                    for s, c in pool]
-            why = "template fallback: " + ("; ".join(notes + weak) or "no usable candidate")[:400]
-            draft = scrub(template_script(cast, scene.description, footage, iteration, lines=said, scene_words=request),
-                          refused)
-            script = ParodyScript(title=draft.title, lines=fit_lines(draft.lines, footage),
-                                  effects=fit_effects(draft.effects, footage, "Nailed it."))
-            score, parts = candidate_score(script, footage, cast)
-            best = Candidate(source="template", score=score, parts=parts)
-            pool.append((script, best))
-            source, technique = "template", technique_of(iteration)
+            weak = [f"a draft left every slot to the engine ({'; '.join(c.problems[:2]) or 'no line written'})"
+                    for _, c in pool]
+            why = f"engine: '{technique.name}' from the scene's facts" + (
+                f" ({'; '.join(notes + weak)[:300]})" if notes or weak else "")
+            score, parts = candidate_score(engine, footage, cast)
+            pool.append((engine, Candidate(source="template", score=score, parts=parts)))
         task.advance()
     if not script.lines:
         raise ToolError(f"no line fits in {footage:.1f}s of footage", "ask for a longer parody (duration_s)")
     out = ctx.workspace.unique_output(f"script_{iteration}", ".json", "parody")
     cast = cast or sorted({line.character for line in script.lines if line.character != "Narrator"})
-    payload = {"script": script.model_dump(), "source": source, "why": why, "technique": technique,
-               "characters": cast, "footage_duration": footage, "feedback": feedback,
-               "place": place_of(request, scene.description)["place"], "scene_lines": said}
+    sources = {k: sum(l.source == k for l in script.lines) for k in ("model", "model_repaired", "engine")}
+    payload = {"script": script.model_dump(), "source": source, "why": why, "technique": technique.name,
+               "technique_id": technique.id, "characters": cast, "footage_duration": footage,
+               "feedback": feedback_text, "place": facts.place, "scene_lines": [l.text for l in scene.lines],
+               "line_sources": sources, "model_speed": speed, "facts": facts.model_dump(mode="json"),
+               "gaps": [g.model_dump(mode="json") for g in written.gaps]}
     out.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    ctx.trace.event("parody.script", source=source, why=why[:300], lines=len(script.lines), iteration=iteration)
+    memory.record(ctx.settings, memory.Entry(film=film_key, scene=(scene.start, scene.end), technique=technique.id,
+                                             lines=[l.text for l in script.lines], script=str(out)))
+    ctx.trace.event("parody.script", source=source, why=why[:300], lines=len(script.lines), iteration=iteration,
+                    technique=technique.id, line_sources=sources, model_speed=speed)
     return ScriptResult(script=script, text=_script_text(script), source=source, why=why, footage_duration=footage,
-                        characters=cast, technique=technique, candidates=[c for _, c in pool],
+                        characters=cast, technique=technique.name, candidates=[c for _, c in pool],
+                        facts=facts.summary(), line_sources=sources, model_speed=speed,
+                        facts_path=str(cache_path(ctx, path, scene)) if path else "",
                         artifacts=[Artifact(path=ctx.workspace.relative(out), kind="json",
                                             metadata={"what": "parody script", "source": source})])
+
+
+def hash_seed(film: str, scene: SceneRef, iteration: int, runs: int) -> int:
+    return int(hashlib.sha256(f"{film}|{scene.start:.2f}|{scene.end:.2f}|{iteration}|{runs}".encode()).hexdigest()[:8], 16)

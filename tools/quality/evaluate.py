@@ -24,8 +24,9 @@ from tools.media.probe import media_info
 from tools.media.subtitles import load_subtitles
 from tools.quality.av import LineWindow, score_audio, score_video
 from tools.quality.burned_subtitles import TimeSpan, score_burned_subtitles
+from tools.quality.comedy import ComedyInput, score_comedy
 from tools.quality.images import IdentityFn, score_images
-from tools.quality.judge import score_script
+from tools.quality.judge import judge_unavailable, score_script
 from tools.quality.measure import decode_mono
 from tools.quality.report import CombinedReport, ScoreReport, combine
 from tools.quality.request_fit import score_request_fit
@@ -51,6 +52,7 @@ class SceneContext(BaseModel):
     film_transcript: str = ""
     title: str = ""
     extend: bool = False  # the request asked for more than the scene: running on into the next scenes is fine
+    comedy: ComedyInput | None = None  # the scene's facts and beats, the film's earlier parodies (a parody)
 
 
 class EvaluationResult(ToolResult):
@@ -132,6 +134,23 @@ def _content(ctx: ToolContext, lines: list[LineWindow], script_lines: list[tuple
     return [fit, request_fit]
 
 
+def _comedy(ctx: ToolContext, lines: list[LineWindow], scene: SceneContext, reports: list[ScoreReport]) -> ScoreReport:
+    """The comedy check, with the judge's verdict on funniness when a capable judge ran (else it says so)."""
+    if scene.comedy is None:
+        return ScoreReport.skip("comedy", "no scene facts given (not a parody)")
+    heard = [(ln.text, ln.start, ln.end) for ln in lines]
+    report = guarded("comedy", lambda: score_comedy(scene.comedy.planned or heard, scene.comedy))
+    judged = next((r for r in reports if r.scorer == "script" and not r.skipped), None)
+    why = judge_unavailable(ctx.settings, ctx.llm)
+    if judged is not None:
+        report.metrics["funniness"] = judged.score
+        report.reasons.append(f"funniness judged by the model: {judged.score:.2f}")
+    else:
+        report.metrics["funniness"] = None
+        report.reasons.append(f"funniness was not judged: {why or 'the judge gave no verdict'}")
+    return report
+
+
 def _film_height(film: Path | None, ffprobe: str) -> int | None:
     """Height of the film a result is cut from (None when unknown or unreadable: the fixed bar applies)."""
     if film is None:
@@ -190,6 +209,7 @@ def evaluate(ctx: ToolContext, video: Path | None = None, target_duration: float
         else:
             reports.append(ScoreReport.skip("script", "no script given"))
         reports.append(guarded("images", lambda: score_images(list(images or []), q, identity)))
+        reports.append(_comedy(ctx, lines, scene, reports))
         task.advance()
         if "video" in jobs:
             reports.insert(0, jobs["video"].result())

@@ -278,7 +278,8 @@ class WebSettings(Section):
 class QualitySettings(Section):
     weights: dict[str, float] = Field(
         default_factory=lambda: {"video": 0.15, "audio": 0.1, "subtitles": 0.1, "speech": 0.2, "burned_subtitles": 0.1,
-                                 "scene_fit": 0.15, "request_fit": 0.1, "script": 0.05, "images": 0.05, "answer": 1.0}
+                                 "scene_fit": 0.15, "request_fit": 0.1, "script": 0.05, "images": 0.05, "answer": 1.0,
+                                 "comedy": 0.1}
     )
     target_lufs: float = -16.0
     scorer_pass: float = Field(0.7, ge=0.0, le=1.0)  # a scorer passes at this score (and no hard failure)

@@ -1,0 +1,139 @@
+"""The comedy engine's parts: the technique catalogue, the choice and its variety, lines sized to their gaps,
+the model's lines repaired and filled slot by slot, the candidate budget from the measured speed, the gate's
+comedy check."""
+from __future__ import annotations
+
+import re
+import time
+
+from agent.llm import FakeChatModel
+from tools.core.context import make_context
+from tools.core.registry import invoke
+from tools.parody.beats import beat_timeline
+from tools.parody.comedy import norm, write
+from tools.parody.facts import Event, OnScreen, Said, SceneFacts
+from tools.parody.model_lines import Slot, merge, shorten
+from tools.parody.models import ParodyScript, ScriptDraft, ScriptLine
+from tools.parody.techniques import SLOTS, catalogue, choose, technique
+from tools.parody.timing import SPEECH_CPS
+from tools.quality.comedy import ComedyInput, score_comedy
+
+FIELD = SceneFacts(start=0.0, end=20.0, place="the forest", place_words={"place": "the forest", "mood": "leafy",
+                   "thing": "tree", "crowd": "squirrels", "dare": "hug a tree", "bring": "map"},
+                   characters=[OnScreen(id="c1", role="the grey-haired one", kind="face", look="grey hair",
+                                        spans=[(0.0, 20.0)], share=0.9)],
+                   said=[Said(text="Stay where you are, stranger.", start=6.0, end=7.6, speaker="voice 1")],
+                   events=[Event(kind="motion_peak", start=2.5, end=2.5, strength=0.1, detail="left"),
+                           Event(kind="face_to_camera", start=9.0, end=9.0, detail="the grey-haired one"),
+                           Event(kind="still", start=12.0, end=14.0, strength=2.0),
+                           Event(kind="loud_hit", start=16.5, end=16.5, strength=-12.0)], measured=True)
+KNOWN = {"who", "Who", "action", "said", "speaker", "Speaker", "look", "place", "Place", "thing", "crowd", "mood",
+         "Mood", "bring", "dare", "other"}
+
+
+def test_the_catalogue_has_twenty_techniques_that_declare_their_needs():
+    techs = catalogue().techniques
+    assert len(techs) >= 20 and len({t.id for t in techs}) == len(techs)
+    offers = {"character", "face", "look", "second", "action", "said", "still", "cut", "loud", "silence", "place"}
+    for t in techs:
+        assert t.needs and set(t.needs) <= offers and set(t.likes) <= offers, t.id
+        assert set(t.lines) <= set(SLOTS) and len(t.lines) >= 8 and t.caption, t.id
+        for phrase in [p for bank in t.lines.values() for p in bank] + t.caption:
+            assert set(re.findall(r"\{(\w+)\}", phrase)) <= KNOWN, (t.id, phrase)
+
+
+def test_a_technique_is_chosen_by_what_the_scene_offers_and_a_second_run_takes_another():
+    talkless = {"character", "place", "action"}
+    picks = {choose(talkless, [], [], i, key="k").id for i in range(12)}
+    assert not picks & {"said_meant", "dubbed_mismatch", "inner_monologue", "fourth_wall", "soap_opera"}
+    first = choose(FIELD.offers(), [], [], 0, key="x")
+    second = choose(FIELD.offers(), [first.id], [first.id], 0, key="x")
+    assert second.id != first.id
+
+
+def test_lines_fill_the_gaps_sized_to_them_and_gags_land_on_beats():
+    footage = 18.0
+    _, gaps = beat_timeline(FIELD, footage)
+    assert all(g.words == int(g.chars / 5.8) and g.chars <= (g.length - 0.1) * SPEECH_CPS for g in gaps)
+    written = write(FIELD, footage, technique("nature_documentary"), [], set(), seed=3)
+    lines = written.script.lines
+    assert 4 <= len(lines) <= 8
+    speech = sum(l.end - l.start for l in lines)
+    assert speech >= 0.35 * (footage + 2.0)
+    for line in lines:  # inside a gap, never over the line said in the scene
+        assert any(g.start - 1e-6 <= line.start and line.end <= g.end + 1e-6 for g in gaps), line
+        assert not (line.start < 7.6 and 6.0 < line.end)
+    assert any("grey-haired" in l.text.lower() for l in lines) and any("stay where you are" in l.text.lower() for l in lines)
+    beats = [e.start for e in FIELD.events]  # an effect near the end is pulled in by up to its length
+    assert written.script.effects and all(min(abs(e.at - b) for b in beats) <= 0.5 for e in written.script.effects)
+
+
+def test_two_scenes_share_at_most_one_line_even_without_memory():
+    desert = FIELD.model_copy(update={"place": "the desert", "place_words": {"place": "the desert", "mood": "sandy"},
+                                      "characters": [OnScreen(id="c1", role="the small red one", kind="figure",
+                                                              look="red colour", spans=[(0.0, 20.0)], share=0.8)],
+                                      "said": [Said(text="Where did the water go?", start=6.0, end=7.4)]})
+    for tech in catalogue().techniques:
+        a = write(FIELD, 18.0, tech, ["Hero"], set(), seed=1).script.lines
+        b = write(desert, 18.0, tech, ["Hero"], set(), seed=1).script.lines
+        assert len({norm(l.text) for l in a} & {norm(l.text) for l in b}) <= 1, tech.id
+
+
+def test_the_model_line_is_shortened_split_or_filled_and_says_where_it_came_from():
+    assert shorten("Behold the hermit. He guards the pass. Nobody asked him to.", 40) == (
+        "Behold the hermit. He guards the pass.", "Nobody asked him to.")
+    engine = ParodyScript(title="T", lines=[ScriptLine(character="Narrator", text=f"Engine line {i}.", start=s, end=s + 1.2)
+                                            for i, s in enumerate((0.5, 4.0, 8.0))])
+    slots = [Slot(start=s, end=s + 3.0, room=40, kind="place", hint="", speaker="Narrator", lines=[i])
+             for i, s in enumerate((0.5, 4.0, 8.0))]
+    draft = ScriptDraft(title="Pass", lines=[
+        {"slot": 1, "character": "Narrator", "text": "Behold the hermit. He guards the pass. Nobody asked him to."},
+        {"slot": 3, "character": "x", "text": "!!!! ???? 1234 5678"}])
+    merged, problems = merge(engine, slots, draft, {"narrator": "Narrator"}, 12.0)
+    got = [(l.source, l.text) for l in merged.lines]
+    assert got == [("model_repaired", "Behold the hermit. He guards the pass."),
+                   ("model_repaired", "Nobody asked him to."), ("engine", "Engine line 2.")]
+    assert any("shortened" in p for p in problems) and any("slot 3" in p for p in problems)
+    assert all(l.end - l.start <= 3.0 for l in merged.lines)
+
+
+def test_the_candidate_count_follows_the_measured_speed(isolated_settings):
+    def slow(call):
+        if call.schema_title == "ScriptDraft":
+            time.sleep(0.6)
+            return {"title": "Slow", "lines": [{"character": "Narrator", "text": "The forest waits for nobody."}]}
+        return None
+
+    ctx = make_context(isolated_settings, llm=FakeChatModel(handler=slow))
+    scene = {"start": 0.0, "end": 10.0, "description": "forest, trees"}
+    res = invoke("write_parody_script", {"scene": scene, "candidates": 5, "time_budget_s": 1.0}, ctx).result
+    assert 1 <= len([c for c in res["candidates"] if c["source"] == "llm"]) < 5
+    assert res["model_speed"]["tokens_per_s"] > 0 and "tokens/s" in res["why"]
+    assert res["script"]["lines"][0]["source"] in ("model", "model_repaired")
+
+
+def test_the_comedy_check_names_what_is_missing():
+    data = ComedyInput(facts={"place": ["forest"], "look": ["grey hair"], "said": ["Stay where you are, stranger."]},
+                       beats=[(9.0, "motion_peak")], length=14.0, previous=["Nice grey hair."])
+    good = [("Welcome to the forest.", 2.5, 4.5), ('"Stay where you are" said the tree.', 5.0, 7.5),
+            ("Nice hat.", 8.0, 11.0), ("What grey hair.", 11.5, 13.5)]
+    ok = score_comedy(good, data)
+    assert ok.passed and ok.metrics["fact_share"] == 0.75 and ok.metrics["speech_share"] > 0.35
+    bad = [("Hello there.", 2.5, 3.7), ("Okay then.", 4.0, 5.0), ("Nice grey hair.", 12.0, 13.2)]
+    report = score_comedy(bad, data)
+    codes = {f.code.value for f in report.findings}
+    assert codes == {"comedy_off_screen", "comedy_thin_speech", "comedy_beat_missed", "comedy_repeated"}
+    assert not report.passed and report.blame == ["script"]
+
+
+def test_the_gate_says_funniness_was_not_judged_without_a_judge(isolated_settings):
+    from tools.quality.av import LineWindow
+    from tools.quality.evaluate import SceneContext, evaluate
+
+    ctx = make_context(isolated_settings)
+    data = ComedyInput(facts={"place": ["forest"]}, length=6.0)
+    report = evaluate(ctx, lines=[LineWindow(text="Welcome to the forest.", start=0.5, end=2.5, speaker="Narrator")],
+                      scene=SceneContext(comedy=data))
+    comedy = next(r for r in report.reports if r.scorer == "comedy")
+    assert not comedy.skipped and comedy.metrics["funniness"] is None
+    assert any(r.startswith("funniness was not judged") for r in comedy.reasons)

@@ -1,0 +1,194 @@
+"""With an LLM: the model writes within the chosen technique, one line per slot, each with its word budget.
+
+The engine's script gives the slots (where a line can go, how many words fit there, what happens there).
+The model answers a line per slot it wants to fill; the engine then keeps a line that fits, shortens a
+too-long one at a sentence or clause boundary (the rest goes to the next slot when the model left that
+one empty), and fills with its own line only what the model left empty or unusable. Every line says
+where it came from: `model`, `model_repaired` or `engine`.
+Drafting stops when the next call, at the speed measured on the first (tokens/s), would pass the budget.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+from pydantic import BaseModel, Field
+
+from tools.core.context import ToolContext
+from tools.core.prompts import PromptBook
+from tools.core.structured_output import invoke_structured
+from tools.parody.beats import CHARS_PER_WORD
+from tools.parody.comedy import Written, norm
+from tools.parody.facts import SceneFacts
+from tools.parody.models import ParodyScript, ScriptDraft, ScriptEffect, ScriptLine
+from tools.parody.techniques import Technique
+from tools.parody.timing import SPEECH_CPS, clean_text, fit_effects, line_seconds, nonsense_reason
+
+PROMPTS = PromptBook.beside(__file__)
+MIN_WORDS = 3
+GAP_S = 0.3  # between two lines in one slot
+
+
+class Slot(BaseModel):
+    """A gap of the beat timeline that the engine wrote for: the model may write its line instead."""
+
+    start: float
+    end: float
+    room: int  # characters that fit in the gap at the voice's speed
+    kind: str
+    hint: str  # the engine's line(s) there
+    speaker: str
+    lines: list[int]  # the engine's lines in this gap
+
+
+def slots_of(written: Written) -> list[Slot]:
+    out: list[Slot] = []
+    script = written.script
+    for g in sorted(set(written.gap_of)):
+        idx = [i for i, k in enumerate(written.gap_of) if k == g]
+        gap = written.gaps[g]
+        first = script.lines[idx[0]]
+        out.append(Slot(start=first.start, end=gap.end, room=max(len(first.text), int((gap.end - first.start - 0.1) * SPEECH_CPS)),
+                        kind=written.slots[idx[0]], hint=" / ".join(script.lines[i].text for i in idx),
+                        speaker=first.character, lines=idx))
+    return out
+
+
+def prompt(slots: list[Slot], facts: SceneFacts, technique: Technique, request: str, cast: list[str],
+           feedback: list[str]) -> str:
+    rows = [f"{i}. at {s.start:.1f}s, at most {max(MIN_WORDS, int(s.room / CHARS_PER_WORD))} words, "
+            f"{s.speaker} speaks, a {s.kind} line (e.g. {s.hint})" for i, s in enumerate(slots, 1)]
+    redo = PROMPTS("script_feedback", problems="\n- ".join(feedback[:6])) if feedback else ""
+    return PROMPTS("slot_request", request=request or "a funny parody of this scene", technique=technique.name,
+                   facts="\n- ".join(facts.summary()[:14]), cast=", ".join(cast) or "none named",
+                   slots="\n".join(rows), feedback=redo)
+
+
+def shorten(text: str, room: int) -> tuple[str, str]:
+    """(the part that fits `room` characters, the rest), cut at a sentence, then a clause, then a word."""
+    if len(text) <= room:
+        return text, ""
+    for pattern in (r"(?<=[.!?])\s+", r"(?<=[,;:])\s+"):
+        parts = re.split(pattern, text)
+        head = ""
+        for k, part in enumerate(parts):
+            if len((head + " " + part).strip()) > room:
+                if head and len(head.split()) >= MIN_WORDS:
+                    return head.strip(), " ".join(parts[k:]).strip()
+                break
+            head = (head + " " + part).strip()
+    words = text.split()
+    head = []
+    for w in words:
+        if len(" ".join(head + [w])) > room:
+            break
+        head.append(w)
+    cut = " ".join(head).rstrip(",;:")
+    return (cut + ("." if cut and cut[-1].isalnum() else "")), " ".join(words[len(head):])
+
+
+def _assign(answer: ScriptDraft, slots: list[Slot], problems: list[str]) -> dict[int, list[DraftLine]]:
+    """Slot → the model's lines for it. A numbered line goes to its slot; lines without a number fill the slots
+    in order, as many to a slot as its room holds (a gap of 4 s takes two short lines)."""
+    given: dict[int, list[DraftLine]] = {}
+    k, used = 1, 0.0
+    for line in answer.lines:
+        if line.slot:
+            if 1 <= line.slot <= len(slots) and line.slot not in given:
+                given[line.slot] = [line]
+            else:
+                problems.append(f"a second line for slot {line.slot}, or no such slot, was left out")
+            continue
+        need = line_seconds(clean_text(line.text))
+        while k <= len(slots) and (k in given and used + GAP_S + need > slots[k - 1].end - slots[k - 1].start):
+            k, used = k + 1, 0.0
+        if k > len(slots):
+            problems.append("a line beyond the last slot was left out")
+            continue
+        used += need + (GAP_S if k in given else 0.0)
+        given.setdefault(k, []).append(line)
+    return given
+
+
+def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed: dict[str, str],
+          footage: float, spoken: set[str] = frozenset()) -> tuple[ParodyScript, list[str]]:
+    """The engine's script with the model's lines in their slots (shortened, split, re-timed where needed);
+    a line an earlier parody already spoke is not kept (`spoken`: normalised lines)."""
+    problems: list[str] = []
+    given = _assign(answer, slots, problems)
+    lines: list[ScriptLine] = []
+    carry: tuple[str, str] | None = None  # the rest of a split line, for the next slot the model left empty
+    for k, slot in enumerate(slots, 1):
+        placed: list[ScriptLine] = []
+        t = slot.start
+        for mine in given.get(k, []):
+            carry = None
+            cand = clean_text(mine.text)
+            why = nonsense_reason(cand) or ("an earlier parody spoke it" if norm(cand) in spoken else None)
+            if why:
+                problems.append(f"slot {k}: {why}")
+                continue
+            room = int((slot.end - t - 0.1) * SPEECH_CPS)
+            head, rest = shorten(cand, room)
+            if len(head.split()) < MIN_WORDS:
+                problems.append(f"slot {k}: too long for its {room} characters")
+                continue
+            who = allowed.get(mine.character.strip().lower(), slot.speaker)
+            if rest:
+                problems.append(f"slot {k}: shortened to fit {room} characters")
+                if len(rest.split()) >= MIN_WORDS and (k + 1) not in given:
+                    carry = (_sentence(rest), who)
+            placed.append(ScriptLine(character=who, text=head, start=round(t, 2), end=round(t + line_seconds(head), 2),
+                                     source="model_repaired" if rest else "model"))
+            t = placed[-1].end + GAP_S
+        if not given.get(k) and carry is not None and len(carry[0]) <= slot.room and nonsense_reason(carry[0]) is None:
+            text, who = carry
+            placed.append(ScriptLine(character=who, text=text, start=slot.start,
+                                     end=round(slot.start + line_seconds(text), 2), source="model_repaired"))
+            carry = None
+        lines += placed or [engine.lines[i] for i in slot.lines]
+    title = clean_text(answer.title)[:50] if answer.title and nonsense_reason(clean_text(answer.title) + " x") is None \
+        else engine.title
+    effects = engine.effects or fit_effects([ScriptEffect(kind=e.kind, at=e.at, caption=e.caption)
+                                             for e in answer.effects], footage, "Nailed it.")
+    return engine.model_copy(update={"lines": lines, "title": title, "effects": effects}), problems
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:]
+
+
+def draft(ctx: ToolContext, text: str, count: int, budget_s: float) -> tuple[list[ScriptDraft], list[str], dict]:
+    """Up to `count` model answers; the count follows the speed measured on the first call."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    answers: list[ScriptDraft] = []
+    notes: list[str] = []
+    speed: dict = {}
+    started = time.perf_counter()
+    for k in range(count):
+        elapsed = time.perf_counter() - started
+        if k and speed:
+            expected = speed["tokens"] / max(speed["tokens_per_s"], 1e-6)
+            if elapsed + expected > budget_s:
+                notes.append(f"stopped after {k} candidate(s): at {speed['tokens_per_s']:.1f} tokens/s the next "
+                             f"(~{expected:.0f}s) would pass the {budget_s:.0f}s budget ({elapsed:.0f}s used)")
+                break
+        t0 = time.perf_counter()
+        try:
+            answer = invoke_structured(ctx.llm, [SystemMessage(content=PROMPTS("script_system")),
+                                                 HumanMessage(content=text + ("" if not k else f"\nVariant {k + 1}: other jokes."))],
+                                       ScriptDraft, retries=ctx.settings.llm.structured_retries, trace=ctx.trace,
+                                       purpose=f"parody_script:{k}")
+        except Exception as exc:  # a weak or unreachable model must not stop the parody: the engine writes it
+            notes.append(f"candidate {k + 1}: the model failed ({type(exc).__name__}: {str(exc)[:120]})")
+            if not speed:
+                break
+            continue
+        seconds = time.perf_counter() - t0
+        if not speed:
+            tokens = max(1, len(answer.model_dump_json()) // 4)  # ≈ 4 characters a token
+            speed = {"tokens": tokens, "seconds": round(seconds, 2), "tokens_per_s": round(tokens / max(seconds, 1e-3), 1)}
+        answers.append(answer)
+    return answers, notes, speed
