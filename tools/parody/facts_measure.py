@@ -10,13 +10,13 @@ Sound (16 kHz mono): RMS in 50 ms windows for loud hits and silences, and a voic
 """
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from tools.core.child_processes import ChildFailed, run_child
 from tools.core.packaged import packaged_file
 from tools.core.types import ToolError
 
@@ -42,11 +42,11 @@ class Pictures:
 
 def _ffmpeg_bytes(args: list[str], what: str) -> bytes:
     try:
-        done = subprocess.run(args, capture_output=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        done = run_child(args, what=f"ffmpeg (scene {what})", timeout_s=300, check=False)
+    except (OSError, ChildFailed) as exc:
         raise ToolError(f"cannot decode the scene's {what}: {exc}", "check that ffmpeg is installed") from exc
     if done.returncode != 0:
-        raise ToolError(f"ffmpeg could not decode the scene's {what}: {done.stderr.decode(errors='replace')[-200:]}",
+        raise ToolError(f"ffmpeg could not decode the scene's {what}: {done.stderr_text[-200:]}",
                         "check that the film is readable")
     return done.stdout
 

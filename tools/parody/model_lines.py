@@ -26,6 +26,10 @@ from tools.parody.timing import SPEECH_CPS, clean_text, fit_effects, line_second
 
 PROMPTS = PromptBook.beside(__file__)
 MIN_WORDS = 3
+# Words a line cut short may not end on: they announce a word that the cut took away.
+DANGLING = frozenset("""a an the of for to in on at by with from into and or but so if than that this these those
+my your his her its our their i you he she we they is am are was were be been has have had will would can could
+do does not no very il lo la gli le un una di da con su per e o ma che""".split())
 GAP_S = 0.3  # between two lines in one slot
 
 
@@ -83,6 +87,14 @@ def shorten(text: str, room: int) -> tuple[str, str]:
         if len(" ".join(head + [w])) > room:
             break
         head.append(w)
+    # A cut inside a sentence must not end on a word that needs the next one ("I am a.").
+    while head and head[-1].strip(",;:").lower() in DANGLING:
+        head.pop()
+    if len(head) < MIN_WORDS:  # too little is left to say anything: a short first sentence, or nothing
+        first_sentence = re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0]
+        if len(first_sentence) <= room:
+            return first_sentence, text[len(first_sentence):].strip()
+        return "", text
     cut = " ".join(head).rstrip(",;:")
     return (cut + ("." if cut and cut[-1].isalnum() else "")), " ".join(words[len(head):])
 
