@@ -82,6 +82,10 @@ def test_two_scenes_share_at_most_one_line_even_without_memory():
 def test_the_model_line_is_shortened_split_or_filled_and_says_where_it_came_from():
     assert shorten("Behold the hermit. He guards the pass. Nobody asked him to.", 40) == (
         "Behold the hermit. He guards the pass.", "Nobody asked him to.")
+    # A cut inside a sentence never ends on a word that announces the next one.
+    assert shorten("Pip has a plan for the whole harbour.", 24) == ("Pip has a plan.", "for the whole harbour.")
+    assert shorten("Stand back. I am a professional.", 22) == ("Stand back.", "I am a professional.")
+    assert shorten("He is not a sailor at all.", 14) == ("", "He is not a sailor at all.")
     engine = ParodyScript(title="T", lines=[ScriptLine(character="Narrator", text=f"Engine line {i}.", start=s, end=s + 1.2)
                                             for i, s in enumerate((0.5, 4.0, 8.0))])
     slots = [Slot(start=s, end=s + 3.0, room=40, kind="place", hint="", speaker="Narrator", lines=[i])
