@@ -99,6 +99,10 @@ def test_the_model_line_is_shortened_split_or_filled_and_says_where_it_came_from
                    ("model_repaired", "Nobody asked him to."), ("engine", "Engine line 2.")]
     assert any("shortened" in p for p in problems) and any("slot 3" in p for p in problems)
     assert all(l.end - l.start <= 3.0 for l in merged.lines)
+    # A speaker label the model wrote into the text is the line's speaker, not words to say or subtitle.
+    labelled = ScriptDraft(title="Pass", lines=[{"slot": 2, "character": "Narrator", "text": "NARRATOR: The hermit naps again."}])
+    merged, _ = merge(engine, slots, labelled, {"narrator": "Narrator"}, 12.0)
+    assert [l.text for l in merged.lines if l.source == "model"] == ["The hermit naps again."]
 
 
 def test_the_candidate_count_follows_the_measured_speed(isolated_settings):

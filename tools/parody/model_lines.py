@@ -122,6 +122,16 @@ def _assign(answer: ScriptDraft, slots: list[Slot], problems: list[str]) -> dict
     return given
 
 
+def _without_speaker_label(text: str, names: set[str]) -> str:
+    """"Narrator: Meet the hermit." → "Meet the hermit.": the speaker is a field of the line, not words to
+    say or subtitle. Only a cast name counts ("Elsewhere: the night." is a line)."""
+    for name in sorted((n for n in names if n and n.strip()), key=len, reverse=True):
+        m = re.match(rf"\s*{re.escape(name.strip())}\s*:\s*(?=\S)", text, flags=re.IGNORECASE)
+        if m:
+            return text[m.end():]
+    return text
+
+
 def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed: dict[str, str],
           footage: float, spoken: set[str] = frozenset()) -> tuple[ParodyScript, list[str]]:
     """The engine's script with the model's lines in their slots (shortened, split, re-timed where needed);
@@ -135,7 +145,7 @@ def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed:
         t = slot.start
         for mine in given.get(k, []):
             carry = None
-            cand = clean_text(mine.text)
+            cand = _without_speaker_label(clean_text(mine.text), {mine.character, *allowed, *allowed.values()})
             why = nonsense_reason(cand) or ("an earlier parody spoke it" if norm(cand) in spoken else None)
             if why:
                 problems.append(f"slot {k}: {why}")
