@@ -103,6 +103,12 @@ def test_the_model_line_is_shortened_split_or_filled_and_says_where_it_came_from
     labelled = ScriptDraft(title="Pass", lines=[{"slot": 2, "character": "Narrator", "text": "NARRATOR: The hermit naps again."}])
     merged, _ = merge(engine, slots, labelled, {"narrator": "Narrator"}, 12.0)
     assert [l.text for l in merged.lines if l.source == "model"] == ["The hermit naps again."]
+    # A line the model repeats is said once; its second slot keeps the engine's line.
+    twice = ScriptDraft(title="Pass", lines=[{"slot": 1, "character": "Narrator", "text": "Hey, mate! What is up?"},
+                                             {"slot": 2, "character": "Narrator", "text": "Hey, mate! What is up?"}])
+    merged, problems = merge(engine, slots, twice, {"narrator": "Narrator"}, 12.0)
+    assert [(l.source, l.text) for l in merged.lines][:2] == [("model", "Hey, mate! What is up?"), ("engine", "Engine line 1.")]
+    assert any("said already" in p for p in problems)
 
 
 def test_the_candidate_count_follows_the_measured_speed(isolated_settings):

@@ -135,7 +135,7 @@ def _without_speaker_label(text: str, names: set[str]) -> str:
 def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed: dict[str, str],
           footage: float, spoken: set[str] = frozenset()) -> tuple[ParodyScript, list[str]]:
     """The engine's script with the model's lines in their slots (shortened, split, re-timed where needed);
-    a line an earlier parody already spoke is not kept (`spoken`: normalised lines)."""
+    a line an earlier parody already spoke, or this script already says, is not kept (`spoken`: normalised lines)."""
     problems: list[str] = []
     given = _assign(answer, slots, problems)
     lines: list[ScriptLine] = []
@@ -146,7 +146,8 @@ def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed:
         for mine in given.get(k, []):
             carry = None
             cand = _without_speaker_label(clean_text(mine.text), {mine.character, *allowed, *allowed.values()})
-            why = nonsense_reason(cand) or ("an earlier parody spoke it" if norm(cand) in spoken else None)
+            why = nonsense_reason(cand) or ("an earlier parody spoke it" if norm(cand) in spoken else None) or (
+                "said already in this script" if norm(cand) in {norm(l.text) for l in lines + placed} else None)
             if why:
                 problems.append(f"slot {k}: {why}")
                 continue
