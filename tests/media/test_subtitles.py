@@ -43,3 +43,14 @@ def test_the_limits_come_from_the_quality_settings():
     assert all(len(c.lines) == 1 and len(c.lines[0]) <= 20 for c in narrow) and len(narrow) > len(default)
     gaps = [b.start - a.end for a, b in zip(narrow, narrow[1:])]
     assert min(gaps) >= 12 / 24.0 - 1e-6  # twelve frames at 24 fps between cues
+
+
+def test_a_cue_the_next_one_blocks_appears_a_little_earlier_to_stay_readable():
+    from tools.media.subtitles import LEAD_IN, build_cues
+
+    text = "Thirty-one characters, quickly."  # needs 31 / 17 = 1.8 s on screen
+    cues = build_cues([("First line.", 0.0, 2.0), (text, 4.0, 5.3), ("Next one.", 5.6, 7.0)])
+    blocked = cues[1]
+    assert blocked.start == pytest.approx(4.0 - LEAD_IN, abs=0.01)  # started early, not left too fast
+    assert blocked.start >= cues[0].end and blocked.end <= cues[2].start
+    assert len(text) / (blocked.end - blocked.start) < 31 / 1.3  # slower than without the lead-in

@@ -25,6 +25,7 @@ MAX_LINES = RULES.max_lines_per_cue
 MIN_DURATION = 5 / 6
 MAX_DURATION = 7.0
 CUT_SNAP = 0.5
+LEAD_IN = 0.3  # at most this early may a cue appear before its line is said, to be readable
 
 
 @dataclass
@@ -141,6 +142,9 @@ def build_cues(lines: list[tuple[str, float, float]], *, fps: float = 24.0, cuts
         if cue.end - cue.start < need:
             cue.end = min(cue.start + need, nxt - gap)
         cue.end = min(cue.end, cue.start + MAX_DURATION, nxt - gap, limit)
+        if cue.end - cue.start < need:  # the next cue blocks it: appear a little before the voice instead
+            before = cues[i - 1].end + gap if i else 0.0
+            cue.start = max(before, cue.start - LEAD_IN, cue.end - need, 0.0)
         if cue.end - cue.start <= 0:
             cue.end = cue.start + gap
         cps = cue.chars / (cue.end - cue.start)
