@@ -131,18 +131,13 @@ class Agent:
         asked = review if is_question(review) else None
         review = None if asked else review
         result.review, result.question = review, asked
-        pending = root / "review.json"  # what the run waits for, for `animstudio review RUN_ID`
-        if review is not None:
-            result.status = "awaiting_review"
-            pending.write_text(json.dumps(review, indent=2, ensure_ascii=False), encoding="utf-8")
-        else:
-            pending.unlink(missing_ok=True)
-        question = root / "question.json"  # the question it waits for, for `animstudio answer RUN_ID`
-        if asked is not None:
-            result.status = "needs_input"
-            question.write_text(json.dumps(asked, indent=2, ensure_ascii=False), encoding="utf-8")
-        else:
-            question.unlink(missing_ok=True)
+        # What the run waits for, for `animstudio review RUN_ID` and `animstudio answer RUN_ID`.
+        for name, pending, status in (("review.json", review, "awaiting_review"), ("question.json", asked, "needs_input")):
+            if pending is not None:
+                result.status = status
+                (root / name).write_text(json.dumps(pending, indent=2, ensure_ascii=False), encoding="utf-8")
+            else:
+                (root / name).unlink(missing_ok=True)
         self.last_result = result
         return result
 

@@ -7,14 +7,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
-from tests.studio.conftest import live_server, studio_settings_dict
+from tests.studio.conftest import live_server, studio_settings_dict, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 NOTE = "jot down two lines about foghorns"  # the quick notes workflow (scripted model)
@@ -47,13 +46,7 @@ def studio(tmp_path_factory):
 
 
 def _finished(client: httpx.Client, run_id: str, statuses=("passed", "failed", "done", "error"), timeout=120) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        info = client.get(f"/runs/{run_id}").json()
-        if info["status"] in statuses:
-            return info
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} stayed {info['status']}")
+    return wait_for(client, run_id, statuses, timeout)
 
 
 @pytest.fixture(scope="module")
