@@ -10,6 +10,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.nodes.common import evidence_text
 from agent.planning.routing.reading import request_slots, run_names
+from agent.planning.slots.names import film_names
 from agent.planning.slots import STYLE_KINDS, RequestSlots, SlotValue, resolve_slots
 from agent.prompts import prompt
 from agent.runtime import Runtime
@@ -64,7 +65,8 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
         if named:
             run_values[name] = named
     character_from_refs(wf, stated, {**run_values, **answers})
-    names, _ = run_names(rt)
+    # With a film, a name the model fills in must be one of that film's (the request may still name anyone).
+    names = film_names(rt.kb, state["film"]) if state.get("film") else run_names(rt)[0]
     slots = resolve_slots(wf.parameters, stated, model=model_values, past=past, past_run=past_run,
                           run_values=run_values, known_names=names, answers=answers,
                           model_may_correct=not rt.llm_is_tiny and rt.settings.llm.backend == "openai")

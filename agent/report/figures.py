@@ -28,8 +28,9 @@ FIGURES: dict[str, Callable[[dict], str]] = {
                            f"{_num(m.get('best_other_similarity'))}",
     "request_fit": lambda m: f"script/scene similarity {_num(m.get('scene_similarity'))} vs best other "
                              f"{_num(m.get('best_other_similarity'))}; speakers {', '.join(m.get('speakers', []))}",
-    "script": lambda m: ", ".join(f"{k.replace('_', ' ')} {m[k]}/5" for k in ("relevance", "humour",
-                                                                          "character_consistency") if k in m),
+    "script": lambda m: f"checklist {m.get('yes')}/{m.get('asked')} yes: " + "; ".join(
+        f"{c['question']}: {c['answer']}" + (f" ({c['evidence']})" if c.get("evidence") else "")
+        for c in m.get("checklist", [])),
     "answer": lambda m: f"relevance {_num(m.get('relevance'))}, {m.get('tool_errors', 0)}/{m.get('tool_calls', 0)} "
                         f"tool calls failed, {len(m.get('files_named', []))} files named",
     "completion": lambda m: f"{m.get('succeeded')}/{m.get('steps')} steps succeeded",

@@ -6,7 +6,14 @@ from pydantic import BaseModel, Field
 from agent.llm import FakeChatModel
 from tools.core.json_shape import example_object, unwrap_echo
 from tools.core.structured_output import invoke_structured
-from tools.quality.judge import JudgeVerdict
+
+
+class JudgeVerdict(BaseModel):  # the shape of a 1–5 rubric verdict, a typical small-model answer
+    relevance: int = Field(ge=1, le=5)
+    humour: int = Field(ge=1, le=5)
+    character_consistency: int = Field(ge=1, le=5)
+    issues: list[str] = Field(default_factory=list, max_length=8)
+    feedback: str = ""
 
 
 class Beat(BaseModel):
@@ -46,12 +53,13 @@ def test_values_wrapped_in_the_schema_shape_are_taken_out():
 def test_the_judge_reads_a_verdict_echoed_in_the_schema_shape(isolated_settings):
     from tools.quality.judge import score_script
 
-    echoed = ('{"properties": {"relevance": {"type": "integer", "value": 4}, "humour": {"type": "integer", '
-              '"value": 4}, "character_consistency": {"type": "integer", "value": 5}, "feedback": "tight"}}')
+    echoed = ('{"properties": {"lines": [{"reacts_to": {"type": "string", "value": "the tide"}, "about_scene": true, '
+              '"technique": "exaggeration"}], "fits_request": {"type": "boolean", "value": true}, "speakers_fit": true}}')
     llm = FakeChatModel(responses=[echoed])
     settings = isolated_settings.model_copy(update={"llm": isolated_settings.llm.model_copy(update={"backend": "fake"})})
     report = score_script("Pip: I am the tide now.", "a deadpan parody", settings, llm)
-    assert not report.skipped and report.metrics["relevance"] == 4 and report.passed
+    assert not report.skipped and report.metrics["yes"] == 4 and report.passed
+    assert report.metrics["checklist"][0]["evidence"] == "the tide"
     assert len(llm.calls) == 1  # read on the first answer, no retry spent
 
 

@@ -23,10 +23,12 @@ NONSENSE_DRAFT = {"title": "the the the", "lines": [
 
 
 def parody_handler(duration: float = 12.0, draft: dict | None = None, verdicts: list[dict] | None = None):
-    """Answers by requested schema: intent, workflow slots, script drafts, judge verdicts (in order, last repeats)."""
+    """Answers by requested schema: intent, workflow slots, script drafts, the judge's checklists (in order, last
+    repeats). A checklist answering no to a line's joke question makes the judge's finding ("… is not a joke")
+    reach the next draft's prompt; the scripted writer then changes its last line, as a model would."""
     verdicts = list(verdicts or [])
 
-    notes = [v["feedback"] for v in verdicts or [] if v and v.get("feedback")]
+    notes = ["is not a joke"] if any(a.get("technique") == "none" for v in verdicts if v for a in v.get("lines", [])) else []
 
     def handler(call):
         title = call.schema_title
@@ -39,7 +41,7 @@ def parody_handler(duration: float = 12.0, draft: dict | None = None, verdicts: 
             if any(note in call.last_text for note in notes):  # a rewrite that takes the judge's note, as a model would
                 return {**base, "lines": base["lines"][:-1] + [{"character": "Gull", "text": "Fine. Eleven out of ten."}]}
             return base
-        if title == "JudgeVerdict":
+        if title == "ScriptChecklist":
             return verdicts.pop(0) if len(verdicts) > 1 else (verdicts[0] if verdicts else None)
         if call.mode in ("chat", "stream"):
             return "1. find the scene 2. write the script 3. voice it 4. edit 5. score"

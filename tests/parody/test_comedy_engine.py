@@ -111,6 +111,35 @@ def test_the_model_line_is_shortened_split_or_filled_and_says_where_it_came_from
     assert any("said already" in p for p in problems)
 
 
+def test_a_line_a_little_too_long_runs_on_into_the_room_the_next_slot_leaves():
+    # Two 2-second slots of one stretch of footage, then the film's own dialogue, then a last slot.
+    engine = ParodyScript(title="T", lines=[ScriptLine(character="Narrator", text=t, start=s, end=s + 1.2)
+                                            for t, s in (("Let me explain.", 0.5), ("The night.", 2.77), ("Goodbye.", 9.0))])
+    slots = [Slot(start=0.5, end=2.38, room=24, kind="open", hint="", speaker="Narrator", lines=[0]),
+             Slot(start=2.77, end=4.65, room=24, kind="look", hint="", speaker="Narrator", lines=[1]),
+             Slot(start=9.0, end=10.9, room=24, kind="close", hint="", speaker="Narrator", lines=[2])]
+    line = "I am searching for someone here."  # 32 characters: 2.3 s in a 1.9 s slot
+    draft = ScriptDraft(title="T", lines=[{"slot": 1, "character": "Narrator", "text": line},
+                                          {"slot": 2, "character": "Narrator", "text": "Still night, folks."}])
+    merged, problems = merge(engine, slots, draft, {"narrator": "Narrator"}, 12.0)
+    first, second = merged.lines[:2]
+    assert (first.source, first.text) == ("model", line) and first.end > slots[0].end  # kept whole, re-timed
+    assert second.text == "Still night, folks." and second.start >= first.end + 0.29 and second.end <= slots[1].end
+    assert not any("too long" in p for p in problems)
+    # With the next slot's lines needing all of it (the engine's too), it does not run on: it is shortened.
+    full = engine.model_copy(update={"lines": [engine.lines[0], engine.lines[1].model_copy(
+        update={"text": "The night is dark and full of owls."}), engine.lines[2]]})
+    merged, problems = merge(full, slots, ScriptDraft(title="T", lines=[{"slot": 1, "character": "Narrator", "text": line}]),
+                             {"narrator": "Narrator"}, 12.0)
+    assert (merged.lines[0].source, merged.lines[0].text) == ("model_repaired", "I am searching for someone.")
+    assert merged.lines[0].end <= 2.47 and any("shortened" in p and "searching" in p for p in problems)
+    assert merged.lines[1].start == 2.77  # the engine's next line keeps its time
+    # Before the film's own dialogue (a wide pause) a line never runs on.
+    draft3 = ScriptDraft(title="T", lines=[{"slot": 2, "character": "Narrator", "text": "The night is dark, isn't it?!"}])
+    merged, _ = merge(engine, slots, draft3, {"narrator": "Narrator"}, 12.0)
+    assert all(l.end <= 4.65 + 1e-6 for l in merged.lines if l.start < 5)
+
+
 def test_the_candidate_count_follows_the_measured_speed(isolated_settings):
     def slow(call):
         if call.schema_title == "ScriptDraft":

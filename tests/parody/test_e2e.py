@@ -97,8 +97,8 @@ def test_subtitles_are_burned_into_the_picture(good_run, parody_film):
 
 def test_low_scores_iterate_to_the_cap_redoing_only_the_blamed_steps(parody_film, parody_settings):
     # A real judge (the fake backend is not the tiny default model) that always finds the script unfunny.
-    low = {"relevance": 2, "humour": 1, "character_consistency": 2, "issues": ["the jokes are flat"],
-           "feedback": "Make Pip's boast pay off."}
+    low = {"lines": [{"reacts_to": "Pip", "about_scene": True, "technique": "none"}] * 3,
+           "fits_request": False, "speakers_fit": True}
     settings = parody_settings(llm={"backend": "fake"}, agent={"max_iterations": 2})
     llm = FakeChatModel(handler=parody_handler(duration=12.0, verdicts=[low]))
     result = Agent(settings=settings, llm=llm).run(REQUEST, film=parody_film)
@@ -112,7 +112,7 @@ def test_low_scores_iterate_to_the_cap_redoing_only_the_blamed_steps(parody_film
     # The judge blames the script; the gate may also ask for a clearer voice (Piper is not bit-exact).
     assert "script" in replan["blamed"] and "find" not in replan["redo"]
     drafts = [c.last_text for c in llm.calls if c.schema_title == "ScriptDraft"]
-    assert not any("humour 1/5" in d for d in drafts[:3]) and "humour 1/5" in drafts[-1]
+    assert not any("is not a joke" in d for d in drafts[:3]) and "is not a joke" in drafts[-1]
     videos = sorted(Path(result.run_dir, "parody").glob("parody_*.mp4"))
     assert [v.name for v in videos] == ["parody_0.mp4", "parody_1.mp4"]
     saved = json.loads((Path(result.run_dir) / "result.json").read_text())

@@ -128,7 +128,7 @@ class _Hit:
 class _Knowledge:
     def search(self, query, k=5, filters=None):
         return [_Hit("Scene 4: Captain Brine on the pier", "Pip, Captain Brine, Gull"),
-                _Hit("Luca swims", "Luca, Alberto", film="Luca")]
+                _Hit("Luca swims", "Luca, Alberto", film="Luca"), _Hit("notes on Giulia", "Giulia Marcovaldo", film="")]
 
     def add_documents(self, kind, docs):
         return 0
@@ -142,3 +142,5 @@ def test_cast_comes_from_the_knowledge_base_when_none_is_given(isolated_settings
     assert resolve_cast(ctx, [], "samples/the_tide_keeper.mp4", "night harbour") == ["Captain Brine", "Pip", "Gull"]
     assert resolve_cast(ctx, ["none", "string", "pip"], "x.mp4", "") == ["Pip"]
     assert resolve_cast(ctx, ["The Tide Keeper", "Gull"], "samples/the_tide_keeper.mp4", "") == ["Gull"]
+    # another film's notes, or notes about no film, lend no names (Sintel's parody once voiced Luca's Giulia)
+    assert resolve_cast(ctx, [], "/films/sintel_trailer.mp4", "a girl in the snow") == []

@@ -16,7 +16,7 @@ from tools.core.settings import settings_from_dict
 from tools.core.types import ToolError
 from tools.media.subtitles import load_subtitles
 from tools.quality.images import score_images
-from tools.quality.judge import score_script
+from tools.quality.judge import JudgedLine, Moment, on_screen_at, score_script
 from tools.quality.report import ScoreReport, combine
 from tools.quality.subtitles import score_subtitles
 
@@ -100,25 +100,58 @@ Dialogue: 0,0:00:02.60,0:00:05.00,Default,Brine,0,0,0,,Who stole my fish,\\Nyou 
         load_subtitles(_write(tmp_path, "f.srt", "just some text\nwithout timings"))
 
 
-def _verdict(**marks: Any) -> str:
-    base = {"relevance": 4, "humour": 4, "character_consistency": 4, "issues": [], "feedback": "Solid."}
-    return json.dumps({**base, **marks})
+def _checklist(lines: list[tuple[str, bool, str]], fits: bool = True, speakers: bool = True) -> str:
+    return json.dumps({"lines": [{"reacts_to": r, "about_scene": a, "technique": t} for r, a, t in lines],
+                       "fits_request": fits, "speakers_fit": speakers})
 
 
-def test_judge_scores_and_blames_script() -> None:
+SCENE = ["the place: the harbour", "on screen: the small teal one", 'the film says: "Ahoy!"']
+TIMED = [JudgedLine(speaker="Narrator", text="Behold the tiny teal admiral.", start=2.5, end=4.0),
+         JudgedLine(speaker="Pip", text="Ahoy means give me fish.", start=5.0, end=6.5),
+         JudgedLine(speaker="Narrator", text="The harbour has never been so bored.", start=8.0, end=10.0)]
+
+
+def test_judge_scores_the_share_of_yes_answers_and_names_each_no() -> None:
     settings = settings_from_dict({"llm": {"backend": "fake"}})
-    good = score_script("PIP: Ahoy!\nBRINE: Hmph.", "parody of the ocean scene", settings,
-                        ScriptedChat(replies=[_verdict(relevance=5, humour=5)]))
-    assert good.passed and good.score > 0.8 and good.blame == []
-    chat = ScriptedChat(replies=[_verdict(humour=1, issues=["the jokes are explained"])])
-    weak = score_script("PIP: Ahoy!", "a funny parody", settings, chat)
-    assert not weak.passed and weak.blame == ["script"] and "the jokes are explained" in weak.reasons
-    assert any("a funny parody" in m.content for m in chat.seen[0])  # the request reached the judge
+    moments = [Moment(start=2.0, end=4.5, what="the small teal one on screen"),
+               Moment(start=5.2, end=5.6, what='the film says "Ahoy!"'), Moment(start=12.0, end=12.5, what="a cut")]
+    lines = [ln.model_copy(update={"on_screen": on_screen_at(moments, ln.start, ln.end)}) for ln in TIMED]
+    assert lines[0].on_screen == "the small teal one on screen" and lines[2].on_screen == ""
+    good = ScriptedChat(replies=[_checklist([("the teal one", True, "exaggeration"), ("the film's Ahoy", True, "wordplay"),
+                                             ("the harbour", True, "understatement")])])
+    text = "\n".join(f"{ln.speaker}: {ln.text}" for ln in lines)
+    report = score_script(text, "a deadpan parody of the harbour", settings, good, lines=lines, facts=SCENE)
+    assert report.passed and report.score == 1.0 and report.metrics["asked"] == 8 and report.blame == []
+    prompt = good.seen[0][-1].content
+    # the judge sees the request, the measured scene, every line with its time and what is on screen then
+    assert "a deadpan parody of the harbour" in prompt and "the small teal one" in prompt
+    assert '(2.5-4.0s) Narrator: "Behold the tiny teal admiral."' in prompt and "On screen then: the small teal one" in prompt
+    # a yes without evidence is no yes; an unanswered line counts as a no; each no names its line
+    weak = ScriptedChat(replies=[_checklist([("none", True, "irony"), ("the film's Ahoy", True, "none")], fits=False)])
+    low = score_script(text, "a deadpan parody of the harbour", settings, weak, lines=lines, facts=SCENE)
+    assert low.score == pytest.approx(3 / 8, abs=1e-3) and not low.passed and low.blame == ["script"]
+    answers = {c["question"]: c["answer"] for c in low.metrics["checklist"]}
+    assert answers["line 1 reacts to what is on screen or said at 2.5s"] == "no"
+    assert answers["line 1 uses a joke technique"] == "yes" and answers["line 2 uses a joke technique"] == "no"
+    assert answers["line 3 reacts to what is on screen or said at 8.0s"] == "no"
+    assert low.metrics["scene_share"] == pytest.approx(1 / 3, abs=1e-3) and low.metrics["joke_share"] == pytest.approx(1 / 3, abs=1e-3)
+    messages = [f.message for f in low.findings]
+    assert any(m.startswith('line 1 "Behold the tiny teal admiral." is not about what happens on screen at 2.5s '
+                            "(the small teal one on screen)") for m in messages)
+    assert any("kind of parody and tone" in m for m in messages) and all(f.blame == "script" for f in low.findings)
+
+
+def test_judge_reads_a_plain_script_without_times() -> None:
+    settings = settings_from_dict({"llm": {"backend": "fake"}})
+    chat = ScriptedChat(replies=[_checklist([("Pip's greeting", True, "deadpan"), ("none", False, "none")])])
+    report = score_script("PIP: Ahoy!\nBRINE: Taxes are due.", "a funny parody", settings, chat)
+    assert report.score == pytest.approx(4 / 6, abs=1e-3) and not report.passed
+    assert 'PIP: "Ahoy!"' in chat.seen[0][-1].content and "(not measured" in chat.seen[0][-1].content
 
 
 def test_judge_is_skipped_when_it_cannot_judge() -> None:
     tiny = settings_from_dict({"llm": {"backend": "local"}})
-    report = score_script("PIP: Ahoy!", "parody", tiny, ScriptedChat(replies=[_verdict()]))
+    report = score_script("PIP: Ahoy!", "parody", tiny, ScriptedChat(replies=[_checklist([("Pip", True, "irony")])]))
     assert report.skipped and "too small" in report.reasons[0]
     fake = settings_from_dict({"llm": {"backend": "fake"}})
     garbled = score_script("PIP: Ahoy!", "parody", fake, ScriptedChat(replies=["I think it is nice!"]))

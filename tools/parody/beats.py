@@ -111,5 +111,27 @@ def _split(start: float, end: float, after: Said | None, longest: float) -> list
                 after=after if i == 0 else None) for i in range(n)]
 
 
+MOTION = {"toward": "toward the camera", "away": "away from the camera", "about": "on the spot"}
+
+
+def moments(facts: SceneFacts, footage: float) -> list[tuple[float, float, str]]:
+    """(footage start, end, words) of what happens as the edit plays the scene: the events, who is on screen,
+    the film's own lines (a judge reads them beside each line)."""
+    passes = play_map(facts.duration, footage)
+    words = {"cut": lambda e: "a cut to another shot", "still": lambda e: "the picture holds still",
+             "loud_hit": lambda e: "a loud hit in the sound",
+             "motion_peak": lambda e: f"a quick movement {MOTION.get(e.detail, e.detail)}".strip(),
+             "face_to_camera": lambda e: f"{e.detail or 'someone'} turns to the camera"}
+    spans = [(e.start, max(e.end, e.start), words[e.kind](e)) for e in facts.events if e.kind in words]
+    spans += [(a, b, f"{c.role} on screen") for c in facts.characters for a, b in c.spans]
+    spans += [(s.start, s.end, f'the film says "{s.text}"') for s in facts.said]
+    out = []
+    for a, b, what in spans:
+        for fa, fb in zip(to_footage(a, passes, footage + 60), to_footage(min(b, facts.duration), passes, footage + 60)):
+            if fa < footage:
+                out.append((fa, max(fa, min(fb, footage)), what))
+    return sorted(out)
+
+
 def event_of(beat: Beat) -> Event:
     return Event(kind=beat.kind, start=beat.t, end=beat.t, strength=beat.strength, detail=beat.detail)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from tools.core.context import ToolContext
+from tools.core.film_titles import same_film
 from tools.parody.models import ParodyScript
 
 _NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'. -]{0,29}$")
@@ -29,10 +30,6 @@ def film_words(film: str) -> str:
     return re.sub(r"[_\-.]+", " ", Path(film).stem).strip() if film else ""
 
 
-def _title_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[^\W\d_]{3,}", text.lower()) if w not in ("the", "and", "trailer", "film", "movie")}
-
-
 def knowledge_cast(ctx: ToolContext, film: str, description: str) -> list[str]:
     """Character names from knowledge documents about this film, those named in the best passage first."""
     if ctx.knowledge is None:
@@ -44,14 +41,13 @@ def knowledge_cast(ctx: ToolContext, film: str, description: str) -> list[str]:
     except Exception as exc:  # the knowledge base is optional here; the template has a generic cast
         ctx.trace.event("parody.cast_lookup_failed", error=repr(exc))
         return []
-    wanted = _title_words(title)
     names: list[str] = []
     first_text = ""
     for hit in hits:
         meta = getattr(hit, "metadata", {}) or {}
-        film_of = _title_words(str(meta.get("film") or meta.get("films") or ""))
-        # "tide keeper é.mp4" is The Tide Keeper: most of the file name's words are in the title.
-        if wanted and film_of and len(wanted & film_of) < max(1, (len(wanted) + 1) // 2):
+        # Only documents about this film lend their names (a document about another film, or about no film,
+        # does not: the Sintel trailer's parody once voiced Giulia, from Luca's notes).
+        if title and not same_film(title, str(meta.get("film") or meta.get("films") or "")):
             continue
         found = [n.strip() for n in str(meta.get("characters") or "").split(",") if n.strip()]
         if found and not first_text:

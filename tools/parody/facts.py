@@ -97,6 +97,15 @@ class SceneFacts(BaseModel):
         return out
 
 
+    def plain(self) -> list[str]:
+        """What the scene shows and says, without times (a judge reads these beside each line's moment)."""
+        out = [f"the place: {self.place}" + (f" ({', '.join(self.seen[:4])})" if self.seen else "")]
+        out += [f"on screen: {c.role}" + (f" ({c.look})" if c.look and c.look not in c.role else "")
+                for c in self.characters]
+        out += [f'the film says: "{s.text}"' for s in self.said]
+        return out
+
+
 def with_request_place(facts: SceneFacts, request: str) -> SceneFacts:
     """The place the user's words name wins over the one the descriptors suggest ("the sunset" over "desert")."""
     named = place_of(request)

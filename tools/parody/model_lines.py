@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from tools.core.context import ToolContext
 from tools.core.prompts import PromptBook
 from tools.core.structured_output import invoke_structured
-from tools.parody.beats import CHARS_PER_WORD
+from tools.parody.beats import CHARS_PER_WORD, LINE_GAP_S
 from tools.parody.comedy import Written, norm
 from tools.parody.facts import SceneFacts
 from tools.parody.models import ParodyScript, ScriptDraft, ScriptEffect, ScriptLine
@@ -31,6 +31,7 @@ DANGLING = frozenset("""a an the of for to in on at by with from into and or but
 my your his her its our their i you he she we they is am are was were be been has have had will would can could
 do does not no very il lo la gli le un una di da con su per e o ma che""".split())
 GAP_S = 0.3  # between two lines in one slot
+MAX_RUN_ON_S = 0.8  # how far a line may run past its slot's end (≈ 11 characters): its moment stays its own
 
 
 class Slot(BaseModel):
@@ -132,44 +133,75 @@ def _without_speaker_label(text: str, names: set[str]) -> str:
     return text
 
 
+def _needs(lines: list[str]) -> float:
+    """Seconds these lines take one after the other."""
+    return sum(line_seconds(t) for t in lines) + GAP_S * max(0, len(lines) - 1)
+
+
+def _slack_after(k: int, slots: list[Slot], given: dict[int, list[DraftLine]], engine: ParodyScript) -> float:
+    """How far a line of slot k may run past its slot's end: into the pause after it and the part of the next
+    slot its own lines (the model's, else the engine's) leave free, always ending GAP_S before them. Only
+    between two slots of one stretch of footage (no line of the film's own dialogue in between)."""
+    if k >= len(slots):
+        return 0.0
+    slot, nxt = slots[k - 1], slots[k]
+    if nxt.start - slot.end > LINE_GAP_S + 0.2:  # the film's own dialogue (or a padded cut) lies between
+        return 0.0
+    need = max(_needs([clean_text(m.text) for m in given.get(k + 1, [])]), _needs([engine.lines[i].text for i in nxt.lines]))
+    free = (nxt.end - nxt.start) - min(need, nxt.end - nxt.start)
+    return min(MAX_RUN_ON_S, max(0.0, nxt.start + free - GAP_S - slot.end))
+
+
 def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed: dict[str, str],
           footage: float, spoken: set[str] = frozenset()) -> tuple[ParodyScript, list[str]]:
     """The engine's script with the model's lines in their slots (shortened, split, re-timed where needed);
-    a line an earlier parody already spoke, or this script already says, is not kept (`spoken`: normalised lines)."""
+    a line an earlier parody already spoke, or this script already says, is not kept (`spoken`: normalised lines).
+    A line longer than its slot first runs on into the room the next slot leaves free (that slot's lines start
+    later), and only then is shortened: "I'm searching for someone." was dropped from a 2-second slot for want
+    of two characters while the next slot's line needed half of its own."""
     problems: list[str] = []
     given = _assign(answer, slots, problems)
     lines: list[ScriptLine] = []
     carry: tuple[str, str] | None = None  # the rest of a split line, for the next slot the model left empty
+    last_end = 0.0  # where the previous slot's last line ends (a re-timed one may run into this slot)
     for k, slot in enumerate(slots, 1):
         placed: list[ScriptLine] = []
-        t = slot.start
+        start = t = max(slot.start, round(last_end + GAP_S, 2)) if last_end else slot.start
+        limit = slot.end + _slack_after(k, slots, given, engine)
         for mine in given.get(k, []):
             carry = None
             cand = _without_speaker_label(clean_text(mine.text), {mine.character, *allowed, *allowed.values()})
             why = nonsense_reason(cand) or ("an earlier parody spoke it" if norm(cand) in spoken else None) or (
                 "said already in this script" if norm(cand) in {norm(l.text) for l in lines + placed} else None)
             if why:
-                problems.append(f"slot {k}: {why}")
+                problems.append(f"slot {k}: {why} ({cand[:60]!r})")
                 continue
-            room = int((slot.end - t - 0.1) * SPEECH_CPS)
+            room = int((limit - t - 0.1) * SPEECH_CPS)
             head, rest = shorten(cand, room)
             if len(head.split()) < MIN_WORDS:
-                problems.append(f"slot {k}: too long for its {room} characters")
+                problems.append(f"slot {k}: too long for its {room} characters ({cand[:80]!r})")
                 continue
             who = allowed.get(mine.character.strip().lower(), slot.speaker)
             if rest:
-                problems.append(f"slot {k}: shortened to fit {room} characters")
+                problems.append(f"slot {k}: shortened to fit {room} characters ({cand[:80]!r})")
                 if len(rest.split()) >= MIN_WORDS and (k + 1) not in given:
                     carry = (_sentence(rest), who)
             placed.append(ScriptLine(character=who, text=head, start=round(t, 2), end=round(t + line_seconds(head), 2),
                                      source="model_repaired" if rest else "model"))
             t = placed[-1].end + GAP_S
-        if not given.get(k) and carry is not None and len(carry[0]) <= slot.room and nonsense_reason(carry[0]) is None:
+        if not given.get(k) and carry is not None and nonsense_reason(carry[0]) is None \
+                and len(carry[0]) <= int((limit - start - 0.1) * SPEECH_CPS):
             text, who = carry
-            placed.append(ScriptLine(character=who, text=text, start=slot.start,
-                                     end=round(slot.start + line_seconds(text), 2), source="model_repaired"))
+            placed.append(ScriptLine(character=who, text=text, start=start,
+                                     end=round(start + line_seconds(text), 2), source="model_repaired"))
             carry = None
-        lines += placed or [engine.lines[i] for i in slot.lines]
+        if not placed:  # the engine's lines, later by as much as the previous slot's line ran into this one
+            shift = max(0.0, start - engine.lines[slot.lines[0]].start)
+            placed = [engine.lines[i].model_copy(update={"start": round(engine.lines[i].start + shift, 2),
+                                                          "end": round(engine.lines[i].end + shift, 2)})
+                      for i in slot.lines]
+        lines += placed
+        last_end = placed[-1].end
     title = clean_text(answer.title)[:50] if answer.title and nonsense_reason(clean_text(answer.title) + " x") is None \
         else engine.title
     effects = engine.effects or fit_effects([ScriptEffect(kind=e.kind, at=e.at, caption=e.caption)

@@ -7,13 +7,13 @@ finding's blame is mapped to steps by the workflow's `on_blame`, its code read b
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
 from tools.core.context import ToolContext
+from tools.core.film_titles import same_film, title_words
 from tools.core.findings import Finding
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult
@@ -22,6 +22,7 @@ from tools.quality.av import LineWindow
 from tools.quality.burned_subtitles import TimeSpan
 from tools.quality.comedy import ComedyInput
 from tools.quality.evaluate import SceneContext, evaluate, save_report
+from tools.quality.judge import Moment
 from tools.quality.scene_fit import SceneInfo
 
 # A parody with a failing scorer is not finished, whatever the weighted mean says: its combined
@@ -66,12 +67,11 @@ def film_knowledge(ctx: ToolContext, film: Path) -> tuple[list[str], str]:
     and what those documents say (so a place or person they mention counts as known)."""
     if ctx.knowledge is None:
         return [], ""
-    title = {w for w in re.findall(r"[a-z0-9]+", film.stem.lower().replace("_", " ")) if w not in ("the", "a", "an")}
+    title = " ".join(sorted(title_words(film.name)))
     if not title:
         return [], ""
     try:
-        hits = ctx.knowledge.search(f"{' '.join(sorted(title))} characters", k=8,
-                                    filters={"kind": ["films", "scenes", "characters"]})
+        hits = ctx.knowledge.search(f"{title} characters", k=8, filters={"kind": ["films", "scenes", "characters"]})
     except Exception as exc:  # the knowledge base is optional: names are then checked against the request only
         ctx.trace.event("quality.cast_lookup_failed", error=repr(exc)[:200])
         return [], ""
@@ -79,9 +79,7 @@ def film_knowledge(ctx: ToolContext, film: Path) -> tuple[list[str], str]:
     texts: list[str] = []
     for hit in hits:
         meta = getattr(hit, "metadata", {}) or {}
-        of = {w for w in re.findall(r"[a-z0-9]+", str(meta.get("film") or meta.get("films") or "").lower())
-              if w not in ("the", "a", "an")}
-        if of and len(of & title) >= max(1, len(of) / 2):
+        if same_film(film.name, str(meta.get("film") or meta.get("films") or "")):
             names += [n.strip() for n in str(meta.get("characters") or "").split(",") if n.strip()]
             texts.append(str(getattr(hit, "text", "")))
     return list(dict.fromkeys(names)), " ".join(texts)
@@ -142,6 +140,20 @@ def comedy_input(ctx: ToolContext, film: Path | None, scene: SceneRef | None, le
                        start=TITLE_CARD_S)
 
 
+def judge_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, length: float,
+                  request: str = "") -> tuple[list[str], list[Moment]]:
+    """What the scene shows and says, and what happens when in the parody (output seconds): the judge asks
+    of each line whether it reacts to its moment."""
+    if scene is None:
+        return [], []
+    from tools.parody.beats import moments
+    from tools.parody.facts import scene_facts, with_request_place
+
+    facts = with_request_place(scene_facts(ctx, film, scene), request)
+    footage = max(1.0, length - TITLE_CARD_S)
+    return facts.plain(), [Moment(start=a + TITLE_CARD_S, end=b + TITLE_CARD_S, what=w) for a, b, w in moments(facts, footage)]
+
+
 def _identity(ctx: ToolContext, images: list[Path], characters: list[str]):
     """Inserts show the lead character: score them against its reference pictures when it has some."""
     if not images or not characters:
@@ -192,6 +204,7 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
     length = target_duration or (max((ln.end for ln in lines or []), default=0.0) + 1.0)
     context.comedy = comedy_input(ctx, film, scene, length, list(effects or []), [ln.text for ln in lines or []],
                                   request, list(characters or []))
+    context.facts, context.moments = judge_context(ctx, film, scene, length, request)
     if context.comedy is not None and planned:
         context.comedy.planned = [(ln.text, ln.start + TITLE_CARD_S, ln.end + TITLE_CARD_S) for ln in planned]
     report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,

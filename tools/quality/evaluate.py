@@ -26,7 +26,7 @@ from tools.quality.av import LineWindow, score_audio, score_video
 from tools.quality.burned_subtitles import TimeSpan, score_burned_subtitles
 from tools.quality.comedy import ComedyInput, score_comedy
 from tools.quality.images import IdentityFn, score_images
-from tools.quality.judge import judge_unavailable, score_script
+from tools.quality.judge import JudgedLine, Moment, judge_unavailable, on_screen_at, score_script
 from tools.quality.measure import decode_mono
 from tools.quality.report import CombinedReport, ScoreReport, combine
 from tools.quality.request_fit import score_request_fit
@@ -53,6 +53,8 @@ class SceneContext(BaseModel):
     title: str = ""
     extend: bool = False  # the request asked for more than the scene: running on into the next scenes is fine
     comedy: ComedyInput | None = None  # the scene's facts and beats, the film's earlier parodies (a parody)
+    facts: list[str] = Field(default_factory=list)  # what the scene shows and says, in words (for the judge)
+    moments: list[Moment] = Field(default_factory=list)  # what happens when, in the result's seconds (for the judge)
 
 
 class EvaluationResult(ToolResult):
@@ -143,8 +145,9 @@ def _comedy(ctx: ToolContext, lines: list[LineWindow], scene: SceneContext, repo
     judged = next((r for r in reports if r.scorer == "script" and not r.skipped), None)
     why = judge_unavailable(ctx.settings, ctx.llm)
     if judged is not None:
-        report.metrics["funniness"] = judged.score
-        report.reasons.append(f"funniness judged by the model: {judged.score:.2f}")
+        jokes = judged.metrics.get("joke_share", judged.score)
+        report.metrics["funniness"] = jokes
+        report.reasons.append(f"funniness judged by the model: {jokes:.0%} of the lines are jokes")
     else:
         report.metrics["funniness"] = None
         report.reasons.append(f"funniness was not judged: {why or 'the judge gave no verdict'}")
@@ -204,8 +207,10 @@ def evaluate(ctx: ToolContext, video: Path | None = None, target_duration: float
         task.advance()
         script_text = script or "\n".join(f"{ln.speaker + ': ' if ln.speaker else ''}{ln.text}" for ln in lines)
         if script_text.strip():
+            judged = [JudgedLine(speaker=ln.speaker, text=ln.text, start=ln.start, end=ln.end,
+                                 on_screen=on_screen_at(scene.moments, ln.start, ln.end)) for ln in lines] or None
             reports.append(guarded("script", lambda: score_script(script_text, request, ctx.settings, ctx.llm,
-                                                                  characters, ctx.trace)))
+                                                                  characters, ctx.trace, judged, scene.facts)))
         else:
             reports.append(ScoreReport.skip("script", "no script given"))
         reports.append(guarded("images", lambda: score_images(list(images or []), q, identity)))

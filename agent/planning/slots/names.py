@@ -33,3 +33,24 @@ def known_names(kb: Any) -> tuple[list[str], list[str]]:
     titles = list(dict.fromkeys(titles))
     names = [n for n in dict.fromkeys(names) if n not in titles]
     return names, titles
+
+
+def film_names(kb: Any, film: str) -> list[str]:
+    """The character names of the knowledge base's documents about `film` (a path or title): the names a model
+    may fill in for a run on that film. Another film's cast is not this one's (Luca's Giulia is no Sintel name)."""
+    from tools.core.film_titles import same_film
+
+    names: list[str] = []
+    store = getattr(kb, "store", None)
+    if store is None or not film:
+        return names
+    try:
+        for kind in ("characters", "films", "scenes"):
+            if kind not in store.kinds():
+                continue
+            for meta in store.metadatas(kind):
+                if any(same_film(film, t) for t in _names_of(meta.get("film"))):
+                    names += _names_of(meta.get("characters")) + _names_of(meta.get("character"))
+    except Exception:  # a broken or locked store must not stop planning; the request still speaks
+        return []
+    return list(dict.fromkeys(names))
