@@ -32,7 +32,7 @@ def test_every_prompt_the_code_renders_is_in_the_yaml_beside_it():
 
 def test_the_four_tool_prompts_live_in_their_family_yaml():
     expected = {"parody": {"script_system", "script_request", "script_feedback"},
-                "quality": {"judge_rubric", "judge_request"}, "video": {"scene_caption"},
+                "quality": {"judge_line", "judge_line_request"}, "video": {"scene_caption"},
                 "dataset": {"frame_caption"}}
     for family, names in expected.items():
         assert names <= set(PromptBook(ROOT / "tools" / family / "prompts.yaml").names())

@@ -53,14 +53,19 @@ def test_values_wrapped_in_the_schema_shape_are_taken_out():
 def test_the_judge_reads_a_verdict_echoed_in_the_schema_shape(isolated_settings):
     from tools.quality.judge import score_script
 
-    echoed = ('{"properties": {"lines": [{"reacts_to": {"type": "string", "value": "the tide"}, "about_scene": true, '
-              '"technique": "exaggeration"}], "fits_request": {"type": "boolean", "value": true}, "speakers_fit": true}}')
-    llm = FakeChatModel(responses=[echoed])
+    def echoed(topic: str, verdict: str, technique: str) -> str:  # each value wrapped in its schema
+        return ('{"properties": {"topic": {"type": "string", "value": "%s"}, "verdict": {"type": "string", "enum": '
+                '["something else", "in this scene"], "value": "%s"}, "technique": "%s"}}' % (topic, verdict, technique))
+
+    llm = FakeChatModel(responses=[echoed("the tide", "in this scene", "exaggeration"),  # the line, then the controls
+                                   echoed("the scene", "in this scene", "plain statement"),
+                                   echoed("the scene", "in this scene", "exaggeration"),
+                                   echoed("invoices", "something else", "plain statement")])
     settings = isolated_settings.model_copy(update={"llm": isolated_settings.llm.model_copy(update={"backend": "fake"})})
     report = score_script("Pip: I am the tide now.", "a deadpan parody", settings, llm)
-    assert not report.skipped and report.metrics["yes"] == 4 and report.passed
-    assert report.metrics["checklist"][0]["evidence"] == "the tide"
-    assert len(llm.calls) == 1  # read on the first answer, no retry spent
+    assert not report.skipped and report.metrics["yes"] == 2 and report.passed
+    assert report.metrics["checklist"][0]["evidence"].startswith("topic 'the tide'")
+    assert len(llm.calls) == 4  # every answer read on the first try, no retry spent
 
 
 def test_an_answer_that_is_only_the_schema_is_still_retried():

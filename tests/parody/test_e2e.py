@@ -97,10 +97,8 @@ def test_subtitles_are_burned_into_the_picture(good_run, parody_film):
 
 def test_low_scores_iterate_to_the_cap_redoing_only_the_blamed_steps(parody_film, parody_settings):
     # A real judge (the fake backend is not the tiny default model) that always finds the script unfunny.
-    low = {"lines": [{"reacts_to": "Pip", "about_scene": True, "technique": "none"}] * 3,
-           "fits_request": False, "speakers_fit": True}
     settings = parody_settings(llm={"backend": "fake"}, agent={"max_iterations": 2})
-    llm = FakeChatModel(handler=parody_handler(duration=12.0, verdicts=[low]))
+    llm = FakeChatModel(handler=parody_handler(duration=12.0, judge="flat"))
     result = Agent(settings=settings, llm=llm).run(REQUEST, film=parody_film)
     assert [q["iteration"] for q in result.quality] == [0, 1] and result.status == "failed"
     trace = Path(result.trace_path)

@@ -100,58 +100,77 @@ Dialogue: 0,0:00:02.60,0:00:05.00,Default,Brine,0,0,0,,Who stole my fish,\\Nyou 
         load_subtitles(_write(tmp_path, "f.srt", "just some text\nwithout timings"))
 
 
-def _checklist(lines: list[tuple[str, bool, str]], fits: bool = True, speakers: bool = True) -> str:
-    return json.dumps({"lines": [{"reacts_to": r, "about_scene": a, "technique": t} for r, a, t in lines],
-                       "fits_request": fits, "speakers_fit": speakers})
+def _line(topic: str, in_scene: bool, technique: str) -> str:
+    return json.dumps({"topic": topic, "verdict": "in this scene" if in_scene else "something else",
+                       "technique": technique})
 
 
 SCENE = ["the place: the harbour", "on screen: the small teal one", 'the film says: "Ahoy!"']
 TIMED = [JudgedLine(speaker="Narrator", text="Behold the tiny teal admiral.", start=2.5, end=4.0),
          JudgedLine(speaker="Pip", text="Ahoy means give me fish.", start=5.0, end=6.5),
-         JudgedLine(speaker="Narrator", text="The harbour has never been so bored.", start=8.0, end=10.0)]
+         JudgedLine(speaker="Narrator", text="My tax return is due on Friday.", start=8.0, end=10.0)]
+# The three planted control lines come after the script's lines: plain about the scene, an obvious
+# exaggeration about it, plain about office chores. A judge that reads them answers:
+RIGHT_CONTROLS = [_line("the harbour", True, "plain statement"), _line("the harbour", True, "exaggeration"),
+                  _line("office chores", False, "plain statement")]
 
 
-def test_judge_scores_the_share_of_yes_answers_and_names_each_no() -> None:
+def _timed(moments: list[Moment]) -> list[JudgedLine]:
+    return [ln.model_copy(update={"on_screen": on_screen_at(moments, ln.start, ln.end)}) for ln in TIMED]
+
+
+def test_the_judge_answers_per_line_and_the_score_is_the_share_of_yes() -> None:
     settings = settings_from_dict({"llm": {"backend": "fake"}})
     moments = [Moment(start=2.0, end=4.5, what="the small teal one on screen"),
                Moment(start=5.2, end=5.6, what='the film says "Ahoy!"'), Moment(start=12.0, end=12.5, what="a cut")]
-    lines = [ln.model_copy(update={"on_screen": on_screen_at(moments, ln.start, ln.end)}) for ln in TIMED]
+    lines = _timed(moments)
     assert lines[0].on_screen == "the small teal one on screen" and lines[2].on_screen == ""
-    good = ScriptedChat(replies=[_checklist([("the teal one", True, "exaggeration"), ("the film's Ahoy", True, "wordplay"),
-                                             ("the harbour", True, "understatement")])])
+    chat = ScriptedChat(replies=[_line("the teal admiral", True, "exaggeration"), _line("Ahoy", True, "plain statement"),
+                                 _line("tax return", False, "plain statement"), *RIGHT_CONTROLS])
     text = "\n".join(f"{ln.speaker}: {ln.text}" for ln in lines)
-    report = score_script(text, "a deadpan parody of the harbour", settings, good, lines=lines, facts=SCENE)
-    assert report.passed and report.score == 1.0 and report.metrics["asked"] == 8 and report.blame == []
-    prompt = good.seen[0][-1].content
-    # the judge sees the request, the measured scene, every line with its time and what is on screen then
-    assert "a deadpan parody of the harbour" in prompt and "the small teal one" in prompt
-    assert '(2.5-4.0s) Narrator: "Behold the tiny teal admiral."' in prompt and "On screen then: the small teal one" in prompt
-    # a yes without evidence is no yes; an unanswered line counts as a no; each no names its line
-    weak = ScriptedChat(replies=[_checklist([("none", True, "irony"), ("the film's Ahoy", True, "none")], fits=False)])
-    low = score_script(text, "a deadpan parody of the harbour", settings, weak, lines=lines, facts=SCENE)
-    assert low.score == pytest.approx(3 / 8, abs=1e-3) and not low.passed and low.blame == ["script"]
-    answers = {c["question"]: c["answer"] for c in low.metrics["checklist"]}
-    assert answers["line 1 reacts to what is on screen or said at 2.5s"] == "no"
+    report = score_script(text, "a deadpan parody of the harbour", settings, chat, lines=lines, facts=SCENE)
+    assert len(chat.seen) == 6  # one call per line, then the three controls
+    first = chat.seen[0][-1].content
+    # each call shows the request, the measured scene, what is on screen at the line's time, and the line
+    assert "a deadpan parody of the harbour" in first and "- the small teal one" in first
+    assert "On screen while the line is spoken: the small teal one on screen" in first
+    assert first.rstrip().endswith('The line (Narrator): "Behold the tiny teal admiral."')
+    assert any("greatest thing ever filmed" in m[-1].content for m in chat.seen[3:])
+    assert report.score == pytest.approx(3 / 6, abs=1e-3) and not report.passed and report.blame == ["script"]
+    assert report.metrics["scene_decided_by"] == "the model's verdict" and report.metrics["unscored"] == []
+    answers = {c["question"]: c["answer"] for c in report.metrics["checklist"]}
+    assert answers["line 1 reacts to what the scene shows or says at 2.5s"] == "yes"
+    assert answers["line 3 reacts to what the scene shows or says at 8.0s"] == "no"
     assert answers["line 1 uses a joke technique"] == "yes" and answers["line 2 uses a joke technique"] == "no"
-    assert answers["line 3 reacts to what is on screen or said at 8.0s"] == "no"
-    assert low.metrics["scene_share"] == pytest.approx(1 / 3, abs=1e-3) and low.metrics["joke_share"] == pytest.approx(1 / 3, abs=1e-3)
-    messages = [f.message for f in low.findings]
-    assert any(m.startswith('line 1 "Behold the tiny teal admiral." is not about what happens on screen at 2.5s '
-                            "(the small teal one on screen)") for m in messages)
-    assert any("kind of parody and tone" in m for m in messages) and all(f.blame == "script" for f in low.findings)
+    messages = [f.message for f in report.findings]
+    assert any(m.startswith('line 3 "My tax return is due on Friday." is about \'tax return\', not what happens on '
+                            "screen at 8.0s") for m in messages)
+    assert any(m.startswith('line 2 "Ahoy means give me fish." is not a joke') for m in messages)
+    assert all(f.blame == "script" for f in report.findings) and len(report.findings) == 3
+    good = ScriptedChat(replies=[_line("the teal admiral", True, "exaggeration")] * 3 + RIGHT_CONTROLS)
+    assert score_script(text, "a parody", settings, good, lines=lines, facts=SCENE).score == 1.0
 
 
-def test_judge_reads_a_plain_script_without_times() -> None:
+def test_a_verdict_that_fails_its_controls_is_replaced_by_the_topic_matched_with_the_scene() -> None:
     settings = settings_from_dict({"llm": {"backend": "fake"}})
-    chat = ScriptedChat(replies=[_checklist([("Pip's greeting", True, "deadpan"), ("none", False, "none")])])
-    report = score_script("PIP: Ahoy!\nBRINE: Taxes are due.", "a funny parody", settings, chat)
-    assert report.score == pytest.approx(4 / 6, abs=1e-3) and not report.passed
-    assert 'PIP: "Ahoy!"' in chat.seen[0][-1].content and "(not measured" in chat.seen[0][-1].content
+    # A yes-sayer (writer-1.5b): every line "in this scene", the office-chores control too; its topics are right.
+    chat = ScriptedChat(replies=[_line("the teal admiral", True, "exaggeration"), _line("fish", True, "wordplay"),
+                                 _line("tax return", True, "sarcasm"), _line("the harbour", True, "plain statement"),
+                                 _line("the harbour", True, "exaggeration"), _line("car insurance", True, "plain statement")])
+    report = score_script("x", "a parody", settings, chat, lines=_timed([]), facts=SCENE)
+    assert report.metrics["scene_decided_by"].startswith("the topic the model named")
+    answers = [c["answer"] for c in report.metrics["checklist"] if c["kind"] == "scene"]
+    assert answers == ["yes", "no", "no"]  # "teal" is on screen; fish and taxes are not in the scene's facts
+    assert report.score == pytest.approx(4 / 6, abs=1e-3)
+    # A judge that answers the same whatever it reads tells nothing: skipped, with its control answers.
+    same = ScriptedChat(replies=[_line("things", True, "sarcasm")])
+    flat = score_script("x", "a parody", settings, same, lines=_timed([]), facts=SCENE)
+    assert flat.skipped and "control lines" in flat.reasons[0] and "'This is the harbour.'" in flat.reasons[0]
 
 
 def test_judge_is_skipped_when_it_cannot_judge() -> None:
     tiny = settings_from_dict({"llm": {"backend": "local"}})
-    report = score_script("PIP: Ahoy!", "parody", tiny, ScriptedChat(replies=[_checklist([("Pip", True, "irony")])]))
+    report = score_script("PIP: Ahoy!", "parody", tiny, ScriptedChat(replies=RIGHT_CONTROLS))
     assert report.skipped and "too small" in report.reasons[0]
     fake = settings_from_dict({"llm": {"backend": "fake"}})
     garbled = score_script("PIP: Ahoy!", "parody", fake, ScriptedChat(replies=["I think it is nice!"]))

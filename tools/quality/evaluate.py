@@ -210,7 +210,7 @@ def evaluate(ctx: ToolContext, video: Path | None = None, target_duration: float
             judged = [JudgedLine(speaker=ln.speaker, text=ln.text, start=ln.start, end=ln.end,
                                  on_screen=on_screen_at(scene.moments, ln.start, ln.end)) for ln in lines] or None
             reports.append(guarded("script", lambda: score_script(script_text, request, ctx.settings, ctx.llm,
-                                                                  characters, ctx.trace, judged, scene.facts)))
+                                                                  ctx.trace, judged, scene.facts)))
         else:
             reports.append(ScoreReport.skip("script", "no script given"))
         reports.append(guarded("images", lambda: score_images(list(images or []), q, identity)))
