@@ -111,6 +111,20 @@ def test_the_model_line_is_shortened_split_or_filled_and_says_where_it_came_from
     assert any("said already" in p for p in problems)
 
 
+def test_a_line_numbered_for_a_slot_that_does_not_exist_goes_to_the_nearest_empty_one():
+    engine = ParodyScript(title="T", lines=[ScriptLine(character="Narrator", text=f"Engine line {i}.", start=s, end=s + 1.2)
+                                            for i, s in enumerate((0.5, 4.0, 8.0))])
+    slots = [Slot(start=s, end=s + 3.0, room=40, kind="place", hint="", speaker="Narrator", lines=[i])
+             for i, s in enumerate((0.5, 4.0, 8.0))]
+    miscounted = ScriptDraft(title="T", lines=[{"slot": 1, "character": "Narrator", "text": "The hermit naps again."},
+                                               {"slot": 2, "character": "Narrator", "text": "Still napping, folks."},
+                                               {"slot": 4, "character": "Narrator", "text": "And scene, he wakes."}])
+    merged, problems = merge(engine, slots, miscounted, {"narrator": "Narrator"}, 12.0)
+    assert [(l.source, l.text) for l in merged.lines] == [
+        ("model", "The hermit naps again."), ("model", "Still napping, folks."), ("model_repaired", "And scene, he wakes.")]
+    assert merged.lines[2].start == 8.0 and any("went to the empty slot 3" in p for p in problems)
+
+
 def test_a_line_a_little_too_long_runs_on_into_the_room_the_next_slot_leaves():
     # Two 2-second slots of one stretch of footage, then the film's own dialogue, then a last slot.
     engine = ParodyScript(title="T", lines=[ScriptLine(character="Narrator", text=t, start=s, end=s + 1.2)

@@ -162,10 +162,16 @@ def test_a_verdict_that_fails_its_controls_is_replaced_by_the_topic_matched_with
     answers = [c["answer"] for c in report.metrics["checklist"] if c["kind"] == "scene"]
     assert answers == ["yes", "no", "no"]  # "teal" is on screen; fish and taxes are not in the scene's facts
     assert report.score == pytest.approx(4 / 6, abs=1e-3)
-    # A judge that answers the same whatever it reads tells nothing: skipped, with its control answers.
+    # A judge that answers the same whatever it reads: its joke answers tell nothing (not scored); a topic that is
+    # not words of the line is replaced by the line itself, matched with the scene.
     same = ScriptedChat(replies=[_line("things", True, "sarcasm")])
     flat = score_script("x", "a parody", settings, same, lines=_timed([]), facts=SCENE)
-    assert flat.skipped and "control lines" in flat.reasons[0] and "'This is the harbour.'" in flat.reasons[0]
+    assert flat.metrics["unscored"] == ["joke"] and flat.metrics["joke_share"] is None
+    assert [c["answer"] for c in flat.metrics["checklist"] if c["kind"] == "scene"] == ["yes", "yes", "no"]  # "Ahoy" is said
+    assert any("joke question not scored" in r for r in flat.reasons)
+    # Without the scene's facts nothing can be matched: no question counts, the judge is skipped and says why.
+    blind = score_script("PIP: Ahoy!", "a parody", settings, ScriptedChat(replies=[_line("things", True, "sarcasm")]))
+    assert blind.skipped and "control lines" in blind.reasons[0] and "'This is the scene.'" in blind.reasons[0]
 
 
 def test_judge_is_skipped_when_it_cannot_judge() -> None:

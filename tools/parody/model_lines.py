@@ -100,17 +100,20 @@ def shorten(text: str, room: int) -> tuple[str, str]:
     return (cut + ("." if cut and cut[-1].isalnum() else "")), " ".join(words[len(head):])
 
 
-def _assign(answer: ScriptDraft, slots: list[Slot], problems: list[str]) -> dict[int, list[DraftLine]]:
-    """Slot → the model's lines for it. A numbered line goes to its slot; lines without a number fill the slots
-    in order, as many to a slot as its room holds (a gap of 4 s takes two short lines)."""
+def _assign(answer: ScriptDraft, slots: list[Slot], problems: list[str]) -> tuple[dict[int, list[DraftLine]], set[int]]:
+    """(slot → the model's lines for it, ids of lines moved to another slot). A numbered line goes to its slot;
+    lines without a number fill the slots in order, as many to a slot as its room holds (a gap of 4 s takes two
+    short lines). A line numbered for a slot that does not exist or already has one (the model miscounted:
+    writer-1.5b wrote slots 1, 2, 3, 5 for four slots) goes to the nearest slot left empty."""
     given: dict[int, list[DraftLine]] = {}
+    strays: list[DraftLine] = []
     k, used = 1, 0.0
     for line in answer.lines:
         if line.slot:
             if 1 <= line.slot <= len(slots) and line.slot not in given:
                 given[line.slot] = [line]
             else:
-                problems.append(f"a second line for slot {line.slot}, or no such slot, was left out")
+                strays.append(line)
             continue
         need = line_seconds(clean_text(line.text))
         while k <= len(slots) and (k in given and used + GAP_S + need > slots[k - 1].end - slots[k - 1].start):
@@ -120,7 +123,17 @@ def _assign(answer: ScriptDraft, slots: list[Slot], problems: list[str]) -> dict
             continue
         used += need + (GAP_S if k in given else 0.0)
         given.setdefault(k, []).append(line)
-    return given
+    moved: set[int] = set()
+    for line in strays:
+        empty = [j for j in range(1, len(slots) + 1) if j not in given]
+        if not empty:
+            problems.append(f"a second line for slot {line.slot}, or no such slot, was left out ({line.text[:60]!r})")
+            continue
+        j = min(empty, key=lambda e: (abs(e - line.slot), e))
+        problems.append(f"a line for slot {line.slot} went to the empty slot {j}")
+        given[j] = [line]
+        moved.add(id(line))
+    return given, moved
 
 
 def _without_speaker_label(text: str, names: set[str]) -> str:
@@ -160,7 +173,7 @@ def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed:
     later), and only then is shortened: "I'm searching for someone." was dropped from a 2-second slot for want
     of two characters while the next slot's line needed half of its own."""
     problems: list[str] = []
-    given = _assign(answer, slots, problems)
+    given, moved = _assign(answer, slots, problems)
     lines: list[ScriptLine] = []
     carry: tuple[str, str] | None = None  # the rest of a split line, for the next slot the model left empty
     last_end = 0.0  # where the previous slot's last line ends (a re-timed one may run into this slot)
@@ -187,7 +200,7 @@ def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed:
                 if len(rest.split()) >= MIN_WORDS and (k + 1) not in given:
                     carry = (_sentence(rest), who)
             placed.append(ScriptLine(character=who, text=head, start=round(t, 2), end=round(t + line_seconds(head), 2),
-                                     source="model_repaired" if rest else "model"))
+                                     source="model_repaired" if rest or id(mine) in moved else "model"))
             t = placed[-1].end + GAP_S
         if not given.get(k) and carry is not None and nonsense_reason(carry[0]) is None \
                 and len(carry[0]) <= int((limit - start - 0.1) * SPEECH_CPS):

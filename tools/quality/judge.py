@@ -124,6 +124,13 @@ def matched_thing(topic: str, things: list[str]) -> str:
     return ""
 
 
+def topic_of(answer_topic: str, line: str) -> str:
+    """The topic the model named when it is words of the line; else the line itself (writer-1.5b once gave
+    "searching for someone", copied from the scene, as the topic of "Quarterly figures look stable")."""
+    mine, said = _stems(answer_topic), _stems(line)
+    return answer_topic if mine and len({w for w in mine if any(w[:4] == x[:4] for x in said)}) * 2 >= len(mine) else line
+
+
 def _subject(thing: str) -> str:
     """A thing of the scene as the subject of a control line ("the brown one on screen" → "the brown one")."""
     return thing.removesuffix(" on screen").split(" (")[0].strip().strip('"') or thing
@@ -184,7 +191,7 @@ def _report(judged: list[JudgedLine], things: list[str], answers: list[LineAnswe
             controls: list[tuple[_Control, LineAnswer]], pass_score: float) -> ScoreReport:
     # Which verdicts the controls let count: the model's own on the scene, else its topic matched with the scene.
     said = [(c, a.verdict == IN_SCENE) for c, a in controls]
-    matched = [(c, bool(matched_thing(a.topic, things))) for c, a in controls]
+    matched = [(c, bool(matched_thing(topic_of(a.topic, c.text), things))) for c, a in controls]
     jokes = [(c, a.technique != PLAIN) for c, a in controls]
     right = {name: all(c.in_scene == v for c, v in got) for name, got in (("verdict", said), ("topic", matched))}
     right["joke"] = all(c.joke == v for c, v in jokes)
@@ -194,7 +201,7 @@ def _report(judged: list[JudgedLine], things: list[str], answers: list[LineAnswe
     found: list[Finding] = []
     for i, (ln, a) in enumerate(zip(judged, answers), 1):
         at = f" at {ln.start:.1f}s" if ln.start is not None else ""
-        thing = matched_thing(a.topic, things)
+        thing = matched_thing(topic_of(a.topic, ln.text), things)
         yes_scene = a.verdict == IN_SCENE if scene_by == "verdict" else bool(thing)
         checklist.append({"kind": "scene", "question": f"line {i} reacts to what the scene shows or says{at}",
                           "answer": "yes" if yes_scene else "no", "scored": bool(scene_by),
