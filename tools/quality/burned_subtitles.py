@@ -108,8 +108,16 @@ def band_change(out: np.ndarray, src: np.ndarray, band: float) -> dict[str, floa
     return {"band": round(inside, 4), "above": round(above, 4)}
 
 
-def drawn(change: dict[str, float]) -> bool:
-    return change["band"] >= 0.01 and change["band"] > 4 * change["above"] + 0.004
+INK_PER_LETTER = 0.0006  # share of the band (at WIDTH) one letter's strokes change, at the least
+INK_FLOOR = (0.003, 0.01)  # the band must change at least this much (short cue, long cue)
+
+
+def drawn(change: dict[str, float], text: str = "") -> bool:
+    """The band changed strongly, and far more than the picture above it (which a re-encode changes as much).
+    A short cue draws fewer strokes, so the least change asked of it follows its letters."""
+    letters = sum(ch.isalnum() for ch in text) or 20
+    floor = min(max(INK_PER_LETTER * letters, INK_FLOOR[0]), INK_FLOOR[1])
+    return change["band"] >= floor and change["band"] > 4 * change["above"] + 0.004
 
 
 def ocr_available(settings: Settings) -> bool:
@@ -221,7 +229,7 @@ def score_burned_subtitles(video: Path, film: Path | None, cues: list[Cue], span
         if srcs.get(k):
             changes = [band_change(outs[k], src, q.subtitle_band) for src in srcs[k]]
             row["change"] = min(changes, key=lambda c: (c["above"], -c["band"]))
-            row["drawn"] = drawn(row["change"])
+            row["drawn"] = drawn(row["change"], cue.text)
         if k in read_of:
             row["read"] = read_of[k][:80]
             row["similarity"] = round(text_similarity(cue.text, read_of[k]), 3)
