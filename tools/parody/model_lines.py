@@ -156,6 +156,9 @@ def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed:
             if len(head.split()) < MIN_WORDS:
                 problems.append(f"slot {k}: too long for its {room} characters")
                 continue
+            if rest and norm(head) in {norm(l.text) for l in lines + placed}:  # two long lines, one opening
+                problems.append(f"slot {k}: shortened, it says a line already said")
+                continue
             who = allowed.get(mine.character.strip().lower(), slot.speaker)
             if rest:
                 problems.append(f"slot {k}: shortened to fit {room} characters")
@@ -164,7 +167,8 @@ def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed:
             placed.append(ScriptLine(character=who, text=head, start=round(t, 2), end=round(t + line_seconds(head), 2),
                                      source="model_repaired" if rest else "model"))
             t = placed[-1].end + GAP_S
-        if not given.get(k) and carry is not None and len(carry[0]) <= slot.room and nonsense_reason(carry[0]) is None:
+        if not given.get(k) and carry is not None and len(carry[0]) <= slot.room and nonsense_reason(carry[0]) is None \
+                and norm(carry[0]) not in {norm(l.text) for l in lines}:
             text, who = carry
             placed.append(ScriptLine(character=who, text=text, start=slot.start,
                                      end=round(slot.start + line_seconds(text), 2), source="model_repaired"))
