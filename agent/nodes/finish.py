@@ -56,11 +56,15 @@ def _refusal_answer(state: dict, rt: Runtime) -> str:
 def not_taken(state: dict, plan: Plan) -> list[str]:
     """What a run nobody could be asked went ahead without: the other reading, a close second scene."""
     notes = [f"I read this one way; another reading — {r}" for r in plan.other_readings]
+    told: set[tuple] = set()  # two steps that searched the same scenes the same way are one note
     for sid, res in (state.get("step_results") or {}).items():
         found = res.get("result") if isinstance(res.get("result"), dict) else {}
         runner = (found.get("runner_up") or {}).get("scene") or {}
         if found.get("ambiguous") and runner and not state.get("reviews"):
             start = runner.get("start")
+            if (runner.get("index"), start) in told:
+                continue
+            told.add((runner.get("index"), start))
             at = f"{int(start // 60)}:{start % 60:04.1f}" if isinstance(start, (int, float)) else "its time"
             notes.append(f"The scene search was unsure ({sid}): I used the best match; scene #{runner.get('index')} "
                          f"was close — to use it, ask again naming \"the scene at {at}\" (or run with --review).")
