@@ -78,7 +78,9 @@ def compose_answer(state: dict, rt: Runtime) -> str:
     parts = []
     answer = state.get("final_answer") or _templated_answer(state, plan, rt)
     answered_by_model = [j for j in plan.jobs if j in rt.workflows and not rt.workflows[j].steps]
-    if (not answer and (not plan.steps or plan.strategy == "react")) or (answered_by_model and not state.get("final_answer")):
+    unplanned = not plan.steps and bool(state.get("stop_reason"))  # a file was asked for: no prose in its place
+    if not unplanned and ((not answer and (not plan.steps or plan.strategy == "react"))
+                          or (answered_by_model and not state.get("final_answer"))):
         answer = "\n".join(a for a in (answer, llm_answer(state, rt)) if a)  # e.g. the text a write job asks for
     if answer:
         parts.append(answer)
@@ -111,7 +113,7 @@ def compose_answer(state: dict, rt: Runtime) -> str:
 def finish(state: dict, rt: Runtime) -> dict:
     answer = compose_answer(state, rt)
     q = state.get("quality") or []
-    status = "passed" if q and q[-1].get("passed") else ("failed" if q else "done")
+    status = "passed" if q and q[-1].get("passed") else ("failed" if q or state.get("stop_reason") else "done")
     if state.get("status") == "rejected":  # stopped at a review by the person
         status = "rejected"
     if state.get("refusal"):
