@@ -31,9 +31,21 @@ def _templated_answer(state: dict, plan: Plan, rt: Runtime) -> str:
             template = template.replace("${params.", f"${{params.{job}.")
         try:
             out.append(str(resolve_refs(template, step_scope(state))))
-        except ReferenceError_:
-            continue
+        except ReferenceError_:  # a partial run: what its steps did, in their own words
+            done = state.get("step_results") or {}
+            out += [f"{s.id}: {done[s.id]['summary']}" for s in plan.steps if done.get(s.id, {}).get("summary")]
     return "\n".join(out)
+
+
+def left_out_note(plan: Plan, rt: Runtime) -> str:
+    """What a partial run did not do, and how to give what it lacked."""
+    if not plan.left_out:
+        return ""
+    wf = rt.workflows.get(plan.workflow or "")
+    param = wf.parameters.get(plan.left_out_for or "") if wf else None
+    need = f"{plan.left_out_for} ({param.description})" if param and param.description else plan.left_out_for
+    return (f"Not done, for want of {need}: {', '.join(plan.left_out)}. "
+            f"Run the request again with it to go on.")
 
 
 def llm_answer(state: dict, rt: Runtime) -> str:
@@ -88,6 +100,8 @@ def compose_answer(state: dict, rt: Runtime) -> str:
         notes = [f.message for f in findings(state["feedback"]) if f.iteration is None]  # the planner's own words
         if notes:
             parts.append("Note: " + "; ".join(notes)[:400])
+    if plan.left_out:
+        parts.append(left_out_note(plan, rt))
     parts += not_taken(state, plan)
     failed = [f"{sid} ({r.get('error')})" for sid, r in (state.get("step_results") or {}).items() if not r.get("ok")]
     if failed:

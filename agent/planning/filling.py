@@ -166,7 +166,8 @@ def partial_plan(wf: Workflow, values: dict[str, Any], missing: str, goal: str, 
     if any(placeholder in json.dumps(s.args) for s in steps):
         raise WorkflowError(f"workflow {wf.name}: its steps without {missing} still need it")
     out = Plan(goal=goal, workflow=wf.name, params={k: v for k, v in plan.params.items() if v != placeholder},
-               steps=steps, reasoning=f"without {missing}: only {', '.join(s.id for s in steps)}")
+               steps=steps, reasoning=f"without {missing}: only {', '.join(s.id for s in steps)}",
+               left_out=[s.id for s in plan.steps if s.id not in keep], left_out_for=missing)
     out.slots = {k: v.model_dump(mode="json") for k, v in slots.items()}
     return out
 

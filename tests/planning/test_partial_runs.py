@@ -36,6 +36,10 @@ def test_a_dataset_for_an_unnamed_character_runs_without_references(world):
     assert [s["id"] for s in done.plan["steps"]] == ["extract", "filter"]
     assert done.plan["params"]["name"] == "little_film_frames"  # named after the film: no character yet
     assert done.status in ("passed", "done") and all(r["ok"] for r in done.step_results.values()), done.final_answer
+    # The answer says what ran and what did not, with what to give to go on.
+    assert "extract:" in done.final_answer and "filter:" in done.final_answer, done.final_answer
+    assert "Not done, for want of refs" in done.final_answer and "train" in done.final_answer
+    assert "--input" in done.final_answer
     kept = Path(world["data"]["paths"]["datasets_dir"]) / "little_film_frames"
     assert kept.is_dir() and any(kept.rglob("*.png")) or any(kept.rglob("*.jpg"))
 
