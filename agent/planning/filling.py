@@ -74,9 +74,9 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
         wanted = not flag or (flag in slots and bool(slots[flag].value))
         if name in slots and slots[name].source not in ("request", "answer") and wanted:
             slots[name] = value
-    character_from_dataset(rt, wf, slots)
+    to_choose = character_from_dataset(rt, wf, slots)
     values = {k: v.value for k, v in slots.items()}
-    missing = missing_values(rt, wf, slots, state)
+    missing = list(dict.fromkeys([*missing_values(rt, wf, slots, state), *to_choose]))
     if partial and partial in missing:  # the person chose the part of the job that runs without it
         return partial_plan(wf, values, partial, intent.get("goal") or state["request"], slots)
     if missing:
@@ -119,10 +119,12 @@ def dataset_characters(rt: Runtime, name: Any) -> list[str]:
     return sorted(found) if isinstance(found, (dict, list)) else []
 
 
-def character_from_dataset(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue]) -> None:
-    """A dataset of a single character names the character the request leaves out; with several, the
-    question for it offers them."""
+def character_from_dataset(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue]) -> list[str]:
+    """The dataset's own metadata decides what a job on it needs when the request names no character: a
+    dataset of one character names it; one that names none is trained/sampled as it is (the tool says so);
+    one that names several needs the choice — the parameters returned are asked, offering them."""
     dataset = next((n for n, p in wf.parameters.items() if p.slot == "dataset" and not p.derive), None)
+    to_choose = []
     for name, p in wf.parameters.items():
         slot = slots.get(name)
         if p.slot != "character" or dataset is None or slot is None or slot.value not in (None, ""):
@@ -133,6 +135,11 @@ def character_from_dataset(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue
                                     evidence=f"the only character of dataset {slots[dataset].value}")
         elif known:
             slots[name] = slot.model_copy(update={"note": "options: " + ", ".join(known)})
+            to_choose.append(name)
+        elif slots.get(dataset) and slots[dataset].value:
+            slots[name] = slot.model_copy(update={
+                "evidence": f"dataset {slots[dataset].value} names no character: the whole dataset"})
+    return to_choose
 
 
 def missing_values(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue], state: dict) -> list[str]:
