@@ -16,6 +16,12 @@ from agent.runtime import Runtime
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 from workflows import Plan, Workflow, WorkflowError
 
+TAKEN = "<taken from {}>"  # a value an earlier job makes, until the jobs' steps sit in one plan
+
+
+def is_taken(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(TAKEN.split("{")[0]) and value.endswith(">")
+
 
 class MissingInput(WorkflowError):
     """A required value nothing gives (the request, the files, the answers): the run asks for it."""
@@ -107,14 +113,15 @@ def character_from_refs(wf: Workflow, stated: RequestSlots, values: dict[str, An
             return
 
 
-def dataset_characters(rt: Runtime, name: Any) -> list[str]:
-    """The characters an existing dataset's metadata.json names (none when it names none)."""
+def dataset_characters(rt: Runtime, name: Any) -> list[str] | None:
+    """The characters an existing dataset's metadata.json names ([] when it names none; None when there is
+    no such dataset yet, e.g. one an earlier job of the plan makes)."""
     from tools.core.settings.loader import resolve_path
 
     try:
         meta = json.loads((resolve_path(rt.settings.paths.datasets_dir) / str(name) / "metadata.json").read_text())
     except (OSError, ValueError):
-        return []
+        return None
     found = meta.get("characters") if isinstance(meta, dict) else None
     return sorted(found) if isinstance(found, (dict, list)) else []
 
@@ -129,14 +136,16 @@ def character_from_dataset(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue
         slot = slots.get(name)
         if p.slot != "character" or dataset is None or slot is None or slot.value not in (None, ""):
             continue
-        known = dataset_characters(rt, slots[dataset].value) if slots.get(dataset) else []
+        known = dataset_characters(rt, slots[dataset].value) if slots.get(dataset) else None
+        if known is None:  # no dataset yet: its tool picks its only character when it runs
+            continue
         if len(known) == 1:
             slots[name] = SlotValue(value=known[0], source="derived",
                                     evidence=f"the only character of dataset {slots[dataset].value}")
         elif known:
             slots[name] = slot.model_copy(update={"note": "options: " + ", ".join(known)})
             to_choose.append(name)
-        elif slots.get(dataset) and slots[dataset].value:
+        else:
             slots[name] = slot.model_copy(update={
                 "evidence": f"dataset {slots[dataset].value} names no character: the whole dataset"})
     return to_choose
@@ -154,7 +163,8 @@ def missing_values(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue], state
         value = None if slot is None else slot.value
         if p.required and value in (None, "", []) and p.source != "film":
             missing.append(name)
-        elif p.slot == "dataset" and not p.derive and value and slot.source != "answer" and value not in datasets:
+        elif (p.slot == "dataset" and not p.derive and value and slot.source != "answer" and value not in datasets
+              and not is_taken(value)):  # a dataset an earlier job of the plan makes does not exist yet
             missing.append(name)
         elif (p.slot == "scene" and state.get("interactive") and slot is not None
               and slot.evidence.startswith("no scene words") and not rt.router.describes_something(state["request"])):

@@ -50,11 +50,20 @@ def opens_question(text: str) -> bool:
     return _question_word().match(text) is not None
 
 
+@lru_cache(maxsize=1)
+def _embedded() -> re.Pattern:
+    asking = "|".join(re.escape(w) for w in words()["asking_verbs"])
+    subjects = "|".join(re.escape(w) for w in sorted(words()["subjects"], key=len, reverse=True))
+    return re.compile(rf"\b({asking})\s+(what|who|where|when|why|how(?:\s+(?:long|big|many|much|old|large)\b)?|which\s+\w+)"
+                      rf"\s+({subjects})\s+(is|are|was|were)\b", re.I)
+
+
 def expand_contractions(text: str) -> str:
-    """"what's said" → "what is said": one spelling for the cues to meet (never a possessive: "Pip's")."""
+    """"what's said" → "what is said": one spelling for the cues to meet (never a possessive: "Pip's");
+    then an embedded question in the direct question's order ("tell me how long it is" → "… how long is it")."""
     for pattern, full in words()["contractions"].items():
         text = re.sub(pattern, full, text, flags=re.I)
-    return text
+    return _embedded().sub(lambda m: f"{m.group(1)} {m.group(2)} {m.group(4)} {m.group(3)}", text)
 
 
 @lru_cache(maxsize=1)

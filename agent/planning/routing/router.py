@@ -306,7 +306,7 @@ class Router:
         return any(o != job and self.part_of(job, [o]) and self.workflows[o].route.task == task for o in others)
 
     def route(self, request: str, signals: dict[str, bool]) -> Route:
-        request = expand_contractions(request)
+        request = expand_contractions(request)  # and embedded questions in direct order
         parts = read_parts(request, self.opens_with_verb)
         if len(parts.deliverables) > 1:
             routes = [self._route_part(part, parts.purpose, signals) for part in parts.deliverables]
