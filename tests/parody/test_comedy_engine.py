@@ -109,6 +109,11 @@ def test_the_model_line_is_shortened_split_or_filled_and_says_where_it_came_from
     merged, problems = merge(engine, slots, twice, {"narrator": "Narrator"}, 12.0)
     assert [(l.source, l.text) for l in merged.lines][:2] == [("model", "Hey, mate! What is up?"), ("engine", "Engine line 1.")]
     assert any("said already" in p for p in problems)
+    # An engine line the model already said (its punctuation aside) is not said again in the slot it fills.
+    echoed = ScriptDraft(title="Pass", lines=[{"slot": 1, "character": "Narrator", "text": "engine line 1"}])
+    merged, problems = merge(engine, slots, echoed, {"narrator": "Narrator"}, 12.0)
+    assert [(l.source, l.text) for l in merged.lines] == [("model", "engine line 1"), ("engine", "Engine line 2.")]
+    assert any("engine's line repeats" in p for p in problems)
 
 
 def test_the_candidate_count_follows_the_measured_speed(isolated_settings):

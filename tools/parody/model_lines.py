@@ -169,7 +169,12 @@ def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed:
             placed.append(ScriptLine(character=who, text=text, start=slot.start,
                                      end=round(slot.start + line_seconds(text), 2), source="model_repaired"))
             carry = None
-        lines += placed or [engine.lines[i] for i in slot.lines]
+        if not placed:  # the engine's own line, unless the model already said it in an earlier slot
+            said = {norm(l.text) for l in lines}
+            placed = [engine.lines[i] for i in slot.lines if norm(engine.lines[i].text) not in said]
+            if len(placed) < len(slot.lines):
+                problems.append(f"slot {k}: the engine's line repeats one already said, left out")
+        lines += placed
     title = clean_text(answer.title)[:50] if answer.title and nonsense_reason(clean_text(answer.title) + " x") is None \
         else engine.title
     effects = engine.effects or fit_effects([ScriptEffect(kind=e.kind, at=e.at, caption=e.caption)
