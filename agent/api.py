@@ -161,7 +161,7 @@ class Agent:
         request = check_request(request)
         named = check_inputs(inputs)
         film_path = check_film(film, self.settings)
-        check_job(job)
+        check_job(job, self.settings)
         run_id = run_id or new_run_id()
         settings = self._settings_for(strategy)
         started = time.perf_counter()
@@ -252,7 +252,7 @@ class Agent:
         request = check_request(request)
         named = check_inputs(inputs)
         film_path = check_film(film, self.settings)
-        check_job(job)
+        check_job(job, self.settings)
         run_id = "plan-" + new_run_id()
         settings = self._settings_for(strategy)
         with open_runtime(settings, run_id, film_path, self._llm, named) as rt:
@@ -267,13 +267,14 @@ class Agent:
                 "run_dir": str(rt.ctx.workspace.root)}
 
 
-def check_job(job: str | None) -> None:
+def check_job(job: str | None, settings: Settings) -> None:
     if job is None:
         return
-    from workflows import all_workflows
+    from agent.session import workflows_for
 
-    if job not in all_workflows():
-        raise AgentInputError(f"Unknown job {job!r}; jobs: {', '.join(sorted(all_workflows()))}")
+    known = workflows_for(settings)
+    if job not in known:
+        raise AgentInputError(f"Unknown job {job!r}; jobs: {', '.join(sorted(known))}")
 
 
 def is_question(payload: Any) -> bool:

@@ -19,6 +19,14 @@ from tools.core.workspace import Workspace
 from workflows import all_workflows
 
 
+def workflows_for(settings: Settings) -> dict:
+    """The shipped workflows and those of `agent.workflow_dirs` (a folder's job replaces a shipped one)."""
+    workflows = dict(all_workflows())
+    for folder in settings.agent.workflow_dirs:
+        workflows.update(all_workflows(resolve_path(folder)))
+    return workflows
+
+
 def _stream_progress(event: dict) -> None:
     """Forward tool progress to LangGraph's custom stream when inside a graph run."""
     try:
@@ -67,9 +75,7 @@ def build_runtime(settings: Settings, run_id: str, film: Path | None, llm: Any =
     except Exception as exc:  # routing by meaning degrades to the model's own choice
         trace.event("router.unavailable", error=f"{type(exc).__name__}: {exc}")
         embedder = None
-    workflows = dict(all_workflows())
-    for folder in settings.agent.workflow_dirs:
-        workflows.update(all_workflows(resolve_path(folder)))
+    workflows = workflows_for(settings)
     # Every tool is plannable: a job whose model is missing is planned and refused with the setting
     # to fill (agent/planning/readiness.py), never replaced by another job.
     router = Router(embedder, workflows, all_tools(), settings.agent.router_min_similarity)

@@ -9,6 +9,7 @@ A judge discriminates when the good script scores clearly above the bad one. The
 smallest spread (good − bad) over the films; the anchor's spreads are printed beside it.
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/judge_checklist.py --model PATH.gguf [--films sintel,sample]
+        [--sintel PATH] [--sample PATH] [--no-anchor]
     (no --model: the packaged SmolLM2-135M)
 """
 from __future__ import annotations
@@ -24,9 +25,8 @@ from pydantic import BaseModel, Field
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-FILMS = {"sintel": (ROOT.parent.parent / "shared" / "films" / "sintel_trailer.mp4",
-                    "where she says she is searching for someone", "make a funny parody of this scene"),
-         "sample": (ROOT / "samples" / "the_tide_keeper.mp4", "the harbour", "a comic redub with grumpy sailors")}
+FILMS = {"sintel": ("where she says she is searching for someone", "make a funny parody of this scene"),
+         "sample": ("the harbour", "a comic redub with grumpy sailors")}
 OFF_TOPIC = ["My tax return is due on Friday.", "The printer upstairs is jammed again.",
              "Remember to buy oat milk.", "Quarterly figures look stable.", "Parking costs more this year.",
              "The wifi password changed.", "Dentist at nine tomorrow.", "Please file the invoices."]
@@ -77,6 +77,8 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=None, help="a GGUF (default: the packaged SmolLM2-135M)")
     parser.add_argument("--films", default="sintel,sample")
     parser.add_argument("--no-anchor", action="store_true")
+    parser.add_argument("--sintel", type=Path, default=ROOT.parent.parent / "shared" / "films" / "sintel_trailer.mp4")
+    parser.add_argument("--sample", type=Path, default=ROOT / "samples" / "the_tide_keeper.mp4")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="judge_bench_"))
     settings = load_settings(overrides={"paths": {"runs_dir": str(tmp / "runs")},
@@ -87,7 +89,8 @@ def main() -> int:
     name = args.model.name if args.model else "SmolLM2-135M (packaged)"
     spreads, anchor_spreads = [], []
     for film_name in [f for f in args.films.split(",") if f]:
-        film, words, request = FILMS[film_name]
+        words, request = FILMS[film_name]
+        film = getattr(args, film_name)
         if not film.is_file():
             print(f"({film} is missing: {film_name} left out)")
             continue

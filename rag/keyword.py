@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 from rank_bm25 import BM25Okapi
 
+from tools.core.words import FUNCTION_WORDS
+
 _TOKEN = re.compile(r"[a-z0-9]+")
-# Small English stop list: BM25's IDF already discounts common words, this only keeps
-# query noise ("what", "the") from producing thousands of postings to score.
-STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "how", "i", "in", "is", "it", "its", "of", "on", "or", "that", "the", "their", "them", "there", "they", "this", "to", "was", "were", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your", "does", "do", "did", "me", "my"]
-)
+# BM25's IDF already discounts common words; the function words only keep query noise ("what", "the") from
+# producing thousands of postings to score.
+STOPWORDS = FUNCTION_WORDS
 
 
 def tokenize(text: str) -> list[str]:

@@ -58,6 +58,9 @@ class Plan(BaseModel):
     jobs: list[str] = Field(default_factory=list)  # a plan of two deliverables: its jobs in order
     # Readings the run did not take (a close second job), each with the command that takes it.
     other_readings: list[str] = Field(default_factory=list)
+    # A partial plan: the job's steps it leaves out, and the parameter whose absence left them out.
+    left_out: list[str] = Field(default_factory=list)
+    left_out_for: str | None = None
 
     @model_validator(mode="after")
     def _dag(self) -> "Plan":

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from agent.result import RunResult
@@ -69,11 +70,11 @@ def node_line(node: str, update: dict) -> str:
     if node == "understand":
         i = update.get("intent") or {}
         return f"{icon} [bold]understand[/] task={i.get('task')} workflow={i.get('workflow')} " \
-               f"(similarity {i.get('workflow_similarity', 0):.2f}) film={i.get('film')}"
+               f"(similarity {i.get('workflow_similarity', 0):.2f}) film={escape(str(i.get('film')))}"
     if node in ("retrieve", "web"):
         ev = update.get("evidence") or []
         titles = ", ".join(clip_words(e.get("title") or e.get("id", ""), 40) for e in ev[:4])
-        return f"{icon} [bold]{node}[/] {len(ev)} evidence item(s){': ' + titles if titles else ''}"
+        return f"{icon} [bold]{node}[/] {len(ev)} evidence item(s){': ' + escape(titles) if titles else ''}"
     if node == "plan":
         p = update.get("plan") or {}
         steps = " → ".join(s["tool"] for s in p.get("steps", [])) or "(no tool steps)"
@@ -82,7 +83,8 @@ def node_line(node: str, update: dict) -> str:
         for sid, res in (update.get("step_results") or {}).items():
             mark = "[green]✓[/]" if res.get("ok") else "[red]✗[/]"
             text = res.get("summary") if res.get("ok") else res.get("error")
-            return f"{icon} {mark} [bold]{sid}[/] ({res.get('tool')}, {res.get('seconds', 0):.2f}s) {clip_words(text, 160)}"
+            return f"{icon} {mark} [bold]{sid}[/] ({res.get('tool')}, {res.get('seconds', 0):.2f}s) " \
+                   f"{escape(clip_words(text, 160))}"
         return f"{icon} [bold]execute[/]"
     if node == "evaluate":
         q = (update.get("quality") or [{}])[-1]
@@ -90,7 +92,7 @@ def node_line(node: str, update: dict) -> str:
         verdict = "[green]pass[/]" if q.get("passed") else "[yellow]below threshold[/]"
         return f"{icon} [bold]evaluate[/] score {q.get('combined', 0):.2f} {verdict} ({parts})"
     if node == "reflect":
-        return f"{icon} [bold]reflect[/] iteration {update.get('iteration')}: redo {update.get('pending') or 'nothing'}"
+        return f"{icon} [bold]reflect[/] iteration {update.get('iteration')}: redo {escape(str(update.get('pending') or 'nothing'))}"
     if node == "review":
         last = (update.get("reviews") or [{}])[-1]
         return f"{icon} [bold]review[/] {last.get('kind', '')}: {last.get('action', '')}"
@@ -100,7 +102,7 @@ def node_line(node: str, update: dict) -> str:
 
 
 def print_result(console: Console, result: RunResult) -> None:
-    console.print(Panel(result.final_answer or "(no answer)", title=f"Run {result.run_id} — {result.status}",
+    console.print(Panel(Text(result.final_answer or "(no answer)"), title=f"Run {result.run_id} — {result.status}",
                         subtitle=f"{result.seconds:.1f}s"))
     if result.artifacts:
         table = Table("kind", "file", title="Artifacts")
@@ -136,4 +138,4 @@ def print_plan(console: Console, preview: dict) -> None:
         console.print(Panel("\n".join(lines), title=f"would stop before {refusal['step']} ({refusal['tool']})",
                             border_style="yellow"))
     if plan.get("reasoning"):
-        console.print(Panel(plan["reasoning"][:1200], title="reasoning"))
+        console.print(Panel(Text(plan["reasoning"][:1200]), title="reasoning"))

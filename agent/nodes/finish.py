@@ -31,9 +31,21 @@ def _templated_answer(state: dict, plan: Plan, rt: Runtime) -> str:
             template = template.replace("${params.", f"${{params.{job}.")
         try:
             out.append(str(resolve_refs(template, step_scope(state))))
-        except ReferenceError_:
-            continue
+        except ReferenceError_:  # a partial run: what its steps did, in their own words
+            done = state.get("step_results") or {}
+            out += [f"{s.id}: {done[s.id]['summary']}" for s in plan.steps if done.get(s.id, {}).get("summary")]
     return "\n".join(out)
+
+
+def left_out_note(plan: Plan, rt: Runtime) -> str:
+    """What a partial run did not do, and how to give what it lacked."""
+    if not plan.left_out:
+        return ""
+    wf = rt.workflows.get(plan.workflow or "")
+    param = wf.parameters.get(plan.left_out_for or "") if wf else None
+    need = f"{plan.left_out_for} ({param.description})" if param and param.description else plan.left_out_for
+    return (f"Not done, for want of {need}: {', '.join(plan.left_out)}. "
+            f"Run the request again with it to go on.")
 
 
 def llm_answer(state: dict, rt: Runtime) -> str:
@@ -56,11 +68,15 @@ def _refusal_answer(state: dict, rt: Runtime) -> str:
 def not_taken(state: dict, plan: Plan) -> list[str]:
     """What a run nobody could be asked went ahead without: the other reading, a close second scene."""
     notes = [f"I read this one way; another reading — {r}" for r in plan.other_readings]
+    told: set[tuple] = set()  # two steps that searched the same scenes the same way are one note
     for sid, res in (state.get("step_results") or {}).items():
         found = res.get("result") if isinstance(res.get("result"), dict) else {}
         runner = (found.get("runner_up") or {}).get("scene") or {}
         if found.get("ambiguous") and runner and not state.get("reviews"):
             start = runner.get("start")
+            if (runner.get("index"), start) in told:
+                continue
+            told.add((runner.get("index"), start))
             at = f"{int(start // 60)}:{start % 60:04.1f}" if isinstance(start, (int, float)) else "its time"
             notes.append(f"The scene search was unsure ({sid}): I used the best match; scene #{runner.get('index')} "
                          f"was close — to use it, ask again naming \"the scene at {at}\" (or run with --review).")
@@ -74,7 +90,9 @@ def compose_answer(state: dict, rt: Runtime) -> str:
     parts = []
     answer = state.get("final_answer") or _templated_answer(state, plan, rt)
     answered_by_model = [j for j in plan.jobs if j in rt.workflows and not rt.workflows[j].steps]
-    if (not answer and (not plan.steps or plan.strategy == "react")) or (answered_by_model and not state.get("final_answer")):
+    unplanned = not plan.steps and bool(state.get("stop_reason"))  # a file was asked for: no prose in its place
+    if not unplanned and ((not answer and (not plan.steps or plan.strategy == "react"))
+                          or (answered_by_model and not state.get("final_answer"))):
         answer = "\n".join(a for a in (answer, llm_answer(state, rt)) if a)  # e.g. the text a write job asks for
     if answer:
         parts.append(answer)
@@ -82,6 +100,8 @@ def compose_answer(state: dict, rt: Runtime) -> str:
         notes = [f.message for f in findings(state["feedback"]) if f.iteration is None]  # the planner's own words
         if notes:
             parts.append("Note: " + "; ".join(notes)[:400])
+    if plan.left_out:
+        parts.append(left_out_note(plan, rt))
     parts += not_taken(state, plan)
     failed = [f"{sid} ({r.get('error')})" for sid, r in (state.get("step_results") or {}).items() if not r.get("ok")]
     if failed:
@@ -107,7 +127,7 @@ def compose_answer(state: dict, rt: Runtime) -> str:
 def finish(state: dict, rt: Runtime) -> dict:
     answer = compose_answer(state, rt)
     q = state.get("quality") or []
-    status = "passed" if q and q[-1].get("passed") else ("failed" if q else "done")
+    status = "passed" if q and q[-1].get("passed") else ("failed" if q or state.get("stop_reason") else "done")
     if state.get("status") == "rejected":  # stopped at a review by the person
         status = "rejected"
     if state.get("refusal"):

@@ -27,7 +27,14 @@ def annotate_resources(plan) -> None:
 
 def _cannot_plan(rt: Runtime, state: dict, strategy: str, why: str) -> Plan:
     rt.trace.event("plan.impossible", reason=why)
-    return Plan(goal=state["request"], strategy=strategy, reasoning=why)
+    job = (state.get("intent") or {}).get("workflow")
+    return Plan(goal=state["request"], strategy=strategy, reasoning=why, workflow=job if job in rt.workflows else None)
+
+
+def delivers_files(rt: Runtime, plan: Plan) -> bool:
+    """The plan's job makes files (it has steps): a plan of it without steps is a failure, never an answer."""
+    wf = rt.workflows.get(plan.workflow or "")
+    return bool(wf and wf.steps)
 
 
 def _jobs(state: dict) -> list[str]:
@@ -118,6 +125,10 @@ def plan(state: dict, rt: Runtime) -> dict:
         rt.trace.event("plan.refused", workflow=result.workflow, step=refusal.step, tool=refusal.tool,
                        settings=refusal.settings(), problems=[u.problem for u in refusal.unmet])
         update["refusal"] = refusal.model_dump(mode="json")
+    elif not result.steps and delivers_files(rt, result) and strategy != "react":
+        # The job was understood but could not be planned: say so and stop, rather than answer in prose.
+        wf = rt.workflows[result.workflow or ""]
+        update["stop_reason"] = f"I could not plan “{wf.title or wf.name}”: {result.reasoning}"
     elif not result.steps and result.reasoning and strategy != "react" and not _answers_only(rt, result):
         update["feedback"] = [Finding(code=Code.note, message=result.reasoning).model_dump(mode="json")]
     return update
@@ -132,7 +143,7 @@ def _answers_only(rt: Runtime, plan: Plan) -> bool:
 def after_plan(state: dict) -> str:
     if state.get("question"):
         return "ask"
-    return "finish" if state.get("refusal") else "execute"
+    return "finish" if state.get("refusal") or state.get("stop_reason") else "execute"
 
 
 __all__ = ["after_plan", "annotate_resources", "plan"]

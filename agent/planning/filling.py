@@ -17,6 +17,12 @@ from agent.runtime import Runtime
 from tools.core.structured_output import StructuredOutputError, invoke_structured
 from workflows import Plan, Workflow, WorkflowError
 
+TAKEN = "<taken from {}>"  # a value an earlier job makes, until the jobs' steps sit in one plan
+
+
+def is_taken(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(TAKEN.split("{")[0]) and value.endswith(">")
+
 
 class MissingInput(WorkflowError):
     """A required value nothing gives (the request, the files, the answers): the run asks for it."""
@@ -76,9 +82,9 @@ def fill_workflow(rt: Runtime, wf: Workflow, state: dict, reasoning: str = "", t
         wanted = not flag or (flag in slots and bool(slots[flag].value))
         if name in slots and slots[name].source not in ("request", "answer") and wanted:
             slots[name] = value
-    character_from_dataset(rt, wf, slots)
+    to_choose = character_from_dataset(rt, wf, slots)
     values = {k: v.value for k, v in slots.items()}
-    missing = missing_values(rt, wf, slots, state)
+    missing = list(dict.fromkeys([*missing_values(rt, wf, slots, state), *to_choose]))
     if partial and partial in missing:  # the person chose the part of the job that runs without it
         return partial_plan(wf, values, partial, intent.get("goal") or state["request"], slots)
     if missing:
@@ -109,32 +115,42 @@ def character_from_refs(wf: Workflow, stated: RequestSlots, values: dict[str, An
             return
 
 
-def dataset_characters(rt: Runtime, name: Any) -> list[str]:
-    """The characters an existing dataset's metadata.json names (none when it names none)."""
+def dataset_characters(rt: Runtime, name: Any) -> list[str] | None:
+    """The characters an existing dataset's metadata.json names ([] when it names none; None when there is
+    no such dataset yet, e.g. one an earlier job of the plan makes)."""
     from tools.core.settings.loader import resolve_path
 
     try:
         meta = json.loads((resolve_path(rt.settings.paths.datasets_dir) / str(name) / "metadata.json").read_text())
     except (OSError, ValueError):
-        return []
+        return None
     found = meta.get("characters") if isinstance(meta, dict) else None
     return sorted(found) if isinstance(found, (dict, list)) else []
 
 
-def character_from_dataset(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue]) -> None:
-    """A dataset of a single character names the character the request leaves out; with several, the
-    question for it offers them."""
+def character_from_dataset(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue]) -> list[str]:
+    """The dataset's own metadata decides what a job on it needs when the request names no character: a
+    dataset of one character names it; one that names none is trained/sampled as it is (the tool says so);
+    one that names several needs the choice — the parameters returned are asked, offering them."""
     dataset = next((n for n, p in wf.parameters.items() if p.slot == "dataset" and not p.derive), None)
+    to_choose = []
     for name, p in wf.parameters.items():
         slot = slots.get(name)
         if p.slot != "character" or dataset is None or slot is None or slot.value not in (None, ""):
             continue
-        known = dataset_characters(rt, slots[dataset].value) if slots.get(dataset) else []
+        known = dataset_characters(rt, slots[dataset].value) if slots.get(dataset) else None
+        if known is None:  # no dataset yet: its tool picks its only character when it runs
+            continue
         if len(known) == 1:
             slots[name] = SlotValue(value=known[0], source="derived",
                                     evidence=f"the only character of dataset {slots[dataset].value}")
         elif known:
             slots[name] = slot.model_copy(update={"note": "options: " + ", ".join(known)})
+            to_choose.append(name)
+        else:
+            slots[name] = slot.model_copy(update={
+                "evidence": f"dataset {slots[dataset].value} names no character: the whole dataset"})
+    return to_choose
 
 
 def missing_values(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue], state: dict) -> list[str]:
@@ -149,7 +165,8 @@ def missing_values(rt: Runtime, wf: Workflow, slots: dict[str, SlotValue], state
         value = None if slot is None else slot.value
         if p.required and value in (None, "", []) and p.source != "film":
             missing.append(name)
-        elif p.slot == "dataset" and not p.derive and value and slot.source != "answer" and value not in datasets:
+        elif (p.slot == "dataset" and not p.derive and value and slot.source != "answer" and value not in datasets
+              and not is_taken(value)):  # a dataset an earlier job of the plan makes does not exist yet
             missing.append(name)
         elif (p.slot == "scene" and state.get("interactive") and slot is not None
               and slot.evidence.startswith("no scene words") and not rt.router.describes_something(state["request"])):
@@ -168,7 +185,8 @@ def partial_plan(wf: Workflow, values: dict[str, Any], missing: str, goal: str, 
     if any(placeholder in json.dumps(s.args) for s in steps):
         raise WorkflowError(f"workflow {wf.name}: its steps without {missing} still need it")
     out = Plan(goal=goal, workflow=wf.name, params={k: v for k, v in plan.params.items() if v != placeholder},
-               steps=steps, reasoning=f"without {missing}: only {', '.join(s.id for s in steps)}")
+               steps=steps, reasoning=f"without {missing}: only {', '.join(s.id for s in steps)}",
+               left_out=[s.id for s in plan.steps if s.id not in keep], left_out_for=missing)
     out.slots = {k: v.model_dump(mode="json") for k, v in slots.items()}
     return out
 

@@ -8,7 +8,7 @@ import re
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.nodes.common import evidence_text, tool_lines
-from agent.planning.filling import MissingInput, fill_workflow
+from agent.planning.filling import TAKEN, MissingInput, fill_workflow
 from agent.planning.free_plan import free_plan, score_plan
 from agent.planning.routing.reading import rules_route
 from agent.planning.slots import SlotValue
@@ -45,9 +45,6 @@ def prefixed(plan: Plan, prefix: str) -> list:
 
     return [s.model_copy(update={"id": prefix + s.id, "args": rename(s.args), "foreach": rename(s.foreach),
                                  "depends_on": [prefix + d for d in s.depends_on if d in ids]}) for s in plan.steps]
-
-
-TAKEN = "<taken from {}>"  # a value an earlier job makes, until the jobs' steps sit in one plan
 
 
 def linked(value):

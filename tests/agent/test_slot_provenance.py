@@ -77,7 +77,10 @@ def test_a_dataset_is_named_after_the_character_the_request_names() -> None:
                           run_values={"film": "/films/b.mp4", "refs": "/refs"}, known_names=["Captain Brine"])
     assert (slots["character"].value, slots["character"].source) == ("Captain Brine", "request")
     assert (slots["name"].value, slots["name"].source) == ("captain_brine_dataset", "derived")
-    # A name the request states is kept; nothing to derive from leaves the value to the model or the user.
+    # No character: the name falls back to the film's (the frames of every character); with no film either,
+    # nothing is left to derive from and the value is left to the model or the user.
     unnamed = resolve_slots(lora, extract_slots("make LoRA training data from this film", []),
                             run_values={"film": "/films/b.mp4"})
-    assert unnamed["name"].value is None and unnamed["character"].value is None
+    assert (unnamed["name"].value, unnamed["character"].value) == ("b_frames", None)
+    nothing = resolve_slots(lora, extract_slots("make LoRA training data", []), run_values={})
+    assert nothing["name"].value is None

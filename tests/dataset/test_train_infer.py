@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.dataset.conftest import make_settings
+from tests.dataset.synth import CHARACTERS
 from tests.tiny_models import build_tiny_sdxl
 from tools.core.context import make_context
 from tools.core.registry import invoke
@@ -126,3 +127,45 @@ def test_samples_contact_sheet_and_identity_score(trained):
     assert r["identity_backend"] == "opencv" and len(r["per_image_identity"]) == 2
     assert r["identity_consistency"] is None or 0.0 <= r["identity_consistency"] <= 1.0
     assert any(a.kind == "image" and a.metadata.get("contact_sheet") for a in out.artifacts)
+
+
+def test_a_dataset_that_names_no_character_is_trained_and_sampled_as_it_is(trained, media):
+    """As in kohya_ss the dataset is the subject: no character named in its metadata, no character asked
+    for — all the kept frames, captions led by the dataset's trigger (its metadata's, else from its name)."""
+    ctx = trained["ctx"]
+    store = DatasetStore.open(ctx.settings, "plain_frames")
+    extract_frames(ctx, store, media["film"], "scenes", 2.0)
+    run_filter(ctx, store)  # no characters stage, no captions
+    kept = len(store.items(kept_after="filter"))
+    assert kept >= 1 and not store.meta.characters
+    out = invoke("dataset_train_lora", {"name": "plain_frames", "max_steps": 2}, ctx)
+    assert out.ok, f"{out.error} {out.hint}"
+    r = out.result
+    assert r["character"] is None and r["images"] == kept and r["trigger"] == "plainframes_set"
+    assert "names no character" in r["subject"] and "names no character" in out.summary
+    assert get_lora(ctx.settings, "plain_frames").trigger_words == ["plainframes_set"]
+    assert Path(r["lora_path"]).exists() and "/lora/_dataset/" in r["lora_path"]
+    sampled = invoke("dataset_infer", {"name": "plain_frames", "size": 64}, ctx)
+    assert sampled.ok, f"{sampled.error} {sampled.hint}"
+    assert sampled.result["character"] is None and len(sampled.result["images"]) == 2
+    assert sampled.result["identity_consistency"] is None  # no references to score against
+    assert all(p.startswith("plainframes_set") for p in sampled.result["prompts"])
+
+    store = DatasetStore.open(ctx.settings, "plain_frames")
+    store.meta.trigger = "tidefilm_look"  # a trigger the dataset's own metadata sets wins over its name
+    store.save()
+    again = invoke("dataset_train_lora", {"name": "plain_frames", "max_steps": 2}, ctx)
+    assert again.ok and again.result["trigger"] == "tidefilm_look"
+
+
+def test_a_character_must_be_named_only_when_the_dataset_names_several(trained):
+    ctx = trained["ctx"]
+    store = DatasetStore.open(ctx.settings, "lora")
+    assert sorted(store.meta.characters) == sorted(CHARACTERS) and len(CHARACTERS) > 1
+    out = invoke("dataset_train_lora", {"name": "lora"}, ctx)
+    assert not out.ok and "several characters" in out.error and "which one" in out.error
+    out = invoke("dataset_infer", {"name": "lora"}, ctx)
+    assert not out.ok and "several characters" in out.error
+    DatasetStore.open(ctx.settings, "no_cast").save()
+    out = invoke("dataset_train_lora", {"name": "no_cast", "character": "alice"}, ctx)
+    assert not out.ok and "unknown character" in out.error and "names no character" in out.hint

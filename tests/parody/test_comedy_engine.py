@@ -109,6 +109,18 @@ def test_the_model_line_is_shortened_split_or_filled_and_says_where_it_came_from
     merged, problems = merge(engine, slots, twice, {"narrator": "Narrator"}, 12.0)
     assert [(l.source, l.text) for l in merged.lines][:2] == [("model", "Hey, mate! What is up?"), ("engine", "Engine line 1.")]
     assert any("said already" in p for p in problems)
+    # An engine line the model already said (its punctuation aside) is not said again in the slot it fills.
+    echoed = ScriptDraft(title="Pass", lines=[{"slot": 1, "character": "Narrator", "text": "engine line 1"}])
+    merged, problems = merge(engine, slots, echoed, {"narrator": "Narrator"}, 12.0)
+    assert [(l.source, l.text) for l in merged.lines] == [("model", "engine line 1"), ("engine", "Engine line 2.")]
+    assert any("engine's line repeats" in p for p in problems)
+    # Two long lines that shorten to the same opening are one line.
+    same_head = ScriptDraft(title="Pass", lines=[
+        {"slot": 1, "character": "Narrator", "text": "The dragon country. It is cold there and nobody likes it."},
+        {"slot": 2, "character": "Narrator", "text": "The dragon country. Again, it is very cold and dark."}])
+    merged, problems = merge(engine, slots, same_head, {"narrator": "Narrator"}, 12.0)
+    assert [l.text for l in merged.lines].count("The dragon country.") == 1, merged.lines
+    assert any("already said" in p for p in problems)
 
 
 def test_a_line_numbered_for_a_slot_that_does_not_exist_goes_to_the_nearest_empty_one():
@@ -181,6 +193,13 @@ def test_the_comedy_check_names_what_is_missing():
     codes = {f.code.value for f in report.findings}
     assert codes == {"comedy_off_screen", "comedy_thin_speech", "comedy_beat_missed", "comedy_repeated"}
     assert not report.passed and report.blame == ["script"]
+    # Lines that only reword an earlier line of the same parody (as the 135M model wrote on Sintel) are echoes.
+    echo = [("Welcome to the grey forest.", 2.5, 4.5), ("The forest.", 5.0, 7.0), ("A grey forest, welcome!", 7.5, 9.5),
+            ("The forest has one hair.", 10.0, 13.0)]
+    report = score_comedy(echo, data)
+    assert [f.data["lines"] for f in report.findings if f.code.value == "comedy_echo"] == [
+        ["The forest.", "A grey forest, welcome!"]]
+    assert report.metrics["parts"]["fresh"] == 0.5 and not report.passed
 
 
 def test_the_gate_says_funniness_was_not_judged_without_a_judge(isolated_settings):

@@ -101,8 +101,10 @@ def test_an_answer_that_does_not_fit_is_refused_and_the_question_stays(setup):
         agent.resume(paused.run_id, answer={"value": "nope"})
     with pytest.raises(AgentInputError, match="pick one of"):
         agent.resume(paused.run_id, answer={"option": "nope"})
-    still = agent.resume(paused.run_id, answer={"option": DATASET}, plan_only=True)
-    assert still.status == "needs_input" and still.question["kind"] == "choice"  # which character, next
+    planned = agent.resume(paused.run_id, answer={"option": DATASET}, plan_only=True)
+    # harbour_set's metadata names no character: the LoRA is trained on the dataset as it is, no second question
+    assert planned.status != "needs_input" and planned.plan["slots"]["character"]["value"] is None, planned.question
+    assert "names no character" in planned.plan["slots"]["character"]["evidence"]
 
 
 def test_answering_completes_cheap_runs(setup):
@@ -215,7 +217,7 @@ def test_chat_answer_completes_the_run_and_keeps_the_film(setup):
     assert chat.film == setup["film"]  # the film given in the answer stays for the next requests
 
 
-def test_a_dataset_of_one_character_names_it_and_of_several_offers_them(setup, tmp_path):
+def test_a_dataset_of_one_character_names_it_of_several_offers_them_and_of_none_is_the_subject(setup, tmp_path):
     from tools.core.settings import settings_from_dict
 
     data = json.loads(json.dumps(setup["data"]))
@@ -228,6 +230,15 @@ def test_a_dataset_of_one_character_names_it_and_of_several_offers_them(setup, t
     assert solo["question"] is None and solo["plan"]["slots"]["character"]["value"] == "Pip"
     duo = agent.plan("train a LoRA on duo_set", job="train_lora")
     assert duo["question"]["kind"] == "choice" and [o["key"] for o in duo["question"]["options"]] == ["Gull", "Pip"]
+    chosen = agent.plan("train a LoRA of Gull on duo_set", job="train_lora")
+    assert chosen["question"] is None and chosen["plan"]["slots"]["character"]["value"] == "Gull"
+    (tmp_path / "crowd_set").mkdir()
+    (tmp_path / "crowd_set" / "metadata.json").write_text(json.dumps({"name": "crowd_set"}))
+    for job in ("train_lora", "sample_lora"):  # a dataset that names no character is the subject itself
+        whole = agent.plan("show me what the crowd_set LoRA makes" if job == "sample_lora"
+                           else "train a LoRA on crowd_set", job=job)
+        assert whole["question"] is None and whole["plan"]["slots"]["character"]["value"] is None, whole["question"]
+        assert all(s["args"].get("character") is None for s in whole["plan"]["steps"])
 
 
 # ---- the studio's HTTP API --------------------------------------------------------------------------

@@ -113,3 +113,29 @@ def test_without_a_source_frame_the_reading_decides(burned, tmp_path):
     ffmpeg("-i", str(film), "-vf", "scale=160:90", "-c:v", "libx264", "-preset", "ultrafast", "-an", str(small))
     tiny = score_burned_subtitles(small, None, cues, [], SETTINGS)
     assert tiny.skipped and "too small" in tiny.metrics["frames"][0]["verdict"]
+
+
+def test_a_timeline_a_frame_off_still_finds_the_frame_shown(burned):
+    # A slowed span's output time maps to film time to within a frame; on moving footage the neighbour frame
+    # differs above the band too, which read as "not drawn" before the frames around it were tried.
+    film, video, srt = burned
+    fps = 24.0  # the test clip's rate
+    off_by_one = [TimeSpan(kind="clip", out_start=0.0, out_end=4.0, src_start=1 / fps, src_end=4.0 + 1 / fps)]
+    report = score_burned_subtitles(video, film, load_subtitles(srt), off_by_one, SETTINGS)
+    assert report.passed and report.metrics["seen"] == 2, report.metrics["frames"]
+    assert all(r["change"]["above"] < 0.005 for r in report.metrics["frames"])
+    missing = score_burned_subtitles(film, film, load_subtitles(srt), off_by_one, SETTINGS)
+    assert not missing.passed  # trying neighbour frames does not find text that is not there
+
+
+def test_a_short_cue_is_seen_though_it_draws_few_strokes(media, tmp_path):
+    srt = tmp_path / "short.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:02,500\nOh no.\n", encoding="utf-8")
+    out = tmp_path / "short cue.mp4"
+    ffmpeg("-i", str(media["good"]), "-vf", f"subtitles=filename='{srt}':force_style='FontSize=14,Outline=1'",
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-an", str(out))
+    pixels_only = settings_from_dict({"quality": {"ocr": "off"}})  # the changed pixels alone decide
+    report = score_burned_subtitles(out, media["good"], load_subtitles(srt), SPANS, pixels_only)
+    row = report.metrics["frames"][0]
+    assert row["change"]["band"] < 0.01 and row["verdict"] == "seen", row  # under the long-cue floor, still seen
+    assert not score_burned_subtitles(media["good"], media["good"], load_subtitles(srt), SPANS, pixels_only).passed

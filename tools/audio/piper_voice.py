@@ -76,6 +76,9 @@ _VOICES: dict[str, Any] = {}
 _VOICES_LOCK = threading.Lock()
 
 
+VOICE_SEED = 0
+
+
 def load_voice(model: Path):
     """One PiperVoice per model file for the whole process (thread-safe to share: ONNX Runtime sessions are)."""
     key = str(model)
@@ -88,6 +91,12 @@ def load_voice(model: Path):
                 raise ToolError("the piper-tts package is not installed",
                                 "pip install piper-tts, set tts.piper_binary, or use tts.backend: espeak") from exc
             try:
+                # Piper draws its noise from ONNX Runtime's generator, seeded when the session is made: a
+                # fixed seed makes voices reproducible (the same lines in the same order sound the same),
+                # as an image's seed does; unseeded, each run's speech differed and so did its score.
+                import onnxruntime
+
+                onnxruntime.set_seed(VOICE_SEED)
                 voice = _VOICES[key] = PiperVoice.load(key)
             except Exception as exc:  # a corrupt model surfaces as many different errors
                 raise ToolError(f"cannot load the Piper voice {model.name}: {exc}",

@@ -75,6 +75,7 @@ class Code(str, Enum):
     comedy_thin_speech = "comedy_thin_speech"  # too little of the parody is voiced
     comedy_beat_missed = "comedy_beat_missed"  # a long gap with a beat carries no line or gag
     comedy_repeated = "comedy_repeated"        # lines of the film's earlier parodies came back
+    comedy_echo = "comedy_echo"                # a line says nothing an earlier line of the same parody did not
     # images
     image_unreadable = "image_unreadable"
     image_blurry = "image_blurry"

@@ -15,6 +15,7 @@ from tools.core.context import ToolContext
 from tools.core.registry import invoke, tool
 from tools.core.types import Artifact, ToolError, ToolResult
 from tools.dataset.metadata import DatasetStore, StageSummary, fingerprint
+from tools.dataset.subject import choose_subject
 from tools.image.readiness import lora_base_unmet
 
 DEFAULT_PROMPTS = ["{trigger}, {cls}, solo, close-up, animated film still",
@@ -25,7 +26,7 @@ DEFAULT_PROMPTS = ["{trigger}, {cls}, solo, close-up, animated film still",
 
 class InferResult(ToolResult):
     dataset: str
-    character: str
+    character: str | None  # None: the LoRA of the whole dataset
     lora_name: str
     images: list[str]
     prompts: list[str]
@@ -69,15 +70,15 @@ def identity_scores(settings, refs: list[str], images: list[Path]) -> tuple[str 
     return scorer.backend.name, [scorer.score_image(p).similarity for p in images]
 
 
-def run_infer(ctx: ToolContext, store: DatasetStore, character: str, prompts: list[str] | None, seed: int,
+def run_infer(ctx: ToolContext, store: DatasetStore, character: str | None, prompts: list[str] | None, seed: int,
               steps: int | None, size: int | None) -> InferResult:
     s = ctx.settings.dataset
-    lora = store.meta.outputs.get("loras", {}).get(character)
+    subject = choose_subject(store, character)
+    lora = store.meta.outputs.get("loras", {}).get(subject.key)
     if not lora:
-        raise ToolError(f"no trained LoRA for {character!r} in dataset {store.meta.name}",
+        raise ToolError(f"no trained LoRA of {subject.label} in dataset {store.meta.name}",
                         "run dataset_train_lora first")
-    info = store.meta.characters[character]
-    prompts = prompts or [p.format(trigger=info.trigger, cls=s.class_word) for p in DEFAULT_PROMPTS][: s.samples]
+    prompts = prompts or [p.format(trigger=subject.trigger, cls=s.class_word) for p in DEFAULT_PROMPTS][: s.samples]
     settings = ctx.settings
     if settings.image.sdxl_model_path is None and s.base_model_path is not None:
         # Sample with the model the LoRA was trained on.
@@ -86,45 +87,48 @@ def run_infer(ctx: ToolContext, store: DatasetStore, character: str, prompts: li
     size = size or s.resolution
     images: list[Path] = []
     artifacts: list[Artifact] = []
-    with ctx.progress.task(f"infer: {character}", total=len(prompts)) as task:
+    key = subject.key
+    with ctx.progress.task(f"infer: {subject.label}", total=len(prompts)) as task:
         for i, prompt in enumerate(prompts):
             out = invoke("generate_image", {"prompt": prompt, "loras": [lora["lora_name"]], "seed": seed + i,
                                             "steps": steps or s.sample_steps, "width": size, "height": size,
-                                            "output_name": f"{store.meta.name}_{character}_{i}"}, gen_ctx)
+                                            "output_name": f"{store.meta.name}_{key}_{i}"}, gen_ctx)
             if not out.ok:
                 raise ToolError(f"sample generation failed: {out.error}", out.hint or "see the run trace")
             for a in out.artifacts:
                 images.append(Path(ctx.workspace.root) / a.path if not Path(a.path).is_absolute() else Path(a.path))
                 artifacts.append(a)
             task.advance()
-    sample_dir = store.root / "samples" / character
+    sample_dir = store.root / "samples" / key
     sample_dir.mkdir(parents=True, exist_ok=True)
     for p in images:
         shutil.copy2(p, sample_dir / p.name)
-    sheet = contact_sheet(images, prompts, ctx.workspace.unique_output(f"{store.meta.name}_{character}_sheet", ".png", "images"))
+    sheet = contact_sheet(images, prompts, ctx.workspace.unique_output(f"{store.meta.name}_{key}_sheet", ".png", "images"))
     shutil.copy2(sheet, sample_dir / "contact_sheet.png")
-    backend, per_image = identity_scores(ctx.settings, info.refs, images)
+    backend, per_image = identity_scores(ctx.settings, subject.refs, images)
     scored = [v for v in per_image if v is not None]
-    result = InferResult(dataset=store.meta.name, character=character, lora_name=lora["lora_name"],
+    result = InferResult(dataset=store.meta.name, character=subject.character, lora_name=lora["lora_name"],
                          images=[str(p) for p in images], prompts=prompts, contact_sheet=str(sample_dir / "contact_sheet.png"),
                          identity_backend=backend, identity_consistency=round(float(np.mean(scored)), 4) if scored else None,
                          per_image_identity=per_image,
                          artifacts=artifacts + [Artifact(path=ctx.workspace.relative(sheet), kind="image",
-                                                         metadata={"contact_sheet": True, "character": character})])
-    store.meta.outputs.setdefault("samples", {})[character] = result.model_dump(mode="json", exclude={"artifacts"})
+                                                         metadata={"contact_sheet": True, "character": subject.character})])
+    store.meta.outputs.setdefault("samples", {})[key] = result.model_dump(mode="json", exclude={"artifacts"})
+    counted = f"character:{subject.character}" if subject.character else "frames"
     store.finish_stage(StageSummary(stage="infer", fingerprint=fingerprint(lora, prompts, seed),
-                                    counts={f"character:{character}": len(images)}, notes=[result.summary()]))
+                                    counts={counted: len(images)}, notes=[result.summary()]))
     return result
 
 
 @tool(family="dataset", resources=("sdxl",), requires=lora_base_unmet)
-def dataset_infer(ctx: ToolContext, name: str, character: str, prompts: list[str] | None = None, seed: int = 0,
-                  steps: int | None = None, size: int | None = None) -> InferResult:
-    """Sample images from a character's trained LoRA, make a contact sheet and score identity consistency.
+def dataset_infer(ctx: ToolContext, name: str, character: str | None = None, prompts: list[str] | None = None,
+                  seed: int = 0, steps: int | None = None, size: int | None = None) -> InferResult:
+    """Sample images from a dataset's trained LoRA, make a contact sheet and score identity consistency.
 
     Args:
         name: The dataset name (after dataset_train_lora).
-        character: The character whose LoRA to sample.
+        character: The character whose LoRA to sample. Left out: the dataset's only character, or the
+            LoRA of the whole dataset when its metadata names none (identity is then not scored).
         prompts: Prompts to render (default: four shots using the trigger word).
         seed: Seed of the first sample; sample i uses seed + i.
         steps: Denoising steps (default dataset.sample_steps).

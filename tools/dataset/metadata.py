@@ -109,6 +109,7 @@ class DatasetMetadata(BaseModel):
     film_fingerprint: str = ""
     fps: float = 0.0
     refs_dir: str | None = None
+    trigger: str | None = None  # a LoRA of the whole dataset (no character) leads its captions with it
     characters: dict[str, CharacterInfo] = Field(default_factory=dict)
     items: dict[str, FrameItem] = Field(default_factory=dict)
     stages: dict[str, StageSummary] = Field(default_factory=dict)

@@ -194,6 +194,9 @@ def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed:
             if len(head.split()) < MIN_WORDS:
                 problems.append(f"slot {k}: too long for its {room} characters ({cand[:80]!r})")
                 continue
+            if rest and norm(head) in {norm(l.text) for l in lines + placed}:  # two long lines, one opening
+                problems.append(f"slot {k}: shortened, it says a line already said")
+                continue
             who = allowed.get(mine.character.strip().lower(), slot.speaker)
             if rest:
                 problems.append(f"slot {k}: shortened to fit {room} characters ({cand[:80]!r})")
@@ -203,18 +206,23 @@ def merge(engine: ParodyScript, slots: list[Slot], answer: ScriptDraft, allowed:
                                      source="model_repaired" if rest or id(mine) in moved else "model"))
             t = placed[-1].end + GAP_S
         if not given.get(k) and carry is not None and nonsense_reason(carry[0]) is None \
-                and len(carry[0]) <= int((limit - start - 0.1) * SPEECH_CPS):
+                and len(carry[0]) <= int((limit - start - 0.1) * SPEECH_CPS) \
+                and norm(carry[0]) not in {norm(l.text) for l in lines}:
             text, who = carry
             placed.append(ScriptLine(character=who, text=text, start=start,
                                      end=round(start + line_seconds(text), 2), source="model_repaired"))
             carry = None
-        if not placed:  # the engine's lines, later by as much as the previous slot's line ran into this one
+        if not placed:  # the engine's own lines, unless the model already said them in an earlier slot, later by
+            # as much as the previous slot's line ran into this one
+            said = {norm(l.text) for l in lines}
             shift = max(0.0, start - engine.lines[slot.lines[0]].start)
             placed = [engine.lines[i].model_copy(update={"start": round(engine.lines[i].start + shift, 2),
                                                           "end": round(engine.lines[i].end + shift, 2)})
-                      for i in slot.lines]
+                      for i in slot.lines if norm(engine.lines[i].text) not in said]
+            if len(placed) < len(slot.lines):
+                problems.append(f"slot {k}: the engine's line repeats one already said, left out")
         lines += placed
-        last_end = placed[-1].end
+        last_end = placed[-1].end if placed else last_end
     title = clean_text(answer.title)[:50] if answer.title and nonsense_reason(clean_text(answer.title) + " x") is None \
         else engine.title
     effects = engine.effects or fit_effects([ScriptEffect(kind=e.kind, at=e.at, caption=e.caption)

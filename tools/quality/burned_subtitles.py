@@ -34,6 +34,7 @@ OCR_HEIGHT = 360  # frames are read at least this tall (tesseract wants glyphs o
 STRONG = 40  # grey levels: a change this large is drawing, not compression noise
 COMPARABLE = ("clip", "slow")  # spans that show source frames as they are (no zoom, no hold)
 MAX_CUES = 16  # more cues are sampled evenly: the verdict does not need every one
+ALIGN_FRAMES = 2  # source frames tried either side of the mapped time
 
 
 class TimeSpan(BaseModel):
@@ -107,8 +108,16 @@ def band_change(out: np.ndarray, src: np.ndarray, band: float) -> dict[str, floa
     return {"band": round(inside, 4), "above": round(above, 4)}
 
 
-def drawn(change: dict[str, float]) -> bool:
-    return change["band"] >= 0.01 and change["band"] > 4 * change["above"] + 0.004
+INK_PER_LETTER = 0.0006  # share of the band (at WIDTH) one letter's strokes change, at the least
+INK_FLOOR = (0.003, 0.01)  # the band must change at least this much (short cue, long cue)
+
+
+def drawn(change: dict[str, float], text: str = "") -> bool:
+    """The band changed strongly, and far more than the picture above it (which a re-encode changes as much).
+    A short cue draws fewer strokes, so the least change asked of it follows its letters."""
+    letters = sum(ch.isalnum() for ch in text) or 20
+    floor = min(max(INK_PER_LETTER * letters, INK_FLOOR[0]), INK_FLOOR[1])
+    return change["band"] >= floor and change["band"] > 4 * change["above"] + 0.004
 
 
 def ocr_available(settings: Settings) -> bool:
@@ -194,10 +203,18 @@ def score_burned_subtitles(video: Path, film: Path | None, cues: list[Cue], span
     if all(o is None for o in outs):
         raise ToolError(f"cannot read frames of {video.name}", "check that the video has a readable picture")
     with_src = [k for k, (_, src) in enumerate(moments) if src is not None and film is not None]
-    srcs: dict[int, np.ndarray | None] = {}
+    srcs: dict[int, list[np.ndarray]] = {}
     if with_src and film is not None:
-        src_frames = grab_frames(film, [moments[k][1] for k in with_src], ffmpeg, geometry(film, settings), width)
-        srcs = dict(zip(with_src, src_frames))
+        film_geo = geometry(film, settings)
+        # A slowed or re-timed span maps output time to film time to within a frame or two: the source frames
+        # around the mapped time are all candidates, and the one that best matches the picture above the band
+        # is the frame the output shows (a neighbour frame of a moving scene differs everywhere).
+        steps = [j / film_geo.fps for j in range(-ALIGN_FRAMES, ALIGN_FRAMES + 1)]
+        wanted = [(k, max(0.0, moments[k][1] + d)) for k in with_src for d in steps]
+        frames = grab_frames(film, [t for _, t in wanted], ffmpeg, film_geo, width)
+        for (k, _), frame in zip(wanted, frames):
+            if frame is not None:
+                srcs.setdefault(k, []).append(frame)
     reads = read_bands([o for o in outs if o is not None], q.subtitle_band) if use_ocr else []
     read_of = dict(zip([k for k, o in enumerate(outs) if o is not None], reads))
     check = Check("burned_subtitles", q.scorer_pass)
@@ -209,9 +226,10 @@ def score_burned_subtitles(video: Path, film: Path | None, cues: list[Cue], span
         if outs[k] is None:
             row["verdict"] = "no frame"
             continue
-        if srcs.get(k) is not None:
-            row["change"] = band_change(outs[k], srcs[k], q.subtitle_band)
-            row["drawn"] = drawn(row["change"])
+        if srcs.get(k):
+            changes = [band_change(outs[k], src, q.subtitle_band) for src in srcs[k]]
+            row["change"] = min(changes, key=lambda c: (c["above"], -c["band"]))
+            row["drawn"] = drawn(row["change"], cue.text)
         if k in read_of:
             row["read"] = read_of[k][:80]
             row["similarity"] = round(text_similarity(cue.text, read_of[k]), 3)

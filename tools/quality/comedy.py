@@ -5,7 +5,9 @@
 - speech: the share of the parody's length that is voiced — at least SPEECH_SHARE;
 - beats: every gap longer than LONG_GAP_S that holds a beat (a motion peak, a cut, a loud hit, a face
   to the camera, a held still) carries a line or a gag;
-- repetition: no line spoken in the film's earlier parodies comes back.
+- repetition: no line spoken in the film's earlier parodies comes back;
+- echoes: every line adds a content word the parody's earlier lines did not say (a line that only
+  rewords what was said, "The dragon country." after "Level one: dragon country.", is dead air with words).
 Funniness itself is not measured here: with a capable judge model the gate adds its verdict
 (tools/quality/evaluate.py); without one the report says that funniness was not judged.
 """
@@ -16,6 +18,7 @@ import re
 from pydantic import BaseModel, Field
 
 from tools.core.findings import Code, Finding
+from tools.core.words import FUNCTION_WORDS
 from tools.quality.report import ScoreReport
 
 SPEECH_SHARE = 0.35
@@ -38,6 +41,18 @@ class ComedyInput(BaseModel):
 
 def _norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def echoes(lines: list[str]) -> list[str]:
+    """Lines whose content words were all said by earlier lines of the same parody."""
+    said: set[str] = set()
+    out = []
+    for text in lines:
+        words = {w for w in _norm(text).split() if w not in FUNCTION_WORDS}
+        if said and words and words <= said:
+            out.append(text)
+        said |= words
+    return out
 
 
 def refers(text: str, facts: dict[str, list[str]]) -> list[str]:
@@ -95,12 +110,16 @@ def score_comedy(lines: list[tuple[str, float, float]], data: ComedyInput) -> Sc
     if repeated:
         found.append(Finding(code=Code.comedy_repeated, data={"lines": repeated[:6]},
                              message=f"{len(repeated)} line(s) repeat the film's earlier parodies: {repeated[0]!r}"))
+    echoed = echoes([t for t, _, _ in sorted(lines, key=lambda x: x[1])])
+    if echoed:
+        found.append(Finding(code=Code.comedy_echo, data={"lines": echoed[:6]},
+                             message=f"{len(echoed)} line(s) only repeat what an earlier line said: {echoed[0]!r}"))
     parts = {"facts": min(1.0, fact_share / FACT_SHARE), "speech": min(1.0, share / SPEECH_SHARE),
              "beats": 1.0 - min(1.0, len(missed) / max(1, long_gaps + 1)),
-             "fresh": 1.0 - len(repeated) / len(lines)}
+             "fresh": 1.0 - (len(repeated) + len(echoed)) / len(lines)}
     score = sum(parts.values()) / len(parts)
     metrics = {"lines": len(lines), "fact_share": round(fact_share, 3), "speech_share": round(share, 3),
-               "beat_gaps_missed": len(missed), "repeated": len(repeated),
+               "beat_gaps_missed": len(missed), "repeated": len(repeated), "echoes": len(echoed),
                "refers": {t: n for (t, _, _), n in zip(lines, named)}, "parts": {k: round(v, 3) for k, v in parts.items()}}
     reasons = [f.message for f in found] or ["all checks passed"]
     return ScoreReport(scorer="comedy", score=round(score, 4), passed=not found, reasons=reasons, metrics=metrics,

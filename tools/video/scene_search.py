@@ -21,6 +21,7 @@ import numpy as np
 
 from tools.core.context import ToolContext
 from tools.core.embeddings import get_embedder
+from tools.core.words import FUNCTION_WORDS
 from tools.video import cache
 from tools.video.models import Scene, SceneList, SceneMatch, SceneSearchResult
 
@@ -29,9 +30,7 @@ POSITION_WEIGHT = 0.5
 SAME_LOOK = 0.95  # neighbouring shots this similar in description belong to the same scene
 MAX_SCENE_S = 45.0
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_FILLER = {"the", "a", "an", "and", "of", "to", "for", "in", "on", "at", "is", "are", "i", "you", "it", "that",
-           "this", "she", "he", "they", "says", "said", "say", "scene", "where", "when", "someone", "with", "me",
-           "my", "your", "be", "was", "am", "m", "s", "ve", "re", "ll", "d", "t"}
+_FILLER = FUNCTION_WORDS | {"says", "said", "say", "scene", "someone", "m", "s", "ve", "re", "ll", "d", "t"}
 
 
 def _words(text: str) -> list[str]:

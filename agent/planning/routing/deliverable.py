@@ -4,7 +4,9 @@ for), and its deliverables when it asks for two ("write a joke and have Pip say 
 The router scores each job's cues on the head clause; words of a purpose clause count half, so "cut
 the scene so I can send it" is a cut and "grab the frames so I can train a LoRA" a dataset for one. A
 head clause splits into two deliverables at a coordinator ("and", "then", "e") whose next words open
-with a verb; each part is routed on its own, and the request becomes a plan of both jobs.
+with a verb, or at a conjunction whose next words open with a question word (two questions asked
+at once: "what's on screen and what do they say?"); each part is routed on its own, and the request
+becomes a plan of both jobs.
 """
 from __future__ import annotations
 
@@ -33,6 +35,53 @@ def _coordinator() -> re.Pattern:
     return re.compile("|".join(f"(?:{p})" for p in words()["coordinators"]), re.I)
 
 
+@lru_cache(maxsize=1)
+def _conjunction() -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words()["conjunctions"]) + r")\b", re.I)
+
+
+@lru_cache(maxsize=1)
+def _question_word() -> re.Pattern:
+    alternatives = sorted(words()["question_words"], key=len, reverse=True)
+    return re.compile(r"\s*(?:" + "|".join(re.escape(w) for w in alternatives) + r")(?![\w'’])", re.I)
+
+
+def opens_question(text: str) -> bool:
+    return _question_word().match(text) is not None
+
+
+@lru_cache(maxsize=1)
+def _embedded() -> re.Pattern:
+    asking = "|".join(re.escape(w) for w in words()["asking_verbs"])
+    subjects = "|".join(re.escape(w) for w in sorted(words()["subjects"], key=len, reverse=True))
+    return re.compile(rf"\b({asking})\s+(what|who|where|when|why|how(?:\s+(?:long|big|many|much|old|large)\b)?|which\s+\w+)"
+                      rf"\s+({subjects})\s+(is|are|was|were)\b", re.I)
+
+
+def expand_contractions(text: str) -> str:
+    """"what's said" → "what is said": one spelling for the cues to meet (never a possessive: "Pip's");
+    then an embedded question in the direct question's order ("tell me how long it is" → "… how long is it")."""
+    for pattern, full in words()["contractions"].items():
+        text = re.sub(pattern, full, text, flags=re.I)
+    return _embedded().sub(lambda m: f"{m.group(1)} {m.group(2)} {m.group(4)} {m.group(3)}", text)
+
+
+@lru_cache(maxsize=1)
+def _kind_phrase() -> tuple[re.Pattern, re.Pattern]:
+    article = "|".join(re.escape(w) for w in words()["indefinite_articles"])
+    there = "|".join(re.escape(w) for w in words()["existential"])
+    return (re.compile(rf"(?<![\w'’])(?:{article})\s+(?:[\w-]+\s+){{0,2}}$", re.I),
+            re.compile(rf"(?<![\w'’])(?:{there})(?![\w'’])", re.I))
+
+
+def names_a_kind(text: str, at: int) -> bool:
+    """Is the word at `at` inside an indefinite noun phrase that is not said to exist or be had ("a
+    parody" in "what makes a parody funny?", not "an audio track" in "is there an audio track?")?"""
+    article, there = _kind_phrase()
+    before = text[:at]
+    return article.search(before[-60:]) is not None and there.search(before) is None
+
+
 @dataclass
 class Parts:
     head: str  # what to make
@@ -48,11 +97,13 @@ def split_purpose(request: str) -> tuple[str, str]:
 
 
 def split_deliverables(head: str, opens_with_verb) -> list[str]:
-    """`head` cut at each coordinator whose next words open with a verb (`opens_with_verb(text)`)."""
+    """`head` cut at each coordinator whose next words open with a verb (`opens_with_verb(text)`), and at
+    each conjunction whose next words open a question."""
     parts, start = [], 0
     for m in _coordinator().finditer(head):
         rest = head[m.end():]
-        if m.start() > start and rest and opens_with_verb(rest):
+        asks = _conjunction().search(m.group(0)) is not None and opens_question(rest)
+        if m.start() > start and rest and (opens_with_verb(rest) or asks):
             parts.append(head[start:m.start()])
             start = m.end()
     parts.append(head[start:])

@@ -21,7 +21,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from agent.planning.routing.deliverable import imperative_words, light_verbs, read_parts
+from agent.planning.routing.deliverable import (expand_contractions, imperative_words, light_verbs, names_a_kind,
+                                                read_parts)
 from tools.core.embeddings import Embedder
 from tools.core.registry import ToolSpec, get_tool
 from workflows import Workflow
@@ -157,21 +158,23 @@ class Router:
             sims[name] = max(sims[name], float((vecs @ q).max()))
         return sims
 
-    def cues(self, wf: Workflow, text: str) -> tuple[float, list[str], set[int]]:
+    def cues(self, wf: Workflow, text: str, *, question: bool = False) -> tuple[float, list[str], set[int]]:
         """Points for the job's verb, objects, context words and phrases in `text`; where its verb and
-        objects matched."""
+        objects matched. In a question, a cue word inside an indefinite noun phrase names a kind of thing,
+        not one to make or look at ("what makes a parody funny?"), and does not count."""
         cues = wf.route
         matched: list[str] = []
         points = 0.0
         at: set[int] = set()
+        kept = (lambda m: not names_a_kind(text, m.start())) if question else (lambda m: True)
         verb = _stems(tuple(cues.verbs))
-        if verb and (m := verb.search(text)):
+        if verb and (m := next((h for h in verb.finditer(text) if kept(h)), None)):
             points += VERB_WEIGHT
             matched.append(f"verb:{m.group(1).lower()}")
             at.add(m.start())
         objects = _stems(tuple(cues.objects))
         if objects:
-            hits = list(objects.finditer(text))
+            hits = [h for h in objects.finditer(text) if kept(h)]
             at |= {m.start() for m in hits}
             found = list(dict.fromkeys(m.group(1).lower() for m in hits))
             if found:
@@ -195,7 +198,7 @@ class Router:
         if not has_cues(wf) and similarity >= self.min_similarity:
             evidence += CUELESS_EVIDENCE
             matched.append(f"description:{similarity:.2f}")
-        points, found, at = self.cues(wf, request)
+        points, found, at = self.cues(wf, request, question=bool(signals.get("question")))
         evidence += points
         matched += found
         if head_verb_at is not None and head_verb_at in at:
@@ -236,12 +239,26 @@ class Router:
                 continue
             if generic and generic.match(text, m.start()):
                 # A generic verb ("make", "turn") names no deliverable; in "turn this clip into a spoof" what
-                # it makes does: the first job word after "into" ("in" + article). Otherwise no head verb.
+                # it makes does: the first job word after "into" ("in" + article). A causative ("have Pip
+                # say it", "falla dire a Gull", "get him to read it") is headed by the verb it causes: the
+                # next job word, when it is a verb a few words on. Otherwise no head verb.
                 into = re.search(r"\b(?:into|in\s+(?:un|una|uno))\b", text[m.end():], re.I)
                 nxt = self._job_words.search(text, m.end() + into.end()) if into and self._job_words else None
+                if nxt is None and not into:
+                    return self._caused_verb_at(text, m.end())
                 return nxt.start() if nxt else None
             return m.start()
         return None
+
+    def _caused_verb_at(self, text: str, after: int, reach: int = 3) -> int | None:
+        """Where the verb a causative causes starts: the next job word, if it is a job's verb (not an object:
+        "make a clip" has none) within `reach` words of the generic verb."""
+        nxt = self._job_words.search(text, after) if self._job_words else None
+        if nxt is None or len(re.findall(r"[\w'’]+", text[after:nxt.start()])) > reach:
+            return None
+        if not hasattr(self, "_job_verb_pattern"):
+            self._job_verb_pattern = _stems(tuple(v for wf in self.workflows.values() for v in wf.route.verbs))
+        return nxt.start() if self._job_verb_pattern and self._job_verb_pattern.match(text, nxt.start()) else None
 
     @property
     def _job_words(self) -> re.Pattern | None:
@@ -277,11 +294,19 @@ class Router:
         return any(len(w) >= 3 and w not in plain and not w.startswith(stems) for w in words)
 
     def part_of(self, job: str, others: list[str]) -> bool:
-        """Does another chosen job already run every tool of `job` (a LoRA job that also samples)?"""
+        """Does another chosen job already run every tool of `job` (a LoRA job that also trains)?"""
         tools = {s.tool for s in self.workflows[job].steps}
         return bool(tools) and any(o != job and tools <= {s.tool for s in self.workflows[o].steps} for o in others)
 
+    def folds_into(self, job: str, others: list[str]) -> bool:
+        """Is `job`'s deliverable already made by another chosen job: it runs every tool of `job` and makes
+        the same kind of thing (its `route.task`)? "make a dataset and train on it" is one LoRA job; "train
+        it, then give me 4 samples" asks for pictures besides the LoRA, a deliverable of its own."""
+        task = self.workflows[job].route.task
+        return any(o != job and self.part_of(job, [o]) and self.workflows[o].route.task == task for o in others)
+
     def route(self, request: str, signals: dict[str, bool]) -> Route:
+        request = expand_contractions(request)  # and embedded questions in direct order
         parts = read_parts(request, self.opens_with_verb)
         if len(parts.deliverables) > 1:
             routes = [self._route_part(part, parts.purpose, signals) for part in parts.deliverables]
@@ -292,8 +317,8 @@ class Router:
                 names_it = len(part.split()) >= 2 and (any(m.startswith(("object:", "phrase:")) for m in r.matched)
                                                        or not self.generic_verb(part))
                 if names_it and r.method == "rules" and r.workflow and r.workflow not in jobs and r.workflow != FALLBACK:
-                    jobs = [j for j in jobs if not self.part_of(j, [r.workflow])]
-                    if not self.part_of(r.workflow, jobs):
+                    jobs = [j for j in jobs if not self.folds_into(j, [r.workflow])]
+                    if not self.folds_into(r.workflow, jobs):
                         jobs.append(r.workflow)
             if len(jobs) > 1:
                 first = next(r for r in routes if r.workflow == jobs[0])

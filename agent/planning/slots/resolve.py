@@ -164,12 +164,14 @@ def resolve_slots(parameters: dict[str, Any], request_slots: RequestSlots, *, mo
 
 def derive_value(rule: str, values: dict[str, Any]) -> str:
     """Fill `rule`'s {fields} from the other values ({film_stem}: the film's file name) as a safe name:
-    letters, digits, - and _ only. Empty when a field it names has no value."""
+    letters, digits, - and _ only. A rule may hold alternatives, "a | b": the first whose fields all have
+    values wins. Empty when none has."""
     fields = {k: v for k, v in values.items() if isinstance(v, str) and v.strip()}
     if fields.get("film"):
         fields["film_stem"] = Path(fields["film"]).stem
-    for field in re.findall(r"{(\w+)}", rule):
-        if field not in fields:
-            return ""
-    raw = rule.format(**{k: fields[k] for k in re.findall(r"{(\w+)}", rule)})
-    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_-]+", "_", raw)).strip("_-").lower()
+    for alternative in (a.strip() for a in rule.split("|")):
+        names = re.findall(r"{(\w+)}", alternative)
+        if all(field in fields for field in names):
+            raw = alternative.format(**{k: fields[k] for k in names})
+            return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_-]+", "_", raw)).strip("_-").lower()
+    return ""
