@@ -30,7 +30,7 @@ FIGURES: dict[str, Callable[[dict], str]] = {
                              f"{_num(m.get('best_other_similarity'))}; speakers {', '.join(m.get('speakers', []))}",
     "script": lambda m: f"checklist {m.get('yes')}/{m.get('asked')} yes: " + "; ".join(
         f"{c['question']}: {c['answer']}" + (f" ({c['evidence']})" if c.get("evidence") else "")
-        for c in m.get("checklist", [])),
+        + ("" if c.get("scored", True) else " [not scored]") for c in m.get("checklist", [])),
     "answer": lambda m: f"relevance {_num(m.get('relevance'))}, {m.get('tool_errors', 0)}/{m.get('tool_calls', 0)} "
                         f"tool calls failed, {len(m.get('files_named', []))} files named",
     "completion": lambda m: f"{m.get('succeeded')}/{m.get('steps')} steps succeeded",

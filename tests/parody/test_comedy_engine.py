@@ -213,3 +213,20 @@ def test_the_gate_says_funniness_was_not_judged_without_a_judge(isolated_setting
     comedy = next(r for r in report.reports if r.scorer == "comedy")
     assert not comedy.skipped and comedy.metrics["funniness"] is None
     assert any(r.startswith("funniness was not judged") for r in comedy.reasons)
+
+
+def test_the_gate_says_funniness_was_not_judged_when_the_judge_fails_its_joke_controls(isolated_settings):
+    from tools.quality.av import LineWindow
+    from tools.quality.evaluate import SceneContext, evaluate
+
+    settings = isolated_settings.model_copy(update={"llm": isolated_settings.llm.model_copy(update={"backend": "fake"})})
+    same = FakeChatModel(handler=lambda call: {"topic": "forest", "verdict": "in this scene", "technique": "sarcasm"})
+    ctx = make_context(settings, llm=same)
+    data = ComedyInput(facts={"place": ["forest"]}, length=6.0)
+    report = evaluate(ctx, lines=[LineWindow(text="Welcome to the forest.", start=0.5, end=2.5, speaker="Narrator")],
+                      scene=SceneContext(comedy=data, facts=["the place: the forest"]))
+    script = next(r for r in report.reports if r.scorer == "script")
+    assert script.metrics["unscored"] == ["joke"] and script.score == 1.0  # the forest line is about the scene
+    comedy = next(r for r in report.reports if r.scorer == "comedy")
+    assert comedy.metrics["funniness"] is None
+    assert any("planted joke control lines wrong" in r for r in comedy.reasons)

@@ -145,9 +145,10 @@ def _comedy(ctx: ToolContext, lines: list[LineWindow], scene: SceneContext, repo
     judged = next((r for r in reports if r.scorer == "script" and not r.skipped), None)
     why = judge_unavailable(ctx.settings, ctx.llm)
     if judged is not None:
-        jokes = judged.metrics.get("joke_share", judged.score)
+        jokes = judged.metrics.get("joke_share")  # None: the judge's joke answers failed its planted controls
         report.metrics["funniness"] = jokes
-        report.reasons.append(f"funniness judged by the model: {jokes:.0%} of the lines are jokes")
+        report.reasons.append(f"funniness judged by the model: {jokes:.0%} of the lines are jokes" if jokes is not None
+                              else "funniness was not judged: the judge got its planted joke control lines wrong")
     else:
         report.metrics["funniness"] = None
         report.reasons.append(f"funniness was not judged: {why or 'the judge gave no verdict'}")
