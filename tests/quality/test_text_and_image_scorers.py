@@ -160,8 +160,8 @@ def test_a_verdict_that_fails_its_controls_is_replaced_by_the_topic_matched_with
     report = score_script("x", "a parody", settings, chat, lines=_timed([]), facts=SCENE)
     assert report.metrics["scene_decided_by"].startswith("the topic the model named")
     answers = [c["answer"] for c in report.metrics["checklist"] if c["kind"] == "scene"]
-    assert answers == ["yes", "no", "no"]  # "teal" is on screen; fish and taxes are not in the scene's facts
-    assert report.score == pytest.approx(4 / 6, abs=1e-3)
+    assert answers == ["yes", "yes", "no"]  # "teal" is on screen, "Ahoy" is said; taxes are not in the scene
+    assert report.score == pytest.approx(5 / 6, abs=1e-3)
     # A judge that answers the same whatever it reads: its joke answers tell nothing (not scored); a topic that is
     # not words of the line is replaced by the line itself, matched with the scene.
     same = ScriptedChat(replies=[_line("things", True, "sarcasm")])

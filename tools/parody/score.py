@@ -141,9 +141,10 @@ def comedy_input(ctx: ToolContext, film: Path | None, scene: SceneRef | None, le
 
 
 def judge_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, length: float,
-                  request: str = "") -> tuple[list[str], list[Moment]]:
+                  request: str = "", cast: list[str] | None = None) -> tuple[list[str], list[Moment]]:
     """What the scene shows and says, and what happens when in the parody (output seconds): the judge asks
-    of each line whether it reacts to its moment."""
+    of each line whether it reacts to its moment. The cast's names stand for who is on screen when someone is
+    (as in the comedy check)."""
     if scene is None:
         return [], []
     from tools.parody.beats import moments
@@ -151,7 +152,8 @@ def judge_context(ctx: ToolContext, film: Path | None, scene: SceneRef | None, l
 
     facts = with_request_place(scene_facts(ctx, film, scene), request)
     footage = max(1.0, length - TITLE_CARD_S)
-    return facts.plain(), [Moment(start=a + TITLE_CARD_S, end=b + TITLE_CARD_S, what=w) for a, b, w in moments(facts, footage)]
+    named = [f"on screen: {c}" for c in cast or [] if c != "Narrator"] if facts.characters else []
+    return facts.plain() + named, [Moment(start=a + TITLE_CARD_S, end=b + TITLE_CARD_S, what=w) for a, b, w in moments(facts, footage)]
 
 
 def _identity(ctx: ToolContext, images: list[Path], characters: list[str]):
@@ -204,7 +206,7 @@ def score_parody(ctx: ToolContext, video: InputPath, lines: list[LineWindow] | N
     length = target_duration or (max((ln.end for ln in lines or []), default=0.0) + 1.0)
     context.comedy = comedy_input(ctx, film, scene, length, list(effects or []), [ln.text for ln in lines or []],
                                   request, list(characters or []))
-    context.facts, context.moments = judge_context(ctx, film, scene, length, request)
+    context.facts, context.moments = judge_context(ctx, film, scene, length, request, list(characters or []))
     if context.comedy is not None and planned:
         context.comedy.planned = [(ln.text, ln.start + TITLE_CARD_S, ln.end + TITLE_CARD_S) for ln in planned]
     report = evaluate(ctx, video, target_duration, list(lines or []), subtitles, script, request, paths,

@@ -164,7 +164,11 @@ def write_parody_script(ctx: ToolContext, scene: SceneRef, request: str = "", ch
         history = memory.load(ctx.settings)
         named_cast = bool({c.lower() for c in characters or []} & {c.lower() for c in cast})  # the user named who speaks
         technique = _technique(facts, request, tone, history, film_key, scene, iteration, cast, named_cast)
-        used = {comedy.norm(t) for e in history for t in e.lines}
+        # Lines other runs' parodies spoke are not said again; this run's own earlier iterations do not count (a
+        # redo that keeps a good model line is not a repeat: writer-1.5b's redo on the sample film lost 2 of its
+        # lines to its own first draft and fell to the engine).
+        this_run = str(ctx.workspace.root)
+        used = {comedy.norm(t) for e in history if not e.script.startswith(this_run) for t in e.lines}
         seed = hash_seed(film_key, scene, iteration, len(history))
         lead = cast[0] if cast else FALLBACK_LEAD
         second = cast[1] if len(cast) > 1 else FALLBACK_SECOND

@@ -10,8 +10,9 @@ per line: asked about a list of lines at once, a small model answers the options
 Three planted control lines with known answers are judged the same way (plain and about the scene; an obvious
 exaggeration about the scene; plain and about office chores). A question whose controls the model gets wrong
 does not count as the model's verdict: writer-1.5b names topics well ("tax return", "printer jam") but says
-"in this scene" for all of them, so when its verdict fails the controls, the topic it named is matched with
-the scene's things instead (a content word in common), and when that fails too the question is not scored.
+"in this scene" for all of them, so when its verdict fails the controls, the topic it named (or else the line's
+own words) is matched with the scene's things instead (a content word in common: the place, who is on screen
+and the cast, what is said), and when that fails too the question is not scored.
 Every answer is in the report (metrics.checklist, metrics.controls) and each no is a finding naming its
 line, which the writer's redo reads.
 
@@ -191,7 +192,8 @@ def _report(judged: list[JudgedLine], things: list[str], answers: list[LineAnswe
             controls: list[tuple[_Control, LineAnswer]], pass_score: float) -> ScoreReport:
     # Which verdicts the controls let count: the model's own on the scene, else its topic matched with the scene.
     said = [(c, a.verdict == IN_SCENE) for c, a in controls]
-    matched = [(c, bool(matched_thing(topic_of(a.topic, c.text), things))) for c, a in controls]
+    matched = [(c, bool(matched_thing(topic_of(a.topic, c.text), things) or matched_thing(c.text, things)))
+               for c, a in controls]
     jokes = [(c, a.technique != PLAIN) for c, a in controls]
     right = {name: all(c.in_scene == v for c, v in got) for name, got in (("verdict", said), ("topic", matched))}
     right["joke"] = all(c.joke == v for c, v in jokes)
@@ -201,7 +203,7 @@ def _report(judged: list[JudgedLine], things: list[str], answers: list[LineAnswe
     found: list[Finding] = []
     for i, (ln, a) in enumerate(zip(judged, answers), 1):
         at = f" at {ln.start:.1f}s" if ln.start is not None else ""
-        thing = matched_thing(topic_of(a.topic, ln.text), things)
+        thing = matched_thing(topic_of(a.topic, ln.text), things) or matched_thing(ln.text, things)
         yes_scene = a.verdict == IN_SCENE if scene_by == "verdict" else bool(thing)
         checklist.append({"kind": "scene", "question": f"line {i} reacts to what the scene shows or says{at}",
                           "answer": "yes" if yes_scene else "no", "scored": bool(scene_by),
