@@ -144,3 +144,17 @@ def test_cast_comes_from_the_knowledge_base_when_none_is_given(isolated_settings
     assert resolve_cast(ctx, ["The Tide Keeper", "Gull"], "samples/the_tide_keeper.mp4", "") == ["Gull"]
     # another film's notes, or notes about no film, lend no names (Sintel's parody once voiced Luca's Giulia)
     assert resolve_cast(ctx, [], "/films/sintel_trailer.mp4", "a girl in the snow") == []
+
+
+def test_a_redo_may_keep_its_own_lines_but_another_run_may_not(isolated_settings):
+    def draft(call):
+        return GOOD_DRAFT if call.schema_title == "ScriptDraft" else None
+
+    ctx, _ = _ctx(isolated_settings, draft)
+    args = {"scene": SCENE, "request": "parody", "characters": ["Pip", "Gull"], "duration_s": 20.0}
+    first = invoke("write_parody_script", args, ctx).result
+    redo = invoke("write_parody_script", {**args, "iteration": 1}, ctx).result  # the same run's next iteration
+    assert first["line_sources"]["model"] == 4 and redo["line_sources"]["model"] == 4
+    other, _ = _ctx(isolated_settings, draft)  # another run: the film's earlier parody spoke these lines
+    again = invoke("write_parody_script", args, other).result
+    assert again["line_sources"]["model"] == 0 and "Pip cannot fly." not in again["text"]
