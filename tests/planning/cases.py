@@ -20,7 +20,8 @@ from pydantic import BaseModel, Field, field_validator
 
 CASES_FILE = Path(__file__).with_name("requests.yaml")
 FROZEN_FILE = Path(__file__).with_name("frozen.yaml")
-FROZEN_2_FILE = Path(__file__).with_name("frozen_2.yaml")  # second frozen set, fresh wording, never tuned on
+FROZEN_2_FILE = Path(__file__).with_name("frozen_2.yaml")  # second frozen set (round c); tuned on from round d
+FROZEN_3_FILE = Path(__file__).with_name("frozen_3.yaml")  # third frozen set, fresh wording, never tuned on
 DATASET = "harbour_set"  # the dataset the sets' requests name, made by `make_world`
 
 AskKind = Literal["film", "refs", "dataset", "time", "line", "scene", "choice"]

@@ -21,8 +21,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from agent.planning.routing.deliverable import (expand_contractions, imperative_words, light_verbs, names_a_kind,
-                                                read_parts)
+from agent.planning.routing.deliverable import (addressed_person, expand_contractions, imperative_words, light_verbs, names_a_kind,
+                                                read_parts, without_fillers)
 from tools.core.embeddings import Embedder
 from tools.core.registry import ToolSpec, get_tool
 from workflows import Workflow
@@ -94,6 +94,11 @@ class Route:
     @property
     def confidence(self) -> float:
         return self.ranking[0][1] if self.ranking else 0.0
+
+
+def found_all(matched: list[str]) -> list[str]:
+    """The head clause's own matches (not those of a purpose clause)."""
+    return [m for m in matched if not m.startswith("purpose ")]
 
 
 def confidence(score: float) -> float:
@@ -174,7 +179,7 @@ class Router:
             at.add(m.start())
         objects = _stems(tuple(cues.objects))
         if objects:
-            hits = [h for h in objects.finditer(text) if kept(h)]
+            hits = [h for h in objects.finditer(text) if kept(h) and not addressed_person(text, h.start())]
             at |= {m.start() for m in hits}
             found = list(dict.fromkeys(m.group(1).lower() for m in hits))
             if found:
@@ -209,8 +214,13 @@ class Router:
             if extra:
                 evidence += PURPOSE_SHARE * extra
                 matched += [f"purpose {m}" for m in found[:2]]
-        # Signals only count for a job the request already points at.
+        # Signals only count for a job the request already points at; a signal that names the job's object
+        # (a stated time range for a clip by times) counts as that object when no object word did.
         if evidence:
+            named = [n for n in wf.route.object_signals if signals.get(n)]
+            if named and not any(m.startswith("object:") for m in found_all(matched)):
+                evidence += OBJECT_WEIGHT
+                matched.append(f"object:{named[0]}")
             for name, weight in wf.route.signals.items():
                 absent = name.startswith("not_")
                 if bool(signals.get(name.removeprefix("not_"))) != absent:
@@ -274,8 +284,7 @@ class Router:
         return at is None or bool(generic and generic.match(text, at))
 
     def opens_with_verb(self, text: str) -> bool:
-        m = self._verbs.match(re.sub(r"^\s*(?:also|then|please|poi|anche)\s+", "", text, flags=re.I)) \
-            if self._verbs else None
+        m = self._verbs.match(without_fillers(text)) if self._verbs else None
         return m is not None
 
     def describes_something(self, request: str) -> bool:
@@ -307,7 +316,7 @@ class Router:
 
     def route(self, request: str, signals: dict[str, bool]) -> Route:
         request = expand_contractions(request)  # and embedded questions in direct order
-        parts = read_parts(request, self.opens_with_verb)
+        parts = read_parts(request, self.opens_with_verb, bool(signals.get("english")))
         if len(parts.deliverables) > 1:
             routes = [self._route_part(part, parts.purpose, signals) for part in parts.deliverables]
             jobs: list[str] = []
