@@ -36,8 +36,11 @@ POLITE = re.compile(r"^\s*(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?(
                     r"^\s*(?:please\s+)?do\s+(?:a|an|some|me|us|the|this|that|my|it)\b|"
                     r"^\s*(?:can|could|will|would)\s+(?:the\s+)?[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?\s+"
                     r"(?:say|speak|shout|whisper|sing|read|yell)\b", re.I)
-POLITE_IT = re.compile(r"^\s*(?:mi\s+)?(?:puoi|potresti|riesci a|fai|faresti|fareste)\s+(?!dirmi|spiegarmi|raccontarmi)",
-                       re.I)
+# "mi fai …?", "mi ritagli …?", "mi trascrivi …?": "mi" and a verb of the second person asks a service
+# of the listener, an order ("mi dici / spieghi / racconti …?" asks to be told: a question).
+POLITE_IT = re.compile(r"^\s*(?:mi\s+)?(?:puoi|potresti|riesci a|fai|faresti|fareste)\s+(?!dirmi|spiegarmi|raccontarmi)|"
+                       r"^\s*mi\s+(?!(?:dici|dite|spieghi|spiegate|racconti|raccontate|sai|sapete|serve|servono|piace|"
+                       r"piacciono|chiedo|domando)\b)[a-zà-ù]+(?:i|ete|ate)\b", re.I)
 # "the latest scene" is the last one in the film, not news.
 IN_FILM = re.compile(r"\s+(?:scene|shot|bit|part|moment|clip|frame|line|sequence|one|scena|inquadratura|parte|"
                      r"battuta|sequenza)s?\b", re.I)
