@@ -59,7 +59,7 @@ class RouteCues(BaseModel):
     the job; `context` words only make it likelier (film, scene). `phrases` are regular expressions
     that are strong evidence on their own. `signals` weigh facts about the request and the run
     (agent/planning/routing/signals.py), positive or negative; "not_<signal>" weighs its absence.
-    `object_signals` count as the job's object when the request points at the job at all.
+    `object_signals` count as the job's object, as an object word would.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -214,13 +214,14 @@ class Router:
             if extra:
                 evidence += PURPOSE_SHARE * extra
                 matched += [f"purpose {m}" for m in found[:2]]
-        # Signals only count for a job the request already points at; a signal that names the job's object
-        # (a stated time range for a clip by times) counts as that object when no object word did.
+        # A signal that names the job's object (a stated time range for a clip by times) counts as that
+        # object, as an object word would, when no object word did.
+        named = [n for n in wf.route.object_signals if signals.get(n)]
+        if named and not any(m.startswith("object:") for m in found_all(matched)):
+            evidence += OBJECT_WEIGHT
+            matched.append(f"object:{named[0]}")
+        # Signals only count for a job the request already points at.
         if evidence:
-            named = [n for n in wf.route.object_signals if signals.get(n)]
-            if named and not any(m.startswith("object:") for m in found_all(matched)):
-                evidence += OBJECT_WEIGHT
-                matched.append(f"object:{named[0]}")
             for name, weight in wf.route.signals.items():
                 absent = name.startswith("not_")
                 if bool(signals.get(name.removeprefix("not_"))) != absent:
