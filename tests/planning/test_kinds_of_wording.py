@@ -75,3 +75,12 @@ def test_a_job_word_written_as_a_name_after_a_dative_is_a_person(router):
 def test_explain_how_is_a_question_about_kinds(router):
     route = route_of(router, "explain why a LoRA needs captioned images", film=False)
     assert route.workflow == "answer_knowledge"
+
+
+def test_a_plainly_english_request_does_not_meet_italian_cues(router):
+    cut_scene = router.workflows["cut_scene"]
+    assert router.cues(cut_scene, "keep the two files separate", english=True)[0] == 0
+    assert "verb:separa" in router.cues(cut_scene, "keep the two files separate")[1]  # the mark is what gates it
+    assert "separa" in cut_scene.route.italian and "separa" in cut_scene.route.verbs
+    # an Italian request still meets them
+    assert route_of(router, "Separa la scena della pioggia dal resto del film", film=True).jobs == ["cut_scene"]
