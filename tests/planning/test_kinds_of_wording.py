@@ -67,6 +67,8 @@ def test_embedded_questions_take_do_support():
 def test_a_job_word_written_as_a_name_after_a_dative_is_a_person(router):
     route = route_of(router, "Scrivi un indovinello sul porto e fallo leggere al Narratore", film=False)
     assert route.jobs == ["write_script", "voice_line"]
+    # an acronym after an article is no name ("a LoRA"), and Italian "a" is no dative in English
+    assert "object:lora" in route_of(router, "Make a LoRA of Pip from this film", film=True).matched
     # lower case after a preposition it is still the narration asked for
     assert route_of(router, "put subtitles on the storm scene and add a narrator to it", film=True).jobs \
         == ["subtitle_scene"]

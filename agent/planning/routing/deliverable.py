@@ -115,16 +115,19 @@ def names_a_kind(text: str, at: int) -> bool:
     return article.search(before[-60:]) is not None and there.search(before) is None
 
 
-@lru_cache(maxsize=1)
-def _dative() -> re.Pattern:
-    return re.compile(r"(?<![\w'’])(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words()["datives"])
-                      + r")\s+$", re.I)
+@lru_cache(maxsize=2)
+def _dative(english: bool) -> re.Pattern:
+    found = words()["datives"]["en"] + ([] if english else words()["datives"]["it"])
+    return re.compile(r"(?<![\w'’])(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in found) + r")\s+$", re.I)
 
 
-def addressed_person(text: str, at: int) -> bool:
-    """Is the word at `at` a person the request addresses, not a thing: written as a name (capitalised)
-    right after a dative ("falla leggere al Narratore", "give it to the Narrator")?"""
-    return text[at:at + 1].isupper() and _dative().search(text[max(0, at - 20):at]) is not None
+def addressed_person(text: str, at: int, english: bool = False) -> bool:
+    """Is the word at `at` a person the request addresses, not a thing: written as a name (a capital, then
+    small letters: not "LoRA") right after a dative ("falla leggere al Narratore", "give it to the Narrator")?"""
+    word = re.match(r"[\w'’-]+", text[at:])
+    if not word or not word.group(0)[:1].isupper() or not word.group(0)[1:].islower():
+        return False
+    return _dative(english).search(text[max(0, at - 20):at]) is not None
 
 
 @dataclass

@@ -183,7 +183,7 @@ class Router:
             at.add(m.start())
         objects = _stems(lists["objects"])
         if objects:
-            hits = [h for h in objects.finditer(text) if kept(h) and not addressed_person(text, h.start())]
+            hits = [h for h in objects.finditer(text) if kept(h) and not addressed_person(text, h.start(), english)]
             at |= {m.start() for m in hits}
             found = list(dict.fromkeys(m.group(1).lower() for m in hits))
             if found:
