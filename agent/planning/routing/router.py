@@ -21,8 +21,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from agent.planning.routing.deliverable import (addressed_person, expand_contractions, imperative_words, light_verbs, names_a_kind,
-                                                read_parts, without_fillers)
+from agent.planning.routing.deliverable import (
+    addressed_person,
+    expand_contractions,
+    imperative_words,
+    light_verbs,
+    names_a_kind,
+    read_parts,
+    without_fillers,
+)
 from tools.core.embeddings import Embedder
 from tools.core.registry import ToolSpec, get_tool
 from workflows import Workflow
@@ -353,7 +360,8 @@ class Router:
 
     def _route_part(self, text: str, purpose: str, signals: dict[str, bool], whole: str | None = None) -> Route:
         sims = self.similarities(whole or text)
-        at = None if signals.get("question") else self.head_verb_at(text, bool(signals.get("english")))  # a question's verb orders nothing
+        # a question's verb orders nothing
+        at = None if signals.get("question") else self.head_verb_at(text, bool(signals.get("english")))
         scores = sorted((self.score(wf, text, signals, sims.get(name, 0.0), purpose=purpose, head_verb_at=at)
                          for name, wf in self.workflows.items()), key=lambda s: s.score, reverse=True)
         if not scores:
