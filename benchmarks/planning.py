@@ -1,8 +1,9 @@
 """Planning with the embedded model on the planning sets: the tuning part (tests/planning/requests.yaml,
 our own words, the rules were written against it), the frozen part (tests/planning/frozen.yaml,
-written by someone who never saw the router, never tuned on) and a second frozen part
-(tests/planning/frozen_2.yaml, fresh wording written before the third round of rule changes, never
-tuned on).
+written by someone who never saw the router, never tuned on), a second frozen part
+(tests/planning/frozen_2.yaml, fresh wording written before the third round of rule changes; not tuned
+on in round c, tuned on from round d) and a third frozen part (tests/planning/frozen_3.yaml, fresh wording written
+before the fourth round of rule changes, never tuned on).
 
 Every request goes through the real planning path (`Agent.plan`: understand → retrieve (→ web) →
 plan, stopping at a question when the request leaves out what its job needs) with the embedded
@@ -14,9 +15,9 @@ Anchor, on the same sets in the same run: routing by similarity alone (the reque
 against each workflow's description and examples, nearest wins; what the agent did before routing by
 job; a question never counts for it).
 
-    .venv/bin/python benchmarks/planning.py [--limit N] [--film PATH] [--only frozen|frozen_2|tuning]
-BENCH line: ratio = right outcomes on the frozen part (frozen.yaml alone; frozen_2 is not added to it),
-goal >= 0.9; the second frozen part and the tuning part are printed beside it.
+    .venv/bin/python benchmarks/planning.py [--limit N] [--film PATH] [--only frozen|frozen_2|frozen_3|tuning ...]
+BENCH line: ratio = right outcomes on the frozen part (frozen.yaml alone; frozen_2 and frozen_3 are not added to it),
+goal >= 0.9; the second and third frozen parts and the tuning part are printed beside it.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent import Agent  # noqa: E402
-from tests.planning.cases import FROZEN_2_FILE, case_inputs, judge, load_cases, load_frozen, make_world  # noqa: E402
+from tests.planning.cases import FROZEN_2_FILE, FROZEN_3_FILE, case_inputs, judge, load_cases, load_frozen, make_world  # noqa: E402
 from tools.core.embeddings import get_embedder  # noqa: E402
 from tools.core.settings import settings_from_dict  # noqa: E402
 from workflows import all_workflows  # noqa: E402
@@ -86,12 +87,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=0, help="only the first N requests of each part")
     ap.add_argument("--film", type=Path, default=None, help="the film for requests that give one")
-    ap.add_argument("--only", choices=["frozen", "frozen_2", "tuning"], default=None)
+    ap.add_argument("--only", nargs="+", choices=["frozen", "frozen_2", "frozen_3", "tuning"], default=None)
     args = ap.parse_args()
     parts = {"frozen": load_frozen()[: args.limit or None], "frozen_2": load_cases(FROZEN_2_FILE)[: args.limit or None],
+             "frozen_3": load_cases(FROZEN_3_FILE)[: args.limit or None],
              "tuning": load_cases()[: args.limit or None]}
     if args.only:
-        parts = {args.only: parts[args.only]}
+        parts = {name: parts[name] for name in args.only}
     root = Path(tempfile.mkdtemp(prefix="bench_planning_"))
     world = make_world(root / "world")
     film = args.film or (SHARED_FILM if SHARED_FILM.is_file() else None)

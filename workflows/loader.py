@@ -59,6 +59,7 @@ class RouteCues(BaseModel):
     the job; `context` words only make it likelier (film, scene). `phrases` are regular expressions
     that are strong evidence on their own. `signals` weigh facts about the request and the run
     (agent/planning/routing/signals.py), positive or negative; "not_<signal>" weighs its absence.
+    `object_signals` count as the job's object, as an object word would.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -69,6 +70,27 @@ class RouteCues(BaseModel):
     context: list[str] = Field(default_factory=list)
     phrases: list[str] = Field(default_factory=list)
     signals: dict[str, float] = Field(default_factory=dict)
+    # Signals that name what the job works on, as an object word would: "the part from 0:45 to 1:10" is
+    # a clip by times because a time range is stated, whatever noun stands beside it.
+    object_signals: list[str] = Field(default_factory=list)
+    # Cues that are Italian words, written `word@it` in the lists above (the mark is taken off there): a
+    # plainly English request does not meet them ("separa" is not "separate", "conta" not "contact").
+    italian: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _italian_marked(self) -> "RouteCues":
+        marked = set(self.italian)
+        for name in ("verbs", "objects", "context"):
+            words = getattr(self, name)
+            marked |= {w.removesuffix("@it") for w in words if w.endswith("@it")}
+            setattr(self, name, [w.removesuffix("@it") for w in words])
+        self.italian = sorted(marked)
+        return self
+
+    def english(self, name: str) -> list[str]:
+        """The cue list `name` without its Italian words."""
+        italian = set(self.italian)
+        return [w for w in getattr(self, name) if w not in italian]
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> "RouteCues":

@@ -141,6 +141,16 @@ def run(request: Optional[str] = typer.Argument(None, help="What you want, in pl
     raise typer.Exit(run_exit_code(result))
 
 
+def _pending(settings, run_id: str, name: str, what: str) -> dict:
+    """The question or review a run waits for (its run folder's `name`), or a clear failure."""
+    from tools.core.workspace import run_folder
+
+    pending_file = run_folder(resolve_path(settings.paths.runs_dir), run_id) / name
+    if not pending_file.exists():
+        _fail(f"run {run_id!r} is not waiting for {what} (no {pending_file})")
+    return json.loads(pending_file.read_text(encoding="utf-8"))
+
+
 @app.command("answer")
 @_guard
 def answer_cmd(run_id: str = typer.Argument(..., help="The run waiting for input (status needs_input)."),
@@ -151,13 +161,9 @@ def answer_cmd(run_id: str = typer.Argument(..., help="The run waiting for input
     """Answer the question a run waits for (no answer: show it and ask), then let the run go on."""
     from agent.api import Agent
     from agent.cli.question_prompt import read_answer, show_question
-    from tools.core.workspace import run_folder
 
     settings = _settings(config, None, sets)
-    pending_file = run_folder(resolve_path(settings.paths.runs_dir), run_id) / "question.json"
-    if not pending_file.exists():
-        _fail(f"run {run_id!r} is not waiting for input (no {pending_file})")
-    question = json.loads(pending_file.read_text(encoding="utf-8"))
+    question = _pending(settings, run_id, "question.json", "input")
     if option is not None:
         answer = {"option": option}
     elif value is not None:
@@ -186,11 +192,7 @@ def review_cmd(run_id: str = typer.Argument(..., help="The run waiting for a rev
     from agent.cli.review_prompt import ask_review
 
     settings = _settings(config, None, sets)
-    from tools.core.workspace import run_folder
-
-    pending_file = run_folder(resolve_path(settings.paths.runs_dir), run_id) / "review.json"
-    if not pending_file.exists():
-        _fail(f"run {run_id!r} is not waiting for a review (no {pending_file})")
+    pending = _pending(settings, run_id, "review.json", "a review")
     chosen = [flag for flag, on in (("--approve", approve), ("--reject", reject), ("--edit", edit is not None),
                                     ("--scene", scene is not None)) if on]
     if len(chosen) > 1:
@@ -205,7 +207,7 @@ def review_cmd(run_id: str = typer.Argument(..., help="The run waiting for a rev
     elif scene is not None:
         decision = {"action": "edit", "scene": scene, "note": note}
     else:
-        decision = ask_review(console, json.loads(pending_file.read_text(encoding="utf-8")))
+        decision = ask_review(console, pending)
     result = _run_with_display(Agent(settings=settings), None, None, as_json, run_id, decision=decision)
     raise typer.Exit(run_exit_code(result))
 

@@ -6,7 +6,9 @@ an option's key picks that option, anything else is a typed value (a path, a tim
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -44,6 +46,12 @@ def read_answer(q: dict[str, Any], reply: str) -> dict[str, str]:
     return {"value": reply}
 
 
+def is_command(reply: str) -> bool:
+    """A chat command ("/quit", "/help"), not an absolute path ("/films/a.mp4")."""
+    word = reply.strip().split(" ", 1)[0]
+    return bool(re.fullmatch(r"/[a-z]+", word)) and not Path(word).exists()
+
+
 def answer_until_done(agent, result, console: Console, ask: Callable[[str], str] | None = None):
     """While the run waits for input, ask in the terminal and continue it with the answer (an empty
     answer or Ctrl-D leaves it waiting: `animstudio answer RUN_ID ...` continues it later)."""
@@ -57,13 +65,20 @@ def answer_until_done(agent, result, console: Console, ask: Callable[[str], str]
             reply = ask("[bold]answer>[/] ")
         except (EOFError, KeyboardInterrupt):
             break
-        if not reply.strip():
+        if not reply.strip() or is_command(reply):  # nothing, or a chat command: leave it waiting
             break
+        count = len(result.question.get("options") or [])
+        # A bare number that is no option's is a slip, unless the question takes numbers (a time, a line).
+        if reply.strip().isdigit() and not 1 <= int(reply) <= count and result.question.get("kind") not in ("time", "line"):
+            console.print(f"[bold red]error:[/] there is no option {reply.strip()}"
+                          + (f": pick 1–{count}" if count else "") + " or type the answer")
+            continue
         printer = EventPrinter(console)
         try:
             result = agent.resume(result.run_id, on_event=printer, answer=read_answer(result.question, reply))
         except AgentInputError as exc:  # e.g. a folder that does not exist: ask again
-            console.print(f"[bold red]error:[/] {escape(str(exc))}")
+            console.print(f"[bold red]error:[/] {escape(str(exc))}\n[dim]An empty answer leaves the question "
+                          f"for later (`animstudio answer {result.run_id}`).[/]")
         finally:
             printer.close()
     return result

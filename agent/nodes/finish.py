@@ -11,6 +11,7 @@ from agent.prompts import prompt
 from agent.runtime import Runtime
 from rag.types import Evidence
 from tools.core.findings import findings
+from tools.media.timecode import format_timecode
 from workflows import Plan
 from workflows.plan import ReferenceError_, resolve_refs
 
@@ -77,7 +78,7 @@ def not_taken(state: dict, plan: Plan) -> list[str]:
             if (runner.get("index"), start) in told:
                 continue
             told.add((runner.get("index"), start))
-            at = f"{int(start // 60)}:{start % 60:04.1f}" if isinstance(start, (int, float)) else "its time"
+            at = format_timecode(start, "short") if isinstance(start, (int, float)) else "its time"
             notes.append(f"The scene search was unsure ({sid}): I used the best match; scene #{runner.get('index')} "
                          f"was close — to use it, ask again naming \"the scene at {at}\" (or run with --review).")
     return notes

@@ -226,8 +226,10 @@ def _times(q: PendingQuestion, text: str, stated_start: float | None) -> dict[st
 
     found = extract_slots(f"from {text}" if re.match(r"\d", text) else text)
     start, end = found.value("start_s"), found.value("end_s")
-    if start is None and stated_start is not None:
-        single = extract_slots(f"from {stated_start:g} s {text}")  # "to 1:35" completes "starting at 1:20"
+    if end is None and stated_start is not None:
+        # The start is known and the question asked "to when?": "to 1:35", or just "1:35", is the end.
+        lead = "" if re.match(r"\s*(to|until|till|a|fino)\b", text, re.I) else "to "
+        single = extract_slots(f"from {stated_start:g} s {lead}{text}")
         start, end = single.value("start_s"), single.value("end_s")
     if start is None or end is None or end <= start:
         raise AnswerError("give a start and an end, e.g. \"0:12 to 0:27\" or \"the first 20 seconds\"")

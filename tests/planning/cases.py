@@ -1,9 +1,11 @@
 """The planning test sets: loading, the files each case gives its run, and judging a plan.
 
-Two sets, scored the same way by the tests and benchmarks/planning.py:
+The sets, scored the same way by the tests and benchmarks/planning.py:
 - the tuning set (requests.yaml): our own words; the rules were written against it;
 - the frozen set (frozen.yaml): written by someone who never saw the router, committed before any
-  rule change and never tuned on. Its goal (>= 0.9) is the benchmark's.
+  rule change and never tuned on. Its goal (>= 0.9) is the benchmark's;
+- frozen_2.yaml (fresh wording before round 3; tuned on from round 4) and frozen_3.yaml (fresh wording
+  before round 4, never tuned on), reported beside it.
 
 A case's outcome is right when the plan delivers the expected job(s) in order and the arguments the
 request states reach the steps, or, when the request leaves something out (`ask`), when the run asks
@@ -20,7 +22,8 @@ from pydantic import BaseModel, Field, field_validator
 
 CASES_FILE = Path(__file__).with_name("requests.yaml")
 FROZEN_FILE = Path(__file__).with_name("frozen.yaml")
-FROZEN_2_FILE = Path(__file__).with_name("frozen_2.yaml")  # second frozen set, fresh wording, never tuned on
+FROZEN_2_FILE = Path(__file__).with_name("frozen_2.yaml")  # second frozen set (round c); tuned on from round d
+FROZEN_3_FILE = Path(__file__).with_name("frozen_3.yaml")  # third frozen set, fresh wording, never tuned on
 DATASET = "harbour_set"  # the dataset the sets' requests name, made by `make_world`
 
 AskKind = Literal["film", "refs", "dataset", "time", "line", "scene", "choice"]

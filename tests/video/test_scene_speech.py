@@ -112,6 +112,17 @@ def test_transcribe_a_part_with_word_cued_subtitles_and_burned_clip(tctx, talkin
     assert clip.has_video and abs(clip.duration - 3.0) < 0.3
 
 
+def test_a_quiet_part_says_nothing_is_said_and_where_the_nearest_line_is(tctx, talking):
+    invoke("detect_scenes", {"film": str(talking)}, tctx)  # the whole film's transcript, as a scene search makes
+    out = invoke("transcribe", {"film": str(talking), "start": 9.5, "end": 11.5}, tctx)
+    assert out.ok and out.result["lines"] == [], out.result
+    said = out.result["said"]
+    assert said.startswith("nothing is said between 0:09.5 and 0:11.5") and "lighthouse" in said.lower(), said
+    assert "at 0:06" in said  # the second line starts about 6.2 s in
+    spoken = invoke("transcribe", {"film": str(talking), "start": 3.0, "end": 6.0, "subtitles": "none"}, tctx)
+    assert spoken.result["said"].startswith("“") and "bridge" in spoken.result["said"].lower()
+
+
 def test_transcribe_rejects_an_empty_part_and_a_silent_file(tctx, talking, tmp_path):
     out = invoke("transcribe", {"film": str(talking), "start": 20.0, "end": 30.0}, tctx)
     assert not out.ok and "empty" in out.error

@@ -4,14 +4,18 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-TimeStyle = Literal["clock", "srt", "ass"]
+TimeStyle = Literal["clock", "srt", "ass", "short"]
 
 _TIME = re.compile(r"^\s*(\d+):(\d{1,2}):(\d{1,2})(?:[,.](\d{1,3}))?\s*$")
 
 
 def format_timecode(seconds: float, style: TimeStyle = "clock") -> str:
     """`clock`: `00:01:02.500` (the form ffmpeg and PySceneDetect print); `srt`: `00:01:02,500`;
-    `ass`: `0:01:02.50` (centiseconds, one-digit hours). Negative times are written as 0."""
+    `ass`: `0:01:02.50` (centiseconds, one-digit hours); `short`: `1:02.5` (minutes and seconds, for people).
+    Negative times are written as 0."""
+    if style == "short":
+        tenths = round(max(seconds, 0.0) * 10)
+        return f"{tenths // 600}:{tenths % 600 / 10:04.1f}"
     if style == "ass":
         cs = round(max(seconds, 0.0) * 100)
         h, rem = divmod(cs, 360_000)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from tools.audio import asr
 from tools.audio.asr import Segment, Transcript, resolve_asr_model, vad_parameters
@@ -21,7 +21,9 @@ from tools.core.context import ToolContext
 from tools.core.registry import InputPath, tool
 from tools.core.types import Artifact, ToolError, ToolResult, Unmet
 from tools.media.probe import media_info
+from tools.core.settings import Settings
 from tools.media.subtitles import MAX_LINES, build_cues, to_ass, to_srt, wrap
+from tools.media.timecode import format_timecode
 from tools.video import cache
 from tools.video.models import Scene, SceneLine, TranscriptInfo
 
@@ -54,6 +56,11 @@ def _save(path: Path, transcript: Transcript) -> None:
     os.replace(tmp, path)
 
 
+def whole_transcript_path(settings: Settings, film: Path, params: dict | None = None) -> Path:
+    params = params if params is not None else transcript_params(settings, resolve_asr_model(settings))
+    return transcript_root(settings) / f"{cache.film_fingerprint(film, params)}.json"
+
+
 def film_transcript(ctx: ToolContext, film: Path, duration: float, start_s: float | None = None,
                     end_s: float | None = None) -> tuple[Transcript, TranscriptInfo]:
     """The film's transcript (a window of it when start/end are given), from the cache when it is there.
@@ -63,7 +70,7 @@ def film_transcript(ctx: ToolContext, film: Path, duration: float, start_s: floa
     settings = ctx.settings
     model = resolve_asr_model(settings)
     params = transcript_params(settings, model)
-    path = transcript_root(settings) / f"{cache.film_fingerprint(film, params)}.json"
+    path = whole_transcript_path(settings, film, params)
     found = _load(path)  # the whole film's transcript serves every window of it
     if found is None and (start_s is not None or end_s is not None):
         path = transcript_root(settings) / f"{cache.film_fingerprint(film, {**params, 'window': [start_s, end_s]})}.json"
@@ -143,6 +150,19 @@ class TranscriptResult(ToolResult):
     cues: int = 0
     warnings: list[str] = Field(default_factory=list)
 
+    nearest: SceneLine | None = None  # when nothing is said in the part: the closest line of the film, if known
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def said(self) -> str:
+        """What is said, for a person: the lines quoted, or that nothing is, and where the nearest line is."""
+        if self.lines:
+            return " ".join(f"“{line.text}”" for line in self.lines)
+        out = f"nothing is said between {format_timecode(self.start, 'short')} and {format_timecode(self.end, 'short')}"
+        if self.nearest is not None:
+            out += f"; the nearest line, at {format_timecode(self.nearest.start, 'short')}, is “{self.nearest.text}”"
+        return out
+
     def summary(self) -> str:
         head = f"{len(self.lines)} lines said in {Path(self.film).name} {self.start:.1f}-{self.end:.1f}s ({self.language})"
         head += f"; subtitles {self.srt}" if self.srt else ""
@@ -215,6 +235,8 @@ def transcribe(ctx: ToolContext, film: InputPath, start: float | None = None, en
     result = TranscriptResult(film=str(film), start=round(lo, 3), end=round(hi, 3), language=transcript.language,
                               model=transcript.model, text=" ".join(line.text for line in lines), lines=lines,
                               cached=meta.cached)
+    if not lines:
+        result.nearest = nearest_line(ctx, film, lo, hi)
     if subtitles == "none" or not lines:
         return result
     fps = float(info.fps or ctx.settings.video.fps)
@@ -233,6 +255,16 @@ def transcribe(ctx: ToolContext, film: InputPath, start: float | None = None, en
         result.video = rendered.path
         result.artifacts += rendered.artifacts
     return result
+
+
+def nearest_line(ctx: ToolContext, film: Path, lo: float, hi: float) -> SceneLine | None:
+    """The film's line closest to [lo, hi], from the whole film's transcript when it is already made (a scene
+    search by speech makes it); never a fresh transcription of a whole film just for this."""
+    whole = _load(whole_transcript_path(ctx.settings, film))
+    if whole is None:
+        return None
+    lines = transcript_lines(whole)
+    return min(lines, key=lambda line: max(lo - line.end, line.start - hi, 0.0), default=None)
 
 
 def _burn(ctx: ToolContext, film: Path, lo: float, hi: float, cues: list, name: str, fps: float):

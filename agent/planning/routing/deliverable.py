@@ -40,14 +40,28 @@ def _conjunction() -> re.Pattern:
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words()["conjunctions"]) + r")\b", re.I)
 
 
-@lru_cache(maxsize=1)
-def _question_word() -> re.Pattern:
-    alternatives = sorted(words()["question_words"], key=len, reverse=True)
+@lru_cache(maxsize=2)
+def _question_word(english: bool) -> re.Pattern:
+    languages = ["en"] if english else ["en", "it"]
+    alternatives = sorted((w for lang in languages for w in words()["question_words"][lang]), key=len, reverse=True)
     return re.compile(r"\s*(?:" + "|".join(re.escape(w) for w in alternatives) + r")(?![\w'’])", re.I)
 
 
-def opens_question(text: str) -> bool:
-    return _question_word().match(text) is not None
+def opens_question(text: str, english: bool = False) -> bool:
+    """Does `text` open with a question word (an Italian one only when the request is not plainly English)?"""
+    return _question_word(english).match(text) is not None
+
+
+@lru_cache(maxsize=1)
+def _fillers() -> re.Pattern:
+    alternatives = sorted(words()["fillers"], key=len, reverse=True)
+    return re.compile(r"^(?:\s*,?\s*(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in alternatives)
+                      + r")(?![\w'’]))+[\s,]*", re.I)
+
+
+def without_fillers(text: str) -> str:
+    """`text` without the adverbs and politeness that open it ("afterwards train it" → "train it")."""
+    return _fillers().sub("", text)
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +77,26 @@ def expand_contractions(text: str) -> str:
     then an embedded question in the direct question's order ("tell me how long it is" → "… how long is it")."""
     for pattern, full in words()["contractions"].items():
         text = re.sub(pattern, full, text, flags=re.I)
-    return _embedded().sub(lambda m: f"{m.group(1)} {m.group(2)} {m.group(4)} {m.group(3)}", text)
+    text = _embedded().sub(lambda m: f"{m.group(1)} {m.group(2)} {m.group(4)} {m.group(3)}", text)
+    return _embedded_do().sub(_do_support, text)
+
+
+@lru_cache(maxsize=1)
+def _embedded_do() -> re.Pattern:
+    asking = "|".join(re.escape(w) for w in words()["asking_verbs"])
+    subjects = "|".join(re.escape(w) for w in sorted(words()["subjects"], key=len, reverse=True) if w != "there")
+    return re.compile(rf"\b({asking})\s+(what|who|where|when|why|how|which\s+\w+)\s+({subjects})\s+"
+                      rf"(?!(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|not)\b)([a-z]+)\b", re.I)
+
+
+def _do_support(m: re.Match) -> str:
+    """"tell me what they say" → "tell me what do they say"; "… what he says" → "… what does he say"."""
+    subject, verb = m.group(3), m.group(4)
+    if subject.lower() in words()["plural_subjects"]:
+        return f"{m.group(1)} {m.group(2)} do {subject} {verb}"
+    base = verb[:-3] + "y" if verb.endswith("ies") else verb[:-2] if verb.endswith(("ches", "shes", "sses", "xes")) \
+        else verb[:-1] if verb.endswith("s") and not verb.endswith("ss") else verb
+    return f"{m.group(1)} {m.group(2)} does {subject} {base}"
 
 
 @lru_cache(maxsize=1)
@@ -82,6 +115,21 @@ def names_a_kind(text: str, at: int) -> bool:
     return article.search(before[-60:]) is not None and there.search(before) is None
 
 
+@lru_cache(maxsize=2)
+def _dative(english: bool) -> re.Pattern:
+    found = words()["datives"]["en"] + ([] if english else words()["datives"]["it"])
+    return re.compile(r"(?<![\w'’])(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in found) + r")\s+$", re.I)
+
+
+def addressed_person(text: str, at: int, english: bool = False) -> bool:
+    """Is the word at `at` a person the request addresses, not a thing: written as a name (a capital, then
+    small letters: not "LoRA") right after a dative ("falla leggere al Narratore", "give it to the Narrator")?"""
+    word = re.match(r"[\w'’-]+", text[at:])
+    if not word or not word.group(0)[:1].isupper() or not word.group(0)[1:].islower():
+        return False
+    return _dative(english).search(text[max(0, at - 20):at]) is not None
+
+
 @dataclass
 class Parts:
     head: str  # what to make
@@ -96,23 +144,25 @@ def split_purpose(request: str) -> tuple[str, str]:
     return request[: m.start()].rstrip(" ,;"), request[m.start():]
 
 
-def split_deliverables(head: str, opens_with_verb) -> list[str]:
+def split_deliverables(head: str, opens_with_verb, english: bool = False) -> list[str]:
     """`head` cut at each coordinator whose next words open with a verb (`opens_with_verb(text)`), and at
-    each conjunction whose next words open a question."""
+    each conjunction whose next words open a question; adverbs and politeness between the coordinator
+    and that verb or question word do not count ("and afterwards train it")."""
     parts, start = [], 0
     for m in _coordinator().finditer(head):
-        rest = head[m.end():]
-        asks = _conjunction().search(m.group(0)) is not None and opens_question(rest)
+        rest = without_fillers(head[m.end():])
+        asks = _conjunction().search(m.group(0)) is not None and opens_question(rest, english)
         if m.start() > start and rest and (opens_with_verb(rest) or asks):
             parts.append(head[start:m.start()])
             start = m.end()
     parts.append(head[start:])
-    return [p.strip(" ,;.") for p in parts if p.strip(" ,;.")]
+    parts = [without_fillers(p).strip(" ,;.") for p in parts]
+    return [p for p in parts if p]
 
 
-def read_parts(request: str, opens_with_verb) -> Parts:
+def read_parts(request: str, opens_with_verb, english: bool = False) -> Parts:
     head, purpose = split_purpose(request)
-    return Parts(head=head, purpose=purpose, deliverables=split_deliverables(head, opens_with_verb))
+    return Parts(head=head, purpose=purpose, deliverables=split_deliverables(head, opens_with_verb, english))
 
 
 def function_words() -> set[str]:

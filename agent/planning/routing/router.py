@@ -21,8 +21,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from agent.planning.routing.deliverable import (expand_contractions, imperative_words, light_verbs, names_a_kind,
-                                                read_parts)
+from agent.planning.routing.deliverable import (
+    addressed_person,
+    expand_contractions,
+    imperative_words,
+    light_verbs,
+    names_a_kind,
+    read_parts,
+    without_fillers,
+)
 from tools.core.embeddings import Embedder
 from tools.core.registry import ToolSpec, get_tool
 from workflows import Workflow
@@ -96,6 +103,11 @@ class Route:
         return self.ranking[0][1] if self.ranking else 0.0
 
 
+def found_all(matched: list[str]) -> list[str]:
+    """The head clause's own matches (not those of a purpose clause)."""
+    return [m for m in matched if not m.startswith("purpose ")]
+
+
 def confidence(score: float) -> float:
     """Cue points → 0–1 (a verb and an object ≈ 0.75) for ToT's plan critic and the trace."""
     return round(max(0.0, score) / (max(0.0, score) + 1.0), 4)
@@ -158,29 +170,33 @@ class Router:
             sims[name] = max(sims[name], float((vecs @ q).max()))
         return sims
 
-    def cues(self, wf: Workflow, text: str, *, question: bool = False) -> tuple[float, list[str], set[int]]:
+    def cues(self, wf: Workflow, text: str, *, question: bool = False, english: bool = False
+             ) -> tuple[float, list[str], set[int]]:
         """Points for the job's verb, objects, context words and phrases in `text`; where its verb and
         objects matched. In a question, a cue word inside an indefinite noun phrase names a kind of thing,
-        not one to make or look at ("what makes a parody funny?"), and does not count."""
+        not one to make or look at ("what makes a parody funny?"), and does not count. A plainly English
+        request does not meet the Italian cues."""
         cues = wf.route
+        lists = {name: tuple(cues.english(name) if english else getattr(cues, name))
+                 for name in ("verbs", "objects", "context")}
         matched: list[str] = []
         points = 0.0
         at: set[int] = set()
         kept = (lambda m: not names_a_kind(text, m.start())) if question else (lambda m: True)
-        verb = _stems(tuple(cues.verbs))
+        verb = _stems(lists["verbs"])
         if verb and (m := next((h for h in verb.finditer(text) if kept(h)), None)):
             points += VERB_WEIGHT
             matched.append(f"verb:{m.group(1).lower()}")
             at.add(m.start())
-        objects = _stems(tuple(cues.objects))
+        objects = _stems(lists["objects"])
         if objects:
-            hits = [h for h in objects.finditer(text) if kept(h)]
+            hits = [h for h in objects.finditer(text) if kept(h) and not addressed_person(text, h.start(), english)]
             at |= {m.start() for m in hits}
             found = list(dict.fromkeys(m.group(1).lower() for m in hits))
             if found:
                 points += OBJECT_WEIGHT + EXTRA_OBJECT_WEIGHT * min(2, len(found) - 1)
                 matched += [f"object:{w}" for w in found[:3]]
-        context = _stems(tuple(cues.context))
+        context = _stems(lists["context"])
         if context and (m := context.search(text)):
             points += CONTEXT_WEIGHT
             matched.append(f"context:{m.group(1).lower()}")
@@ -198,17 +214,24 @@ class Router:
         if not has_cues(wf) and similarity >= self.min_similarity:
             evidence += CUELESS_EVIDENCE
             matched.append(f"description:{similarity:.2f}")
-        points, found, at = self.cues(wf, request, question=bool(signals.get("question")))
+        english = bool(signals.get("english"))
+        points, found, at = self.cues(wf, request, question=bool(signals.get("question")), english=english)
         evidence += points
         matched += found
         if head_verb_at is not None and head_verb_at in at:
             evidence += HEAD_VERB_WEIGHT
             matched.append("head verb")
         if purpose:
-            extra, found, _ = self.cues(wf, purpose)
+            extra, found, _ = self.cues(wf, purpose, english=english)
             if extra:
                 evidence += PURPOSE_SHARE * extra
                 matched += [f"purpose {m}" for m in found[:2]]
+        # A signal that names the job's object (a stated time range for a clip by times) counts as that
+        # object, as an object word would, when no object word did.
+        named = [n for n in wf.route.object_signals if signals.get(n)]
+        if named and not any(m.startswith("object:") for m in found_all(matched)):
+            evidence += OBJECT_WEIGHT
+            matched.append(f"object:{named[0]}")
         # Signals only count for a job the request already points at.
         if evidence:
             for name, weight in wf.route.signals.items():
@@ -227,14 +250,24 @@ class Router:
             self._verb_pattern = _stems(verbs + tuple(imperative_words()))
         return self._verb_pattern
 
-    def head_verb_at(self, text: str) -> int | None:
+    def _verbs_of(self, english: bool) -> re.Pattern | None:
+        """The jobs' verbs and the plain imperatives; a plainly English request meets no Italian verb cue."""
+        if not english:
+            return self._verbs
+        if not hasattr(self, "_english_verb_pattern"):
+            verbs = tuple(v for wf in self.workflows.values() for v in wf.route.english("verbs"))
+            self._english_verb_pattern = _stems(verbs + tuple(imperative_words()))
+        return self._english_verb_pattern
+
+    def head_verb_at(self, text: str, english: bool = False) -> int | None:
         """Where the first verb any job (or a plain imperative) knows opens the clause; a light verb ("tell me",
         "give me") names no deliverable, so the next verb is the head."""
-        if not self._verbs:
+        verbs = self._verbs_of(english)
+        if not verbs:
             return None
         light = _stems(tuple(light_verbs()))
         generic = _stems(tuple(imperative_words()))
-        for m in self._verbs.finditer(text):
+        for m in verbs.finditer(text):
             if light and light.match(text, m.start()):
                 continue
             if generic and generic.match(text, m.start()):
@@ -274,8 +307,7 @@ class Router:
         return at is None or bool(generic and generic.match(text, at))
 
     def opens_with_verb(self, text: str) -> bool:
-        m = self._verbs.match(re.sub(r"^\s*(?:also|then|please|poi|anche)\s+", "", text, flags=re.I)) \
-            if self._verbs else None
+        m = self._verbs.match(without_fillers(text)) if self._verbs else None
         return m is not None
 
     def describes_something(self, request: str) -> bool:
@@ -307,7 +339,7 @@ class Router:
 
     def route(self, request: str, signals: dict[str, bool]) -> Route:
         request = expand_contractions(request)  # and embedded questions in direct order
-        parts = read_parts(request, self.opens_with_verb)
+        parts = read_parts(request, self.opens_with_verb, bool(signals.get("english")))
         if len(parts.deliverables) > 1:
             routes = [self._route_part(part, parts.purpose, signals) for part in parts.deliverables]
             jobs: list[str] = []
@@ -328,7 +360,8 @@ class Router:
 
     def _route_part(self, text: str, purpose: str, signals: dict[str, bool], whole: str | None = None) -> Route:
         sims = self.similarities(whole or text)
-        at = None if signals.get("question") else self.head_verb_at(text)  # a question's verb orders nothing
+        # a question's verb orders nothing
+        at = None if signals.get("question") else self.head_verb_at(text, bool(signals.get("english")))
         scores = sorted((self.score(wf, text, signals, sims.get(name, 0.0), purpose=purpose, head_verb_at=at)
                          for name, wf in self.workflows.items()), key=lambda s: s.score, reverse=True)
         if not scores:

@@ -347,6 +347,18 @@ _ITALIAN = re.compile(r"\b(?:la|il|lo|gli|della|dello|dell|delle|degli|una|uno|f
                       re.I)
 
 
+# English words Italian never uses (not "a", "in", "i", "come", "me": Italian has them too).
+_ENGLISH = re.compile(r"\b(?:the|an|of|to|with|and|for|from|on|my|your|you|it|is|are|what|how|up|about|this|that|"
+                      r"please|can|could|would|will|some|me|into|out|at|his|her|their|they)\b", re.I)
+
+
+def plainly_english(request: str) -> bool:
+    """Is the request (outside its quotes) plainly English: English function words and no Italian ones?
+    Then Italian patterns do not apply to it ("Come up with …" is not Italian "come")."""
+    masked = _mask_quotes(request)
+    return len(_ENGLISH.findall(masked)) >= 2 and not _ITALIAN.search(masked)
+
+
 def detect_language(request: str) -> str:
     words = re.findall(r"[\wà-ù']+", request)
     hits = len(_ITALIAN.findall(request))

@@ -64,17 +64,22 @@ def _time_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     ("minute 3", "secondo 45", "40 seconds", "ninety s"); a range of two; "the first N"; N from T."""
     numbers = "|".join(re.escape(w) for w in sorted(vocabulary()["numbers"], key=len, reverse=True))
     num = rf"(?:\d+(?:[.,]\d+)?|(?<!\w)(?:{numbers})(?!\w))"
-    time = (rf"(?:(?P<{{g}}clock>{_CLOCK})|(?P<{{g}}ms>\d+m\s*\d+s)|"
-            rf"(?:(?:the\s+|il\s+)?(?P<{{g}}pre>{_UNIT_S[3:-1]}|{_UNIT_M[3:-1]})\s+)?(?P<{{g}}n>{num})"
-            rf"(?:\s*-?\s*(?P<{{g}}post>{_UNIT_M[3:-1]}|{_UNIT_S[3:-1]})\b(?:\s+mark)?)?)")
+    # A time may carry an article before it ("the 1:05 mark", "il secondo 10") and a word after it that
+    # says it is a point in the film ("the 1:05 mark", "twelve seconds in").
+    time = (rf"(?:(?:the|il|lo|al)\s+)?(?:(?P<{{g}}clock>{_CLOCK})|(?P<{{g}}ms>\d+m\s*\d+s)|"
+            rf"(?:(?P<{{g}}pre>{_UNIT_S[3:-1]}|{_UNIT_M[3:-1]})\s+)?(?P<{{g}}n>{num})"
+            rf"(?:\s*-?\s*(?P<{{g}}post>{_UNIT_M[3:-1]}|{_UNIT_S[3:-1]})\b)?)(?:\s+(?:mark|point|in)\b)?")
     a, b = time.replace("{g}", "a_"), time.replace("{g}", "b_")
-    span = re.compile(rf"\b(?:from|between|da|dal|dai|tra|fra)?\s*{a}\s*(?:-|–|to|until|till|and|a|al|e|fino\s+a|"
-                      rf"fino\s+al)\s*{b}", re.I)
-    first = re.compile(rf"\b(?:the\s+first|i\s+primi|le\s+prime)\s+(?P<n>{num})\s+(?P<unit>{_UNIT_S[3:-1]}|{_UNIT_M[3:-1]})\b",
-                       re.I)
+    span = re.compile(rf"\b(?:from|between|da|dal|dai|tra|fra)?\s*{a}\s*(?:-|–|to|through|thru|up\s+to|until|till|and|"
+                      rf"a|al|e|fino\s+a|fino\s+al)\s*{b}", re.I)
+    # "the first / opening / initial N seconds": a range from the start of the film.
+    first = re.compile(rf"\b(?:the\s+(?:first|opening|initial|starting|beginning)|(?:the\s+)?first|i\s+primi|le\s+prime)"
+                       rf"\s+(?P<n>{num})\s*-?\s*(?P<unit>{_UNIT_S[3:-1]}|{_UNIT_M[3:-1]})\b", re.I)
     length = rf"(?P<d>{num})\s*-?\s*(?P<du>{_UNIT_S[3:-1]}|{_UNIT_M[3:-1]})\b"
     start = time.replace("{g}", "s_")
-    after = re.compile(rf"{length}\s+(?:starting|beginning|from|da|dal|a\s+partire\s+da)\s+(?:at\s+|from\s+)?(?:the\s+)?{start}", re.I)
+    # "20 seconds beginning at 0:30", "a ten-second clip that starts at 0:14" (a few words between).
+    after = re.compile(rf"{length}\s+(?:[\w'-]+\s+){{0,3}}?(?:starting|beginning|starts?|begins?|from|da|dal|che\s+parte\s+da|"
+                       rf"a\s+partire\s+da)\s+(?:at\s+|from\s+)?(?:the\s+)?{start}", re.I)
     before = re.compile(rf"(?:starting|beginning|from|da|dal|a\s+partire\s+da)\s+(?:at\s+)?(?:the\s+)?{start}[\s,]+(?:for\s+|per\s+)?{length}", re.I)
     return span, first, after, before
 
