@@ -3,7 +3,8 @@
 chromadb must never fetch its default ONNX model, so every collection is opened with an explicit
 embedding function wrapping tools/core/embeddings.py, and every add/query passes vectors directly.
 A generation file beside the database changes on every write, so in-memory caches (the BM25
-index) notice writes made by other processes too.
+index) notice writes made by other processes too, and so does the chromadb client, which is reopened
+(its vector index is kept in memory per process).
 """
 from __future__ import annotations
 
@@ -83,9 +84,28 @@ class ChromaStore:
         self.embedder = embedder
         self.embedding_function = MiniLMEmbeddingFunction(embedder)
         self._collections: dict[str, Any] = {}
+        self._known = self.generation()  # the last write this store made or saw
+
+    def _reopen_if_changed(self) -> None:
+        """chromadb keeps its vector index in memory per process: after another process writes the folder
+        (two runs at once), this process's reads fail ("Error finding id") until the client is reopened."""
+        now = self.generation()
+        if now == self._known:
+            return
+        import chromadb
+        from chromadb.api.shared_system_client import SharedSystemClient
+        from chromadb.config import Settings as ChromaSettings
+
+        with _OPEN_LOCK:
+            SharedSystemClient.clear_system_cache()  # only drops the cache: open clients keep their system
+            self.client = chromadb.PersistentClient(path=str(self.persist_dir),
+                                                    settings=ChromaSettings(anonymized_telemetry=False))
+        self._collections = {}
+        self._known = now
 
     # -- collections -----------------------------------------------------------------------
     def collection(self, kind: str, create: bool = True):
+        self._reopen_if_changed()
         if kind in self._collections:
             return self._collections[kind]
         name = COLLECTION_PREFIX + kind
@@ -99,6 +119,7 @@ class ChromaStore:
         return col
 
     def kinds(self) -> list[str]:
+        self._reopen_if_changed()
         names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
         return sorted(n[len(COLLECTION_PREFIX):] for n in names if n.startswith(COLLECTION_PREFIX))
 
@@ -163,9 +184,11 @@ class ChromaStore:
         return self.persist_dir / GENERATION_FILE
 
     def bump_generation(self) -> None:
-        tmp = self._generation_path.with_suffix(".tmp")
-        tmp.write_text(uuid.uuid4().hex, encoding="utf-8")
+        tmp = self._generation_path.with_suffix(f".{os.getpid()}.tmp")
+        mark = uuid.uuid4().hex
+        tmp.write_text(mark, encoding="utf-8")
         os.replace(tmp, self._generation_path)
+        self._known = mark
 
     def generation(self) -> str:
         try:

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_killed_mid_render_resumes_from_the_checkpoint(parody_film, parody_settings, tmp_path):
-    settings = parody_settings()
+    # Its own knowledge base: a second process writing the session's shared one left this process's index
+    # stale ("Error finding id" in later tests' cast lookups, so their speakers fell back to generic roles).
+    settings = parody_settings(rag={"persist_dir": str(tmp_path / "chroma")})
     settings_file = tmp_path / "settings.json"
     settings_file.write_text(settings.model_dump_json())
     run_id = "parody-kill-1"

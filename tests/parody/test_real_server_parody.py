@@ -20,8 +20,10 @@ pytestmark = pytest.mark.slow  # a real server and a real render: about a minute
 
 
 @pytest.mark.timeout(1800)  # ~2-3 min alone on 2 cores; the shared machine's load multiplies it
-def test_sample_film_parody_through_the_real_server(llama_server, parody_film, tmp_path, shared_chroma):
-    data = parody_settings_dict(tmp_path, shared_chroma, agent={"max_iterations": 1, "routing": "rules"})
+def test_sample_film_parody_through_the_real_server(llama_server, parody_film, tmp_path):
+    # The CLI runs in its own process: it gets its own knowledge base, since a second process writing the
+    # session's shared one (its run record) left this process's index stale ("Error finding id" later).
+    data = parody_settings_dict(tmp_path, tmp_path / "chroma", agent={"max_iterations": 1, "routing": "rules"})
     data["llm"] = real_server_settings(tmp_path, llama_server.base_url)["llm"]
     cfg = tmp_path / "config.yaml"
     cfg.write_text(yaml.safe_dump(json.loads(json.dumps(data, default=str))))
