@@ -41,8 +41,10 @@ def live_studio(tmp_path):
     from tools.core.settings import settings_from_dict
     from tools.media.sample_film import make_sample_film
 
+    # The shipped knowledge is ingested, as a user's first run does: it is what knows Pip and Gull as the
+    # sample film's cast (a name the model fills in must belong to the film's documents).
     data = studio_settings_dict(tmp_path, llm={"fake": {"script": str(HERE / "fake_parody.yaml")}},
-                                quality={"min_height": 180}, agent={"workflow_dirs": []})
+                                quality={"min_height": 180}, agent={"workflow_dirs": []}, rag={"auto_ingest": True})
     make_sample_film(tmp_path / "samples" / "the tide keeper.mp4", duration_s=12.0, width=320, height=180)
     with live_server(settings_from_dict(data)) as url:
         yield url
