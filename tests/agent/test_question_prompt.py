@@ -2,28 +2,19 @@
 question waiting, a number is a value where the question takes numbers."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from rich.console import Console
 
 from agent import Agent
 from agent.cli.question_prompt import answer_until_done
-from tests.conftest import isolated_settings_dict
-
-FAKE = Path(__file__).parents[1] / "planning" / "fake_asking.yaml"
+from tests.planning.asking_world import asking_world
 
 
 @pytest.fixture(scope="module")
 def agent_and_film(tmp_path_factory):
     from tools.core.settings import settings_from_dict
-    from tools.media.sample_film import make_sample_film
 
-    root = tmp_path_factory.mktemp("prompt")
-    data = isolated_settings_dict(root)
-    data["llm"] = {"backend": "fake", "fake": {"script": str(FAKE)}}
-    (root / "samples").mkdir(exist_ok=True)
-    film = make_sample_film(root / "samples" / "short.mp4", duration_s=8.0, width=160, height=90)
+    data, film = asking_world(tmp_path_factory.mktemp("prompt"), "short.mp4")
     return Agent(settings=settings_from_dict(data)), film
 
 

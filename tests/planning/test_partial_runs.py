@@ -8,20 +8,13 @@ import pytest
 import yaml
 
 from agent import Agent
-from tests.conftest import isolated_settings_dict
-
-FAKE = Path(__file__).with_name("fake_asking.yaml")
+from tests.planning.asking_world import asking_world
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from tools.media.sample_film import make_sample_film
-
     root = tmp_path_factory.mktemp("partial runs")
-    data = isolated_settings_dict(root)
-    data["llm"] = {"backend": "fake", "fake": {"script": str(FAKE)}}
-    (root / "samples").mkdir(exist_ok=True)
-    film = make_sample_film(root / "samples" / "little film.mp4", duration_s=8.0, width=160, height=90)
+    data, film = asking_world(root, "little film.mp4")
     return {"root": root, "data": data, "film": film}
 
 
